@@ -1,0 +1,1 @@
+//! Analysis of raw scans (placeholder: being built in issue 4).

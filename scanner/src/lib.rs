@@ -1,0 +1,3 @@
+//! Electrum network scanner (being built in issue 2; see `rpc` for the probe interface).
+
+pub mod rpc;

@@ -1,0 +1,1 @@
+//! Simulated Electrum network (placeholder: being built in issue 6).

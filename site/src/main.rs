@@ -1,0 +1,2 @@
+//! The report site (placeholder: being built in issue 5).
+fn main() {}
