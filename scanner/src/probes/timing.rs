@@ -1,0 +1,96 @@
+//! `timing`: repeated `server.ping` and `blockchain.headers.subscribe` round trips.
+//!
+//! Sequential requests, each sent when the previous answer arrived, summarized
+//! by [`super::stats::summarize`] (median, MAD, p95, CV). `server.ping` measures
+//! the transport plus the server's dispatch; `headers.subscribe` adds a cheap
+//! read of the chain tip. Timing is recorded, never interpreted here.
+
+use observatory_model::probes::{ProbeDetail, TimingDetail};
+use serde_json::json;
+
+use super::observe::Counted;
+use super::stats::summarize;
+use super::{status_of, Opener, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
+use crate::rpc::Rpc;
+
+/// `server.ping` samples.
+pub const PINGS: u32 = 15;
+/// `blockchain.headers.subscribe` samples.
+pub const HEADERS: u32 = 5;
+/// ElectrumX cost of one `server.ping` (`bump_cost(0.1)`).
+pub(crate) const UNITS_PING: f64 = 0.1;
+/// ElectrumX cost of one `blockchain.headers.subscribe` (`bump_cost(0.25)`).
+const UNITS_HEADERS: f64 = 0.25;
+
+/// The probe.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing;
+
+impl Probe for Timing {
+    fn name(&self) -> &'static str {
+        "timing"
+    }
+
+    fn cost(&self, _level: ProbeLevel) -> ProbeCost {
+        ProbeCost { requests: PINGS + HEADERS, electrumx_units: f64::from(PINGS) * UNITS_PING + f64::from(HEADERS) * UNITS_HEADERS }
+    }
+
+    async fn run<R: Rpc, O: Opener>(&self, rpc: &mut Counted<'_, R>, _opener: &O, _ctx: &ProbeContext) -> ProbeOutcome {
+        let mut tally = Tally::default();
+        let mut ping_samples = Vec::new();
+        let mut header_samples = Vec::new();
+        for _ in 0..PINGS {
+            let out = rpc.call("server.ping", json!([])).await;
+            tally.add(&out);
+            ping_samples.extend(out.rtt_ms());
+            if rpc.is_closed() {
+                break;
+            }
+        }
+        for _ in 0..HEADERS {
+            if rpc.is_closed() {
+                break;
+            }
+            let out = rpc.call("blockchain.headers.subscribe", json!([])).await;
+            tally.add(&out);
+            header_samples.extend(out.rtt_ms());
+        }
+        let (status, error) = status_of(tally);
+        let detail = TimingDetail { ping: summarize(&ping_samples), headers: summarize(&header_samples), ping_samples };
+        ProbeOutcome { status, error, detail: ProbeDetail::Timing(detail), side_requests: 0 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::probes::fake::{ok, FakeOpener, FakeRpc, Script};
+    use crate::rpc::{CallOutcome, RawOutcome};
+
+    struct Echo;
+    impl Script for Echo {
+        fn call(&self, method: &str, _: &Value) -> CallOutcome {
+            if method == "server.ping" { ok(Value::Null) } else { CallOutcome::Closed { reason: "bye".into() } }
+        }
+        fn raw(&self, _: &str, _: bool) -> (RawOutcome, bool) {
+            (RawOutcome::Silence, false)
+        }
+    }
+
+    #[tokio::test]
+    async fn summarizes_pings_and_reports_a_close() {
+        let script: Arc<dyn Script> = Arc::new(Echo);
+        let mut rpc = FakeRpc::new(script.clone(), 100);
+        let mut c = Counted::new(&mut rpc);
+        let out = Timing.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(ProbeLevel::Standard)).await;
+        let ProbeDetail::Timing(d) = out.detail else { panic!() };
+        assert_eq!(d.ping.n, PINGS);
+        assert_eq!(d.ping_samples.len(), PINGS as usize);
+        assert_eq!(d.headers.n, 0);
+        assert_eq!(out.status, observatory_model::raw::Status::ClosedByPeer);
+    }
+}
