@@ -124,8 +124,9 @@ pub trait Probe: Sync {
     ) -> impl Future<Output = ProbeOutcome> + Send;
 }
 
-/// The registered probes, in run order. Cheap, well-formed probes first; the batch (xpub) and
-/// the malformed cases, which some servers answer by disconnecting, last.
+/// The registered probes, in run order. Cheap, well-formed probes first; then the malformed
+/// cases (the batch case last among them) and the xpub batch, which some servers
+/// (mempool/electrs) answer by disconnecting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeKind {
     /// [`address_formats::AddressFormats`].
@@ -134,15 +135,15 @@ pub enum ProbeKind {
     Timing,
     /// [`rate_limit::RateLimit`].
     RateLimit,
-    /// [`xpub::XpubProbe`].
-    Xpub,
     /// [`malformed::Malformed`].
     Malformed,
+    /// [`xpub::XpubProbe`].
+    Xpub,
 }
 
 /// Every probe, in run order.
 pub const REGISTRY: [ProbeKind; 5] =
-    [ProbeKind::AddressFormats, ProbeKind::Timing, ProbeKind::RateLimit, ProbeKind::Xpub, ProbeKind::Malformed];
+    [ProbeKind::AddressFormats, ProbeKind::Timing, ProbeKind::RateLimit, ProbeKind::Malformed, ProbeKind::Xpub];
 
 impl ProbeKind {
     /// The probe's name.
@@ -331,7 +332,7 @@ mod tests {
         let opener = FakeOpener::new(script);
         let results = run_all(&mut rpc, &opener, &ctx(ProbeLevel::Standard)).await;
         let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["address-formats", "timing", "rate-limit", "xpub", "malformed"]);
+        assert_eq!(names, ["address-formats", "timing", "rate-limit", "malformed", "xpub"]);
         let used = 1000 - rpc.budget_left();
         let counted: u32 = results.iter().map(|r| r.requests_sent).sum();
         let side: u32 = *opener.opened.lock().unwrap() * 2;

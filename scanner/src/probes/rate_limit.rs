@@ -21,9 +21,9 @@ use super::{status_of, Opener, Probe, ProbeContext, ProbeCost, ProbeLevel, Probe
 use crate::rpc::{CallOutcome, Rpc};
 
 /// Pings sent back to back.
-pub const BURST: u32 = 40;
+pub const BURST: u32 = 30;
 /// Pings sent paced.
-pub const PACED: u32 = 8;
+pub const PACED: u32 = 5;
 /// Pause between paced pings, milliseconds.
 pub const PACED_INTERVAL_MS: u32 = 250;
 /// Error codes that signal throttling: aiorpcx EXCESSIVE_RESOURCE_USAGE and SERVER_BUSY, and the

@@ -14,9 +14,9 @@ use super::{status_of, Opener, Probe, ProbeContext, ProbeCost, ProbeLevel, Probe
 use crate::rpc::Rpc;
 
 /// `server.ping` samples.
-pub const PINGS: u32 = 15;
+pub const PINGS: u32 = 10;
 /// `blockchain.headers.subscribe` samples.
-pub const HEADERS: u32 = 5;
+pub const HEADERS: u32 = 4;
 /// ElectrumX cost of one `server.ping` (`bump_cost(0.1)`).
 pub(crate) const UNITS_PING: f64 = 0.1;
 /// ElectrumX cost of one `blockchain.headers.subscribe` (`bump_cost(0.25)`).
