@@ -102,7 +102,8 @@ pub struct MalformedCase {
     /// What was sent (exact bytes, without the newline; only our own fixed strings).
     pub sent: String,
     /// `error`, `result`, `silence`, `disconnect`, `not-json`; also `not-rpc` (JSON but not a reply),
-    /// `no-connection` (the extra connection could not be opened), `over-budget` (not sent).
+    /// `no-connection` (the extra connection could not be opened), `over-budget` (not sent),
+    /// `not-run` (the probe's time cap was reached first).
     pub outcome: String,
     /// Error code, when there was an error object.
     pub code: Option<i64>,

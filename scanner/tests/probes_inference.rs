@@ -295,3 +295,46 @@ fn unknown_software_without_evidence_is_unknown() {
     assert_eq!(inf.implementation, Implementation::Electrs);
     assert_eq!(inf.version, None);
 }
+
+#[test]
+fn behavior_hash_survives_a_probe_cut_by_its_time_cap() {
+    for (name, f) in load_all() {
+        let full = build(&f, ProbeLevel::Standard, "127.0.0.1");
+        let mut cut = full.clone();
+        for p in &mut cut.probes {
+            match &mut p.detail {
+                // Only the first format queried before the time cap.
+                ProbeDetail::AddressFormats(a) => a.formats.truncate(1),
+                // The xpub batch never sent.
+                ProbeDetail::Xpub(x) => x.batch_accepted = None,
+                _ => {}
+            }
+        }
+        assert_eq!(infer(&full).1, infer(&cut).1, "{name}");
+    }
+}
+
+#[test]
+fn one_odd_error_text_does_not_overrule_a_claim() {
+    let all = load_all();
+    let (_, f) = all.iter().find(|(n, _)| n == "fulcrum").unwrap();
+    let mut r = build(f, ProbeLevel::Standard, "127.0.0.1");
+    // Strip Fulcrum's own evidence, then add one electrs-looking error text.
+    r.metadata.features = None;
+    r.metadata.features_raw = None;
+    r.metadata.banner = None;
+    for p in &mut r.probes {
+        match &mut p.detail {
+            ProbeDetail::AddressFormats(a) => {
+                a.legacy_address = vec![call("blockchain.address.get_balance", &json!({"error": {"code": -32601, "message": "method not found"}}))];
+                a.legacy_address_answered = false;
+            }
+            ProbeDetail::Malformed(m) => m.cases.clear(),
+            _ => {}
+        }
+    }
+    let inf = infer(&r).0.unwrap();
+    assert_eq!(inf.implementation, Implementation::Fulcrum, "{:#?}", inf.evidence);
+    assert!(!inf.mismatch);
+    assert!(inf.confidence < 0.5);
+}

@@ -8,6 +8,8 @@
 //! history entries. [`behavior_hash`] is SHA-256 over those lines; the exact
 //! list of inputs is documented in `docs/probes.md`.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use observatory_model::probes::{CallObservation, ProbeDetail};
 use observatory_model::raw::{Answer, EndpointRecord, RpcError};
 use observatory_protocol::message::truncate;
@@ -25,6 +27,9 @@ pub const MAX_NORMALIZED_MESSAGE: usize = 120;
 pub const MIN_HEX_RUN: usize = 16;
 /// Most feature keys listed.
 pub const MAX_FEATURE_KEYS: usize = 24;
+/// Outcomes that say nothing about the server (our budget or time ran out, or no connection):
+/// left out of the description so that they cannot split two identical servers.
+pub const NOT_ANSWERS: [&str; 4] = ["over-budget", "not-run", "no-connection", "timeout"];
 
 /// Normalizes an error message for comparison across servers: our own fixed arguments become
 /// `<arg>`, long hex runs `<hex>`, numbers `<n>`, lower case, single spaces, bounded length.
@@ -105,27 +110,24 @@ pub fn describe(r: &EndpointRecord) -> Vec<String> {
     for p in &r.probes {
         match &p.detail {
             ProbeDetail::AddressFormats(a) => {
-                for f in &a.formats {
-                    for c in &f.calls {
-                        d.push(format!("address.{}.{}={}", f.format, short_method(&c.method), call_word(c)));
+                // Per method, the set of answers over every format queried: the same whether the
+                // probe queried all four formats or was cut by its time cap after the first.
+                let mut per_method: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+                for c in a.formats.iter().flat_map(|f| f.calls.iter()) {
+                    if !NOT_ANSWERS.contains(&c.outcome.as_str()) {
+                        per_method.entry(short_method(&c.method)).or_default().insert(call_word(c));
                     }
+                }
+                for (method, words) in per_method {
+                    let words: Vec<String> = words.into_iter().collect();
+                    d.push(format!("address.{method}={}", words.join("|")));
                 }
                 for c in &a.legacy_address {
                     d.push(format!("legacy.{}={}", short_method(&c.method), call_word(c)));
                 }
-                d.push(format!("legacy.answered={}", yes(a.legacy_address_answered)));
-            }
-            ProbeDetail::Xpub(x) => {
-                let word = match (x.batch_accepted, &x.batch_error) {
-                    (None, _) => "absent".to_string(),
-                    (Some(true), _) => "accepted".to_string(),
-                    (Some(false), Some(e)) => format!("rejected:{}", error_word(e)),
-                    (Some(false), None) => "failed".to_string(),
-                };
-                d.push(format!("xpub.batch={word}"));
             }
             ProbeDetail::Malformed(m) => {
-                for c in &m.cases {
+                for c in m.cases.iter().filter(|c| !NOT_ANSWERS.contains(&c.outcome.as_str())) {
                     let mut v = c.outcome.clone();
                     if let Some(code) = c.code {
                         v.push_str(&format!(":{code}"));
@@ -145,8 +147,9 @@ pub fn describe(r: &EndpointRecord) -> Vec<String> {
                     }
                 }
             }
-            // Timing and rate-limit results are timing: never hashed.
-            ProbeDetail::RateLimit(_) | ProbeDetail::Timing(_) | ProbeDetail::None => {}
+            // Timing, rate-limit and xpub results are timing (and the xpub batch may be cut by
+            // the time cap): never hashed. Batch support is in the malformed small-batch case.
+            ProbeDetail::Xpub(_) | ProbeDetail::RateLimit(_) | ProbeDetail::Timing(_) | ProbeDetail::None => {}
         }
     }
     d.sort();

@@ -20,8 +20,12 @@ pub mod claim;
 pub mod describe;
 pub mod rules;
 
-/// Behavioral score from which the behavior alone decides the implementation.
+/// Behavioral score from which the behavior alone decides the implementation when nothing
+/// (or the same implementation) is claimed.
 pub const DECISIVE_SCORE: f64 = 3.0;
+/// Behavioral score needed to overrule a claim: at least two independent rules, so that one
+/// odd error text (a custom build, a proxy) cannot turn an honest server into a "mismatch".
+pub const OVERRIDE_SCORE: f64 = 5.0;
 /// Score at which the behavioral evidence counts as complete (confidence saturates).
 pub const FULL_SCORE: f64 = 8.0;
 /// Fewest reply lines before "no padding" counts against an ElectrumX ≥ 2.0 claim
@@ -66,8 +70,11 @@ fn decide(r: &EndpointRecord) -> Inference {
         None => (None, None),
     };
     let mut mismatch_reasons = Vec::new();
+    let decisive = |b: Implementation, s: f64| {
+        s >= DECISIVE_SCORE && (claimed_imp.is_none() || claimed_imp == Some(b) || s >= OVERRIDE_SCORE)
+    };
     let (implementation, confidence) = match (best, claimed_imp) {
-        (Some((b, s)), claim) if s >= DECISIVE_SCORE => {
+        (Some((b, s)), claim) if decisive(b, s) => {
             let share = (s / total) * (s / FULL_SCORE).min(1.0);
             if claim == Some(b) {
                 (b, 0.6 + 0.39 * share)

@@ -22,6 +22,8 @@ pub const MAX_EVIDENCE_VALUE: usize = 80;
 /// Electrum Personal Server's hard-coded donation address (chris-belcher/electrum-personal-server
 /// `electrumpersonalserver/server/electrumprotocol.py`, `DONATION_ADDR`).
 pub const EPS_DONATION: &str = "bc1qe74qzd256kxevq2gn7gmscs564lfk5tqrxqsuy";
+/// Prefix of the errors the scanner itself writes into an [`Answer`] whose result had the wrong shape.
+pub const SCANNER_SHAPE_ERROR: &str = "unexpected result shape";
 
 /// Facts the rules look at.
 #[derive(Debug, Default)]
@@ -71,20 +73,20 @@ impl<'a> Facts<'a> {
         }
         if let Some(Answer { error: Some(e), .. }) = &m.features {
             f.features_error = Some(e);
-            f.errors.push((e.code, e.message.as_str()));
+            f.push_error(e);
         }
         for e in [m.banner.as_ref().and_then(|a| a.error.as_ref()), m.peers.as_ref().and_then(|a| a.error.as_ref())]
             .into_iter()
             .flatten()
         {
-            f.errors.push((e.code, e.message.as_str()));
+            f.push_error(e);
         }
         for p in &r.probes {
             match &p.detail {
                 ProbeDetail::AddressFormats(a) => {
                     for c in a.formats.iter().flat_map(|x| x.calls.iter()).chain(a.legacy_address.iter()) {
                         if let Some(e) = &c.error {
-                            f.errors.push((e.code, e.message.as_str()));
+                            f.push_error(e);
                         }
                     }
                     f.legacy = a.legacy_address.iter().collect();
@@ -102,7 +104,7 @@ impl<'a> Facts<'a> {
                 }
                 ProbeDetail::Xpub(x) => {
                     for e in x.errors.iter().chain(x.batch_error.iter()) {
-                        f.errors.push((e.code, e.message.as_str()));
+                        f.push_error(e);
                     }
                 }
                 _ => {}
@@ -113,6 +115,13 @@ impl<'a> Facts<'a> {
 
     fn error_where(&self, pred: impl Fn(Option<i64>, &str) -> bool) -> Option<String> {
         self.errors.iter().find(|(c, m)| pred(*c, m)).map(|(c, m)| quote(*c, m))
+    }
+
+    fn push_error(&mut self, e: &'a RpcError) {
+        // The scanner's own shape errors (code None, "unexpected result shape: …") are not the server's words.
+        if !(e.code.is_none() && e.message.starts_with(SCANNER_SHAPE_ERROR)) {
+            self.errors.push((e.code, e.message.as_str()));
+        }
     }
 
     /// A malformed case by name.

@@ -1,19 +1,23 @@
 //! `address-formats`: standard scripthash queries for P2PKH, P2WPKH, P2WSH and P2TR
 //! test-vector addresses, plus the legacy `blockchain.address.*` fingerprint.
 //!
-//! For each format it sends `blockchain.scripthash.get_balance`, `get_history`,
-//! `listunspent` and `get_mempool` and records shape, error and RTT. Then it
-//! sends `blockchain.address.get_balance` once with the P2PKH vector (the
-//! `blockchain.address.*` methods were removed in protocol 1.3, so most servers
-//! reject it; Fulcrum still answers) and, only when that was answered,
+//! First it sends `blockchain.address.get_balance` once with the P2PKH vector
+//! (the `blockchain.address.*` methods were removed in protocol 1.3, so most
+//! servers reject it; Fulcrum still answers) and, only when that was answered,
 //! `blockchain.address.get_history` too (so ElectrumX pays one error, not two).
+//! Then, for each format, `blockchain.scripthash.get_balance`, `get_history`,
+//! `listunspent` and `get_mempool`, recording shape, error and RTT. The first
+//! format alone covers every method, so a probe cut short by its time cap
+//! still describes the server's behavior.
+
+use std::time::Duration;
 
 use observatory_model::probes::{AddressFormatsDetail, FormatQueries, ProbeDetail};
 use serde_json::json;
 
 use super::observe::{observe, Counted};
 use super::vectors::{self, FORMATS};
-use super::{status_of, Opener, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
+use super::{status_of, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
 use crate::rpc::{CallOutcome, Rpc};
 
 /// The four scripthash methods queried per format, in order.
@@ -47,48 +51,65 @@ impl Probe for AddressFormats {
         }
     }
 
-    async fn run<R: Rpc, O: Opener>(&self, rpc: &mut Counted<'_, R>, _opener: &O, _ctx: &ProbeContext) -> ProbeOutcome {
+    fn time_cap(&self) -> Duration {
+        Duration::from_secs(10)
+    }
+
+    async fn run<R: Rpc, O: Opener>(
+        &self,
+        rpc: &mut Counted<'_, R>,
+        _opener: &O,
+        _ctx: &ProbeContext,
+        plan: Plan,
+    ) -> ProbeOutcome {
         let mut detail = AddressFormatsDetail::default();
         let mut tally = Tally::default();
-        let mut legacy_address = None;
-        for v in &FORMATS {
-            let resolved = match vectors::resolve(v) {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!("{e}");
-                    continue;
-                }
-            };
-            if v.format == "p2pkh" {
-                legacy_address = Some(resolved.address.clone());
-            }
-            let mut calls = Vec::with_capacity(SCRIPTHASH_METHODS.len());
-            for method in SCRIPTHASH_METHODS {
-                let out = rpc.call(method, json!([resolved.scripthash])).await;
-                tally.add(&out);
-                calls.push(observe(method, &out));
-            }
-            detail.formats.push(FormatQueries {
-                format: v.format.into(),
-                address: resolved.address,
-                source: v.source.into(),
-                scripthash: resolved.scripthash,
-                calls,
-            });
-        }
-        if let Some(address) = legacy_address {
-            let out = rpc.call("blockchain.address.get_balance", json!([address])).await;
+        let resolved: Vec<_> = FORMATS
+            .iter()
+            .filter_map(|v| vectors::resolve(v).map(|r| (v, r)).map_err(|e| tracing::error!("{e}")).ok())
+            .collect();
+        if let Some((_, p2pkh)) = resolved.iter().find(|(v, _)| v.format == "p2pkh") {
+            let out = rpc.call("blockchain.address.get_balance", json!([p2pkh.address])).await;
             tally.add(&out);
             let answered = matches!(out, CallOutcome::Result { .. });
             detail.legacy_address.push(observe("blockchain.address.get_balance", &out));
-            if answered {
-                let out = rpc.call("blockchain.address.get_history", json!([address])).await;
+            if answered && !plan.expired() {
+                let out = rpc.call("blockchain.address.get_history", json!([p2pkh.address])).await;
                 tally.add(&out);
                 detail.legacy_address.push(observe("blockchain.address.get_history", &out));
             }
             detail.legacy_address_answered = answered;
         }
-        let (status, error) = status_of(tally);
+        let mut cut = false;
+        'formats: for (v, r) in resolved {
+            let mut calls = Vec::with_capacity(SCRIPTHASH_METHODS.len());
+            for method in SCRIPTHASH_METHODS {
+                if plan.expired() || rpc.is_closed() {
+                    cut = true;
+                }
+                if !cut {
+                    let out = rpc.call(method, json!([r.scripthash])).await;
+                    tally.add(&out);
+                    calls.push(observe(method, &out));
+                }
+            }
+            if !calls.is_empty() {
+                detail.formats.push(FormatQueries {
+                    format: v.format.into(),
+                    address: r.address,
+                    source: v.source.into(),
+                    scripthash: r.scripthash,
+                    calls,
+                });
+            }
+            if cut {
+                break 'formats;
+            }
+        }
+        let (status, mut error) = status_of(tally);
+        if cut && error.is_none() {
+            error = Some("time cap reached before every format was queried".into());
+        }
         ProbeOutcome { status, error, detail: ProbeDetail::AddressFormats(detail), side_requests: 0 }
     }
 }
@@ -126,7 +147,7 @@ mod tests {
         let script: Arc<dyn Script> = Arc::new(Server { legacy });
         let mut rpc = FakeRpc::new(script.clone(), 100);
         let mut c = Counted::new(&mut rpc);
-        let out = AddressFormats.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(ProbeLevel::Standard)).await;
+        let out = AddressFormats.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), crate::probes::tests::plan(ProbeLevel::Standard)).await;
         (out, c.sent())
     }
 
@@ -136,6 +157,7 @@ mod tests {
         let ProbeDetail::AddressFormats(d) = out.detail else { panic!() };
         assert_eq!(d.formats.iter().map(|f| f.format.as_str()).collect::<Vec<_>>(), ["p2pkh", "p2wpkh", "p2wsh", "p2tr"]);
         assert_eq!(d.formats[0].calls[0].result_shape.as_deref(), Some("object{confirmed,unconfirmed}"));
+        assert_eq!(d.formats[0].calls.len(), 4);
         assert_eq!(d.formats[1].calls[1].result_shape.as_deref(), Some("array[0]"));
         assert_eq!(d.legacy_address.len(), 1);
         assert!(!d.legacy_address_answered);

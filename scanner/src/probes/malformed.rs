@@ -3,11 +3,18 @@
 //! Every case is one fixed line of ours ([`CASES`]), sent with
 //! [`Rpc::send_raw`] so the answer is seen as the server wrote it: error code,
 //! verbatim message (bounded), reply form (key order and separators), whether
-//! the server disconnected, and time to answer. Cases that need a connection
-//! on which `server.version` was never sent (before-version, JSON-RPC 1.0
-//! framing, unsupported protocol) run on fresh connections from the
-//! [`Opener`]; each is followed by a `server.ping` to learn whether the server
-//! closed the connection after answering.
+//! the server disconnected, and time to answer. No case touches the main
+//! session, so nothing here can end it:
+//!
+//! * cases that need a connection on which `server.version` was never sent
+//!   (before-version, JSON-RPC 1.0 framing, unsupported protocol) each get a
+//!   fresh connection from the [`Opener`];
+//! * the others share one *versioned* side connection (our own
+//!   `server.version` line first), reopened if the server drops it (at most
+//!   [`MAX_VERSIONED_CONNECTIONS`]).
+//!
+//! Every answered case is followed by a `server.ping`, so "disconnected" is
+//! known exactly, per case.
 //!
 //! Errors are expensive on ElectrumX (aiorpcx charges `error_base_cost` = 100
 //! per error reply and 1100 for unparsable JSON), so only the most telling
@@ -15,19 +22,21 @@
 //! The invalid-transaction case records the error text verbatim: HTML or URLs
 //! there are a known phishing marker ([`has_markup_or_url`]).
 
+use std::time::Duration;
+
 use observatory_model::probes::{MalformedCase, MalformedDetail, ProbeDetail};
 use observatory_model::raw::Status;
 use observatory_protocol::message::{truncate, MAX_ERROR_TEXT};
 
 use super::observe::{reply_form, Counted, RawReply};
-use super::{Opener, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome};
+use super::{Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome};
 use crate::rpc::{RawOutcome, Rpc};
 
 /// Which connection a case is sent on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conn {
-    /// The main session (`server.version` negotiated).
-    Main,
+    /// The shared side connection on which [`VERSION_LINE`] was sent first.
+    Versioned,
     /// A fresh connection on which nothing was sent before; `follow_up` is sent after the
     /// case to learn whether the server closed the connection.
     Fresh {
@@ -35,6 +44,15 @@ pub enum Conn {
         follow_up: &'static str,
     },
 }
+
+/// Side connections the versioned cases may open (one, plus reopenings after disconnects).
+pub const MAX_VERSIONED_CONNECTIONS: u32 = 4;
+/// The `server.version` line opening a versioned side connection. A single version string
+/// (not a range), because romanz/electrs accepts only exactly "1.4".
+pub const VERSION_LINE: &str =
+    r#"{"jsonrpc":"2.0","id":900000,"method":"server.version","params":["electrum-observatory-probe","1.4"]}"#;
+/// ElectrumX cost of one side connection: session cost 5.0 plus `server.version` 0.5 plus a ping.
+const UNITS_SIDE_CONNECTION: f64 = 5.6;
 
 /// One malformed case.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,56 +109,56 @@ pub const CASES: [CaseSpec; 11] = [
     CaseSpec {
         name: "scripthash-non-hex",
         level: ProbeLevel::Standard,
-        conn: Conn::Main,
+        conn: Conn::Versioned,
         line: r#"{"jsonrpc":"2.0","id":900004,"method":"blockchain.scripthash.get_balance","params":["zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"]}"#,
         electrumx_units: 100.0,
     },
     CaseSpec {
         name: "broadcast-invalid-tx",
         level: ProbeLevel::Standard,
-        conn: Conn::Main,
+        conn: Conn::Versioned,
         line: r#"{"jsonrpc":"2.0","id":900005,"method":"blockchain.transaction.broadcast","params":["deadbeef"]}"#,
         electrumx_units: 100.3,
     },
     CaseSpec {
         name: "wrong-param-count",
         level: ProbeLevel::Full,
-        conn: Conn::Main,
+        conn: Conn::Versioned,
         line: r#"{"jsonrpc":"2.0","id":900006,"method":"blockchain.scripthash.get_balance","params":[]}"#,
         electrumx_units: 100.0,
     },
     CaseSpec {
         name: "scripthash-wrong-length",
         level: ProbeLevel::Full,
-        conn: Conn::Main,
+        conn: Conn::Versioned,
         line: r#"{"jsonrpc":"2.0","id":900007,"method":"blockchain.scripthash.get_balance","params":["00000000000000000000000000000000000000000000000000000000000000"]}"#,
         electrumx_units: 100.0,
     },
     CaseSpec {
         name: "unknown-method",
         level: ProbeLevel::Full,
-        conn: Conn::Main,
+        conn: Conn::Versioned,
         line: r#"{"jsonrpc":"2.0","id":900008,"method":"observatory.no_such_method","params":[]}"#,
         electrumx_units: 100.0,
     },
     CaseSpec {
         name: "small-batch",
         level: ProbeLevel::Standard,
-        conn: Conn::Main,
+        conn: Conn::Versioned,
         line: r#"[{"jsonrpc":"2.0","id":900009,"method":"server.ping","params":[]},{"jsonrpc":"2.0","id":900010,"method":"server.ping","params":[]}]"#,
         electrumx_units: 0.2,
     },
     CaseSpec {
         name: "empty-batch",
         level: ProbeLevel::Full,
-        conn: Conn::Main,
+        conn: Conn::Versioned,
         line: "[]",
         electrumx_units: 100.0,
     },
     CaseSpec {
         name: "invalid-json",
         level: ProbeLevel::Full,
-        conn: Conn::Main,
+        conn: Conn::Versioned,
         line: r#"{"jsonrpc":"2.0","id":900011,"method":"server.ping","params":["#,
         electrumx_units: 1100.0,
     },
@@ -171,36 +189,48 @@ impl Probe for Malformed {
     }
 
     fn cost(&self, level: ProbeLevel) -> ProbeCost {
-        cases_at(level).fold(ProbeCost { requests: 0, electrumx_units: 0.0 }, |acc, c| ProbeCost {
-            requests: acc.requests + if matches!(c.conn, Conn::Fresh { .. }) { 2 } else { 1 },
+        let cases = cases_at(level).fold(ProbeCost { requests: 0, electrumx_units: 0.0 }, |acc, c| ProbeCost {
+            // Case + follow-up ping; a versioned case may also need a (re)opening version line.
+            requests: acc.requests + if matches!(c.conn, Conn::Fresh { .. }) { 2 } else { 3 },
             electrumx_units: acc.electrumx_units + c.electrumx_units,
-        })
+        });
+        ProbeCost { requests: cases.requests, electrumx_units: cases.electrumx_units + UNITS_SIDE_CONNECTION }
     }
 
-    async fn run<R: Rpc, O: Opener>(&self, rpc: &mut Counted<'_, R>, opener: &O, ctx: &ProbeContext) -> ProbeOutcome {
+    fn time_cap(&self) -> Duration {
+        Duration::from_secs(12)
+    }
+
+    async fn run<R: Rpc, O: Opener>(
+        &self,
+        _rpc: &mut Counted<'_, R>,
+        opener: &O,
+        _ctx: &ProbeContext,
+        plan: Plan,
+    ) -> ProbeOutcome {
         let mut detail = MalformedDetail::default();
         let mut side = 0u32;
-        for spec in cases_at(ctx.level) {
+        let mut versioned: Option<O::Conn> = None;
+        let mut opened = 0u32;
+        for spec in cases_at(plan.level) {
+            if plan.expired() {
+                detail.cases.push(blank(spec, "not-run"));
+                continue;
+            }
             let case = match spec.conn {
-                Conn::Main => {
-                    let out = rpc.send_raw(spec.line.as_bytes()).await;
-                    let mut case = record(spec, &out);
-                    case.disconnected |= rpc.is_closed();
-                    case
+                Conn::Versioned => {
+                    if versioned.as_ref().is_none_or(|c| c.is_closed()) && opened < MAX_VERSIONED_CONNECTIONS {
+                        opened += 1;
+                        versioned = open_versioned(opener, &mut side).await;
+                    }
+                    match versioned.as_mut() {
+                        None => no_connection(spec),
+                        Some(conn) => send_case(conn, spec, PING_V2, &mut side).await,
+                    }
                 }
                 Conn::Fresh { follow_up } => match opener.open_unversioned().await {
                     None => no_connection(spec),
-                    Some(mut conn) => {
-                        let mut conn = Counted::new(&mut conn);
-                        let out = conn.send_raw(spec.line.as_bytes()).await;
-                        let mut case = record(spec, &out);
-                        if matches!(out, RawOutcome::Line { .. }) {
-                            case.disconnected = conn.is_closed()
-                                || matches!(conn.send_raw(follow_up.as_bytes()).await, RawOutcome::Closed { .. });
-                        }
-                        side = side.saturating_add(conn.sent());
-                        case
-                    }
+                    Some(mut conn) => send_case(&mut conn, spec, follow_up, &mut side).await,
                 },
             };
             detail.cases.push(case);
@@ -213,6 +243,31 @@ impl Probe for Malformed {
         };
         ProbeOutcome { status, error, detail: ProbeDetail::Malformed(detail), side_requests: side }
     }
+}
+
+/// A side connection on which [`VERSION_LINE`] was answered with a result.
+async fn open_versioned<O: Opener>(opener: &O, side: &mut u32) -> Option<O::Conn> {
+    let mut conn = opener.open_unversioned().await?;
+    let mut counted = Counted::new(&mut conn);
+    let out = counted.send_raw(VERSION_LINE.as_bytes()).await;
+    *side = side.saturating_add(counted.sent());
+    match out {
+        RawOutcome::Line { text, .. } if matches!(RawReply::parse(&text), RawReply::Result { .. }) => Some(conn),
+        _ => None,
+    }
+}
+
+/// Sends one case and, when it was answered, the follow-up that tells whether the server hung up.
+async fn send_case<C: Rpc>(conn: &mut C, spec: &CaseSpec, follow_up: &str, side: &mut u32) -> MalformedCase {
+    let mut conn = Counted::new(conn);
+    let out = conn.send_raw(spec.line.as_bytes()).await;
+    let mut case = record(spec, &out);
+    if matches!(out, RawOutcome::Line { .. }) {
+        case.disconnected =
+            conn.is_closed() || matches!(conn.send_raw(follow_up.as_bytes()).await, RawOutcome::Closed { .. });
+    }
+    *side = side.saturating_add(conn.sent());
+    case
 }
 
 fn blank(spec: &CaseSpec, outcome: &str) -> MalformedCase {
@@ -310,7 +365,8 @@ mod tests {
     async fn run(script: Arc<dyn Script>, level: ProbeLevel) -> (MalformedDetail, u32, u32) {
         let mut rpc = FakeRpc::new(script.clone(), 100);
         let mut c = Counted::new(&mut rpc);
-        let out = Malformed.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(level)).await;
+        let out =
+            Malformed.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), crate::probes::tests::plan(level)).await;
         let ProbeDetail::Malformed(d) = out.detail else { panic!() };
         (d, c.sent(), out.side_requests)
     }
@@ -329,9 +385,11 @@ mod tests {
         assert_eq!(d.cases[2].message.as_deref().map(|m| m.ends_with("is not a valid script hash")), Some(true));
         assert!(!d.cases[3].message_has_markup_or_url);
         assert_eq!(d.cases[4].result_shape.as_deref(), Some("array[2]<result,result>"));
-        assert_eq!(main, 3);
-        // before-version: the close is seen without a follow-up; jsonrpc-1.0: case + follow-up.
-        assert_eq!(side, 3);
+        // Nothing on the main session.
+        assert_eq!(main, 0);
+        // before-version: the close is seen without a follow-up (1); jsonrpc-1.0: case + ping (2);
+        // versioned: version line + 3 × (case + ping) (7).
+        assert_eq!(side, 10);
         assert!(main + side <= Malformed.cost(ProbeLevel::Standard).requests);
     }
 

@@ -20,9 +20,15 @@
 //! below ElectrumX's default `COST_SOFT_LIMIT` of 1000 (see `docs/probes.md`).
 //! [`run_all`] skips a probe whose request cost exceeds the session's
 //! remaining budget.
+//!
+//! Time: the whole set runs within [`PROBE_TIME_BUDGET`] and each probe within
+//! its own [`Probe::time_cap`], fingerprint probes first. Sequential probes on
+//! slow servers (Tor, or ElectrumX 2.x, whose padding transport holds small
+//! replies up to one second) stop early and record what they saw; the behavior
+//! description only uses facts that survive such truncation.
 
 use std::future::Future;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use observatory_model::probes::{ProbeDetail, ProbeResult};
 use observatory_model::raw::{Endpoint, Status};
@@ -48,6 +54,9 @@ use observe::Counted;
 pub const ELECTRUMX_COST_SOFT_LIMIT: f64 = 1000.0;
 /// Ceiling on the estimated ElectrumX cost of the whole standard probe set (half the soft limit).
 pub const STANDARD_COST_CEILING: f64 = 500.0;
+/// Wall time the whole probe set may take (the session's endpoint deadline, 45 s by default,
+/// also covers connecting and the metadata requests).
+pub const PROBE_TIME_BUDGET: Duration = Duration::from_secs(32);
 
 /// Opens extra connections to the endpoint being probed (same address, transport, deadlines, budget).
 pub trait Opener: Send + Sync {
@@ -75,14 +84,21 @@ pub struct ProbeContext {
     pub endpoint: Endpoint,
     /// Protocol version negotiated by `server.version` on the main connection.
     pub protocol: Option<String>,
-    /// Which cases run (default [`ProbeLevel::Standard`]).
-    pub level: ProbeLevel,
 }
 
-impl ProbeContext {
-    /// A context at the standard level.
-    pub fn new(endpoint: Endpoint, protocol: Option<String>) -> Self {
-        ProbeContext { endpoint, protocol, level: ProbeLevel::Standard }
+/// How one probe is to run: which cases, and until when.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Which cases run.
+    pub level: ProbeLevel,
+    /// Send nothing new after this instant.
+    pub deadline: Instant,
+}
+
+impl Plan {
+    /// True once the deadline has passed.
+    pub fn expired(&self) -> bool {
+        Instant::now() >= self.deadline
     }
 }
 
@@ -115,35 +131,38 @@ pub trait Probe: Sync {
     fn name(&self) -> &'static str;
     /// Worst-case cost at `level`.
     fn cost(&self, level: ProbeLevel) -> ProbeCost;
+    /// Longest the probe may run (it stops sending new requests after it).
+    fn time_cap(&self) -> Duration;
     /// Runs the probe on the main connection (and, when it needs one, fresh connections).
     fn run<R: Rpc, O: Opener>(
         &self,
         rpc: &mut Counted<'_, R>,
         opener: &O,
         ctx: &ProbeContext,
+        plan: Plan,
     ) -> impl Future<Output = ProbeOutcome> + Send;
 }
 
-/// The registered probes, in run order. Cheap, well-formed probes first; then the malformed
-/// cases (the batch case last among them) and the xpub batch, which some servers
-/// (mempool/electrs) answer by disconnecting.
+/// The registered probes, in run order: the fingerprint probes first (malformed runs on its own
+/// connections, so nothing it sends can end the main session), then the timing probes, and the
+/// xpub batch last, because some servers (mempool/electrs) answer a batch by disconnecting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeKind {
+    /// [`malformed::Malformed`].
+    Malformed,
     /// [`address_formats::AddressFormats`].
     AddressFormats,
     /// [`timing::Timing`].
     Timing,
     /// [`rate_limit::RateLimit`].
     RateLimit,
-    /// [`malformed::Malformed`].
-    Malformed,
     /// [`xpub::XpubProbe`].
     Xpub,
 }
 
 /// Every probe, in run order.
 pub const REGISTRY: [ProbeKind; 5] =
-    [ProbeKind::AddressFormats, ProbeKind::Timing, ProbeKind::RateLimit, ProbeKind::Malformed, ProbeKind::Xpub];
+    [ProbeKind::Malformed, ProbeKind::AddressFormats, ProbeKind::Timing, ProbeKind::RateLimit, ProbeKind::Xpub];
 
 impl ProbeKind {
     /// The probe's name.
@@ -168,13 +187,24 @@ impl ProbeKind {
         }
     }
 
-    async fn run<R: Rpc, O: Opener>(self, rpc: &mut Counted<'_, R>, opener: &O, ctx: &ProbeContext) -> ProbeOutcome {
+    /// The probe's time cap.
+    pub fn time_cap(self) -> Duration {
         match self {
-            ProbeKind::AddressFormats => address_formats::AddressFormats.run(rpc, opener, ctx).await,
-            ProbeKind::Timing => timing::Timing.run(rpc, opener, ctx).await,
-            ProbeKind::RateLimit => rate_limit::RateLimit.run(rpc, opener, ctx).await,
-            ProbeKind::Xpub => xpub::XpubProbe.run(rpc, opener, ctx).await,
-            ProbeKind::Malformed => malformed::Malformed.run(rpc, opener, ctx).await,
+            ProbeKind::AddressFormats => address_formats::AddressFormats.time_cap(),
+            ProbeKind::Timing => timing::Timing.time_cap(),
+            ProbeKind::RateLimit => rate_limit::RateLimit.time_cap(),
+            ProbeKind::Xpub => xpub::XpubProbe.time_cap(),
+            ProbeKind::Malformed => malformed::Malformed.time_cap(),
+        }
+    }
+
+    async fn run<R: Rpc, O: Opener>(self, rpc: &mut Counted<'_, R>, opener: &O, ctx: &ProbeContext, plan: Plan) -> ProbeOutcome {
+        match self {
+            ProbeKind::AddressFormats => address_formats::AddressFormats.run(rpc, opener, ctx, plan).await,
+            ProbeKind::Timing => timing::Timing.run(rpc, opener, ctx, plan).await,
+            ProbeKind::RateLimit => rate_limit::RateLimit.run(rpc, opener, ctx, plan).await,
+            ProbeKind::Xpub => xpub::XpubProbe.run(rpc, opener, ctx, plan).await,
+            ProbeKind::Malformed => malformed::Malformed.run(rpc, opener, ctx, plan).await,
         }
     }
 }
@@ -187,23 +217,31 @@ pub fn total_cost(level: ProbeLevel) -> ProbeCost {
     })
 }
 
-/// Runs every registered probe in order and returns their results.
+/// Runs every registered probe in order at the standard level and returns their results.
 pub async fn run_all<R: Rpc, O: Opener>(rpc: &mut R, opener: &O, ctx: &ProbeContext) -> Vec<ProbeResult> {
+    run_all_at(rpc, opener, ctx, ProbeLevel::Standard).await
+}
+
+/// Runs every registered probe in order at `level` within [`PROBE_TIME_BUDGET`].
+pub async fn run_all_at<R: Rpc, O: Opener>(rpc: &mut R, opener: &O, ctx: &ProbeContext, level: ProbeLevel) -> Vec<ProbeResult> {
+    let end = Instant::now() + PROBE_TIME_BUDGET;
     let mut results = Vec::with_capacity(REGISTRY.len());
     for kind in REGISTRY {
         let started_ms = now_ms();
         let clock = Instant::now();
-        let cost = kind.cost(ctx.level);
+        let cost = kind.cost(level);
+        let plan = Plan { level, deadline: (clock + kind.time_cap()).min(end) };
         let mut counted = Counted::new(rpc);
-        let outcome = if counted.budget_left() < cost.requests {
-            ProbeOutcome {
-                status: Status::Skipped,
-                error: Some(format!("request budget: {} left, probe needs {}", counted.budget_left(), cost.requests)),
-                detail: ProbeDetail::None,
-                side_requests: 0,
-            }
+        let skip = if counted.budget_left() < cost.requests {
+            Some(format!("request budget: {} left, probe needs {}", counted.budget_left(), cost.requests))
+        } else if plan.expired() {
+            Some("probe time budget exhausted".to_string())
         } else {
-            kind.run(&mut counted, opener, ctx).await
+            None
+        };
+        let outcome = match skip {
+            Some(why) => ProbeOutcome { status: Status::Skipped, error: Some(why), detail: ProbeDetail::None, side_requests: 0 },
+            None => kind.run(&mut counted, opener, ctx, plan).await,
         };
         tracing::debug!(probe = kind.name(), status = outcome.status.as_str(), "probe finished");
         results.push(ProbeResult {
@@ -300,20 +338,29 @@ mod tests {
         }
     }
 
-    pub(crate) fn ctx(level: ProbeLevel) -> ProbeContext {
+    pub(crate) fn ctx() -> ProbeContext {
         ProbeContext {
             endpoint: Endpoint { host: "127.0.0.1".into(), port: 50001, transport: Transport::Tcp },
             protocol: Some("1.4".into()),
-            level,
         }
+    }
+
+    pub(crate) fn plan(level: ProbeLevel) -> Plan {
+        Plan { level, deadline: Instant::now() + Duration::from_secs(30) }
     }
 
     #[test]
     fn standard_set_is_well_below_the_electrumx_soft_limit() {
         let c = total_cost(ProbeLevel::Standard);
         assert!(c.electrumx_units <= STANDARD_COST_CEILING, "{c:?}");
-        assert!(STANDARD_COST_CEILING <= ELECTRUMX_COST_SOFT_LIMIT / 2.0);
+        const { assert!(STANDARD_COST_CEILING <= ELECTRUMX_COST_SOFT_LIMIT / 2.0) };
         assert!(total_cost(ProbeLevel::Full).electrumx_units > c.electrumx_units);
+    }
+
+    #[test]
+    fn time_caps_fit_the_budget_for_the_first_probes() {
+        let first_two: Duration = REGISTRY.iter().take(2).map(|k| k.time_cap()).sum();
+        assert!(first_two <= PROBE_TIME_BUDGET);
     }
 
     #[test]
@@ -330,9 +377,9 @@ mod tests {
         let script: Arc<dyn Script> = Arc::new(Polite);
         let mut rpc = FakeRpc::new(script.clone(), 1000);
         let opener = FakeOpener::new(script);
-        let results = run_all(&mut rpc, &opener, &ctx(ProbeLevel::Standard)).await;
+        let results = run_all(&mut rpc, &opener, &ctx()).await;
         let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["address-formats", "timing", "rate-limit", "malformed", "xpub"]);
+        assert_eq!(names, ["malformed", "address-formats", "timing", "rate-limit", "xpub"]);
         let used = 1000 - rpc.budget_left();
         let counted: u32 = results.iter().map(|r| r.requests_sent).sum();
         let side: u32 = *opener.opened.lock().unwrap() * 2;
@@ -346,7 +393,7 @@ mod tests {
     async fn over_budget_probes_are_skipped_not_sent() {
         let script: Arc<dyn Script> = Arc::new(Polite);
         let mut rpc = FakeRpc::new(script.clone(), 5);
-        let results = run_all(&mut rpc, &FakeOpener::new(script), &ctx(ProbeLevel::Standard)).await;
+        let results = run_all(&mut rpc, &FakeOpener::new(script), &ctx()).await;
         assert!(results.iter().all(|r| r.status == Status::Skipped));
         assert_eq!(rpc.budget_left(), 5);
     }

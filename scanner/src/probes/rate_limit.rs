@@ -17,7 +17,7 @@ use serde_json::json;
 use super::observe::{bounded_error, Counted};
 use super::stats::{slope, summarize};
 use super::timing::UNITS_PING;
-use super::{status_of, Opener, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
+use super::{status_of, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
 use crate::rpc::{CallOutcome, Rpc};
 
 /// Pings sent back to back.
@@ -55,14 +55,24 @@ impl Probe for RateLimit {
         ProbeCost { requests: BURST + PACED, electrumx_units: f64::from(BURST + PACED) * UNITS_PING }
     }
 
-    async fn run<R: Rpc, O: Opener>(&self, rpc: &mut Counted<'_, R>, _opener: &O, _ctx: &ProbeContext) -> ProbeOutcome {
+    fn time_cap(&self) -> Duration {
+        Duration::from_secs(7)
+    }
+
+    async fn run<R: Rpc, O: Opener>(
+        &self,
+        rpc: &mut Counted<'_, R>,
+        _opener: &O,
+        _ctx: &ProbeContext,
+        plan: Plan,
+    ) -> ProbeOutcome {
         let mut tally = Tally::default();
-        let mut detail = RateLimitDetail { burst_size: BURST, paced_size: PACED, paced_interval_ms: PACED_INTERVAL_MS, ..Default::default() };
+        let mut detail = RateLimitDetail { paced_interval_ms: PACED_INTERVAL_MS, ..Default::default() };
         let mut burst = Vec::new();
         let mut paced = Vec::new();
         let mut index = 0u32;
         for i in 0..BURST + PACED {
-            if rpc.is_closed() {
+            if rpc.is_closed() || plan.expired() {
                 break;
             }
             if i >= BURST {
@@ -84,10 +94,13 @@ impl Probe for RateLimit {
                 if i < BURST { burst.push(rtt) } else { paced.push(rtt) }
             }
         }
+        // Sizes as sent (fewer than planned when the time cap or a close cut the run).
+        detail.burst_size = index.min(BURST);
+        detail.paced_size = index.saturating_sub(BURST);
         detail.burst = summarize(&burst);
         detail.paced = summarize(&paced);
         detail.burst_slope_ms = slope(&burst);
-        let rise = detail.burst_slope_ms.unwrap_or(0.0) * f64::from(BURST);
+        let rise = detail.burst_slope_ms.unwrap_or(0.0) * burst.len() as f64;
         let rising = rise > RISE_MIN_MS.max(detail.burst.median_ms);
         detail.throttling_observed = rising || !detail.throttle_errors.is_empty() || detail.disconnected_after.is_some();
         let (status, error) = status_of(tally);
@@ -132,7 +145,7 @@ mod tests {
         let script: Arc<dyn Script> = Arc::new(Throttler { allow: 10, seen: AtomicU32::new(0) });
         let mut rpc = FakeRpc::new(script.clone(), 100);
         let mut c = Counted::new(&mut rpc);
-        let out = RateLimit.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(ProbeLevel::Standard)).await;
+        let out = RateLimit.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), crate::probes::tests::plan(ProbeLevel::Standard)).await;
         let ProbeDetail::RateLimit(d) = out.detail else { panic!() };
         assert_eq!(d.throttle_errors.len(), 1);
         assert_eq!(d.disconnected_after, Some(11));

@@ -9,13 +9,15 @@
 //! describe how the server treats wallet-like traffic. The batch goes last
 //! because some servers answer a batch by disconnecting.
 
+use std::time::{Duration, Instant};
+
 use observatory_model::probes::{ProbeDetail, XpubDetail};
 use serde_json::{json, Value};
 
 use super::observe::{bounded_error, Counted};
 use super::stats::{slope, summarize};
 use super::vectors::{self, BIP32_TV1_SOURCE, XPUB_SCRIPT_TYPES};
-use super::{status_of, Opener, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
+use super::{status_of, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
 use crate::rpc::{CallOutcome, Rpc};
 
 /// Receive addresses per script type.
@@ -24,6 +26,8 @@ pub const RECEIVE: u32 = 2;
 pub const CHANGE: u32 = 2;
 /// Errors kept.
 pub const MAX_ERRORS: usize = 5;
+/// Time kept back from the sequential run for the batch.
+pub const BATCH_RESERVE: Duration = Duration::from_secs(2);
 /// Estimated ElectrumX cost of one `get_history` of a short history (0.1 + 0.1 + 0.25 + slack).
 const UNITS_HISTORY: f64 = 0.5;
 const METHOD: &str = "blockchain.scripthash.get_history";
@@ -62,7 +66,17 @@ impl Probe for XpubProbe {
         ProbeCost { requests: n, electrumx_units: f64::from(n) * UNITS_HISTORY }
     }
 
-    async fn run<R: Rpc, O: Opener>(&self, rpc: &mut Counted<'_, R>, _opener: &O, _ctx: &ProbeContext) -> ProbeOutcome {
+    fn time_cap(&self) -> Duration {
+        Duration::from_secs(7)
+    }
+
+    async fn run<R: Rpc, O: Opener>(
+        &self,
+        rpc: &mut Counted<'_, R>,
+        _opener: &O,
+        _ctx: &ProbeContext,
+        plan: Plan,
+    ) -> ProbeOutcome {
         let hashes = scripthashes();
         let mut tally = Tally::default();
         let mut detail = XpubDetail {
@@ -73,8 +87,9 @@ impl Probe for XpubProbe {
             ..Default::default()
         };
         let mut rtts = Vec::new();
+        let sequential_end = plan.deadline.checked_sub(BATCH_RESERVE).unwrap_or(plan.deadline);
         for h in &hashes {
-            if rpc.is_closed() {
+            if rpc.is_closed() || Instant::now() >= sequential_end {
                 break;
             }
             let out = rpc.call(METHOD, json!([h])).await;
@@ -84,7 +99,7 @@ impl Probe for XpubProbe {
         }
         detail.sequential = summarize(&rtts);
         detail.sequential_slope_ms = slope(&rtts);
-        if !rpc.is_closed() {
+        if !rpc.is_closed() && !plan.expired() {
             let calls: Vec<(String, Value)> = hashes.iter().map(|h| (METHOD.to_string(), json!([h]))).collect();
             detail.batch_size = u32::try_from(calls.len()).unwrap_or(u32::MAX);
             let (outs, total_ms) = rpc.batch(calls).await;
@@ -150,7 +165,7 @@ mod tests {
         let script: Arc<dyn Script> = Arc::new(Histories);
         let mut rpc = FakeRpc::new(script.clone(), 100);
         let mut c = Counted::new(&mut rpc);
-        let out = XpubProbe.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(ProbeLevel::Standard)).await;
+        let out = XpubProbe.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), crate::probes::tests::plan(ProbeLevel::Standard)).await;
         let ProbeDetail::Xpub(d) = out.detail else { panic!() };
         assert_eq!(d.sequential.n, 16);
         assert_eq!(d.batch_accepted, Some(true));
