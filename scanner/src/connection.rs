@@ -19,6 +19,12 @@ const READ_CHUNK: usize = 16 * 1024;
 pub trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> AsyncStream for T {}
 
+impl std::fmt::Debug for dyn AsyncStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AsyncStream")
+    }
+}
+
 /// A boxed stream (TCP, TLS over TCP, SOCKS5-tunnelled TCP or TLS).
 pub type BoxStream = Box<dyn AsyncStream>;
 

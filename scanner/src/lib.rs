@@ -8,10 +8,18 @@
 //! * [`connection`]: a framed byte stream; [`session`]: one Electrum session over it.
 
 pub mod connection;
+pub mod dial;
+pub mod discovery;
+pub mod endpoint;
 pub mod inference;
 pub mod limits;
+pub mod locks;
+pub mod metadata;
+pub mod output;
 pub mod policy;
 pub mod probes;
 pub mod rpc;
 pub mod session;
+pub mod status;
+pub mod targets;
 pub mod tls;
