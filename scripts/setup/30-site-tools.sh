@@ -6,24 +6,23 @@
 #   - wasm-bindgen-cli equal to the `wasm-bindgen` crate in Cargo.lock
 #     (Trunk refuses a mismatched CLI);
 #   - wasm-opt from npm `binaryen@132` (Debian's binaryen 108 breaks the
-#     externref table wasm-bindgen emits: blank page at load);
-#   - Debian chromium + chromium-driver and npm `playwright-core` (no browser
-#     download) for scripts/e2e/browser.sh.
-# Idempotent: every step checks first and skips what is present.
+#     externref table wasm-bindgen emits: blank page at load).
+# The browser for the site's end-to-end test is scripts/setup/30-site-browser.sh.
+# Idempotent: every step checks first and skips what is present, whether in
+# $OBSERVATORY_TOOLS/bin or ~/.cargo/bin (both are on PATH via scripts/env.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
 
 readonly TRUNK_VERSION="0.21.14"
 readonly BINARYEN_VERSION="132.0.0"
-readonly PLAYWRIGHT_CORE_VERSION="1.65.1"
 readonly NODE_DIR="$OBSERVATORY_TOOLS/node"
 
 # --- trunk -------------------------------------------------------------------
 if trunk --version 2>/dev/null | grep -q "trunk $TRUNK_VERSION"; then
   echo "trunk $TRUNK_VERSION present"
 else
-  cargo install trunk --version "$TRUNK_VERSION" --locked
+  cargo install trunk --version "$TRUNK_VERSION" --locked --root "$OBSERVATORY_TOOLS"
 fi
 
 # --- wasm-bindgen-cli (version from Cargo.lock) ------------------------------
@@ -54,27 +53,10 @@ else
   fi
 fi
 
-# --- node tools: wasm-opt (binaryen) and playwright-core ----------------------
+# --- wasm-opt (npm binaryen) ---------------------------------------------------
 mkdir -p "$NODE_DIR"
 if [ ! -x "$NODE_DIR/node_modules/.bin/wasm-opt" ] \
   || ! "$NODE_DIR/node_modules/.bin/wasm-opt" --version | grep -q "version ${BINARYEN_VERSION%%.*}"; then
   npm install --prefix "$NODE_DIR" --no-audit --no-fund "binaryen@$BINARYEN_VERSION"
 fi
 ln -sf "$NODE_DIR/node_modules/.bin/wasm-opt" "$OBSERVATORY_TOOLS/bin/wasm-opt"
-if [ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
-  # playwright-core never downloads a browser; the test points it at Debian's chromium.
-  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$NODE_DIR" --no-audit --no-fund \
-    "playwright-core@$PLAYWRIGHT_CORE_VERSION"
-fi
-
-# --- chromium ----------------------------------------------------------------
-if [ -x /usr/lib/chromium/chromium ] && command -v chromedriver >/dev/null; then
-  echo "chromium present"
-else
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update
-  # Another installer may hold the dpkg lock on a shared machine: wait for it.
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -o DPkg::Lock::Timeout=600 \
-    chromium chromium-driver
-fi

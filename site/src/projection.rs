@@ -16,9 +16,14 @@ pub const MIN_LAT: f64 = -58.0;
 /// Northernmost latitude drawn.
 pub const MAX_LAT: f64 = 84.0;
 
+/// Longitudes beyond ±180 are projected as they are (outside the world's
+/// outline, where the map clips them) up to this bound: the copies of
+/// antimeridian-crossing rings from [`antimeridian_copies`] reach ±540.
+const MAX_ABS_LON: f64 = 540.0;
+
 /// Projects `(lon, lat)` degrees to Equal Earth plane units (x in about ±2.7, y in about ±1.3).
 pub fn equal_earth(lon: f64, lat: f64) -> (f64, f64) {
-    let lambda = lon.clamp(-180.0, 180.0).to_radians();
+    let lambda = lon.clamp(-MAX_ABS_LON, MAX_ABS_LON).to_radians();
     let phi = lat.clamp(-90.0, 90.0).to_radians();
     let theta = ((3f64.sqrt() / 2.0) * phi.sin()).asin();
     let t2 = theta * theta;
@@ -65,6 +70,39 @@ impl Viewport {
     }
 }
 
+/// A ring as it must be drawn so that crossing the antimeridian (Fiji, Russia's
+/// Chukotka) does not streak a line across the whole map.
+///
+/// A ring whose consecutive points jump by more than 180° of longitude crosses
+/// ±180. It is unwrapped into one continuous ring (reaching past ±180) and
+/// returned twice: as is and shifted by 360° to the other side; drawn with the
+/// map clipped to the world's outline, each copy shows its own half. Rings
+/// that do not cross come back unchanged, alone.
+pub fn antimeridian_copies(ring: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
+    let crosses = ring.windows(2).any(|w| matches!(w, [a, b] if (a.0 - b.0).abs() > 180.0));
+    if !crosses {
+        return vec![ring.to_vec()];
+    }
+    let mut unwrapped: Vec<(f64, f64)> = Vec::with_capacity(ring.len());
+    let mut shift = 0.0;
+    let mut previous: Option<f64> = None;
+    for &(lon, lat) in ring {
+        if let Some(prev) = previous {
+            if lon - prev > 180.0 {
+                shift -= 360.0;
+            } else if prev - lon > 180.0 {
+                shift += 360.0;
+            }
+        }
+        previous = Some(lon);
+        unwrapped.push((lon + shift, lat));
+    }
+    let max = unwrapped.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+    let other_side = if max > 180.0 { -360.0 } else { 360.0 };
+    let copy = unwrapped.iter().map(|&(lon, lat)| (lon + other_side, lat)).collect();
+    vec![unwrapped, copy]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +122,27 @@ mod tests {
         let (_, y) = equal_earth(0.0, 90.0);
         assert!((x - 2.7064).abs() < 1e-3, "{x}");
         assert!((y - 1.3173).abs() < 1e-3, "{y}");
+    }
+
+    #[test]
+    fn antimeridian_rings_are_unwrapped_and_copied() {
+        // Does not cross: unchanged.
+        let plain = vec![(10.0, 0.0), (20.0, 0.0), (20.0, 10.0)];
+        assert_eq!(antimeridian_copies(&plain), vec![plain.clone()]);
+        // Crosses eastwards at 180 (like Chukotka): continuous past 180, plus a copy 360° west.
+        let ring = vec![(170.0, 65.0), (180.0, 66.0), (-175.0, 66.0), (-175.0, 64.0), (179.0, 64.0)];
+        let copies = antimeridian_copies(&ring);
+        assert_eq!(copies.len(), 2);
+        assert_eq!(copies[0], vec![(170.0, 65.0), (180.0, 66.0), (185.0, 66.0), (185.0, 64.0), (179.0, 64.0)]);
+        assert_eq!(copies[1][2], (-175.0, 66.0));
+        for w in copies[0].windows(2) {
+            assert!((w[0].0 - w[1].0).abs() <= 180.0, "{w:?}");
+        }
+        // Starting west of the line: the copy goes 360° east.
+        let west = vec![(-179.0, -16.0), (179.0, -16.5), (-179.5, -17.0)];
+        let copies = antimeridian_copies(&west);
+        assert_eq!(copies[0], vec![(-179.0, -16.0), (-181.0, -16.5), (-179.5, -17.0)]);
+        assert_eq!(copies[1][1], (179.0, -16.5));
     }
 
     #[test]

@@ -4,12 +4,46 @@
 //! serves no fallback for unknown paths; keeping the route in the URL
 //! fragment makes every deep link load `index.html` and work anywhere.
 
-/// Documentation pages rendered from `docs/` (file stem, title).
-pub const DOCS: [(&str, &str); 3] = [
+/// Documentation pages listed when the build published no docs index (file
+/// stem, title); `scripts/build-site.sh` lists every `docs/*.md` in
+/// `data/docs/index.txt`, read with [`parse_doc_index`].
+pub const DOCS: [(&str, &str); 4] = [
     ("methodology", "Methodology"),
     ("ethics", "Ethics"),
-    ("indicators", "HSS indicators"),
+    ("honeypot-indicators", "HSS indicators"),
+    ("privacy", "Privacy"),
 ];
+
+/// Longest document stem accepted in a route or the index.
+const MAX_DOC_STEM: usize = 64;
+/// Longest title kept from the index (longer ones are cut).
+const MAX_DOC_TITLE: usize = 120;
+/// Most documents listed from the index.
+const MAX_DOCS: usize = 32;
+
+/// Whether `stem` can name a file in `data/docs/` (`[a-z0-9_-]`, bounded): a
+/// route can only ever fetch `data/docs/<stem>.md`, never another path.
+pub fn is_doc_stem(stem: &str) -> bool {
+    (1..=MAX_DOC_STEM).contains(&stem.len())
+        && stem.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_'))
+}
+
+/// Reads `data/docs/index.txt`: one `stem<TAB>title` per line, in display
+/// order. Lines with a bad stem are skipped; a missing title becomes the stem.
+pub fn parse_doc_index(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let (stem, title) = line.split_once('\t').unwrap_or((line, ""));
+            let stem = stem.trim();
+            let title = title.trim();
+            is_doc_stem(stem).then(|| {
+                let title = if title.is_empty() { stem } else { title };
+                (stem.to_owned(), title.chars().take(MAX_DOC_TITLE).collect())
+            })
+        })
+        .take(MAX_DOCS)
+        .collect()
+}
 
 /// A page of the site.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +86,7 @@ impl Route {
             ("ranking", "") => Route::Ranking,
             ("server", id) if !id.is_empty() => Route::Server(percent_decode(id)),
             ("privacy", "") => Route::Privacy,
-            ("docs", stem) if DOCS.iter().any(|(s, _)| *s == stem) => Route::Doc(stem.to_owned()),
+            ("docs", stem) if is_doc_stem(stem) => Route::Doc(stem.to_owned()),
             ("downloads", "") => Route::Downloads,
             _ => Route::NotFound(path.to_owned()),
         }
@@ -145,7 +179,9 @@ mod tests {
             ("#/server/a%20b", Route::Server("a b".into())),
             ("#/privacy", Route::Privacy),
             ("#/docs/methodology", Route::Doc("methodology".into())),
-            ("#/docs/passwd", Route::NotFound("docs/passwd".into())),
+            ("#/docs/threat-model", Route::Doc("threat-model".into())),
+            ("#/docs/../index", Route::NotFound("docs/../index".into())),
+            ("#/docs/a%2Fb", Route::NotFound("docs/a%2Fb".into())),
             ("#/downloads", Route::Downloads),
             ("#/server/", Route::NotFound("server/".into())),
             ("#/<script>", Route::NotFound("<script>".into())),
@@ -173,6 +209,23 @@ mod tests {
         }
         assert_eq!(Route::Server("a.b".into()).href(), "#/server/a.b");
         assert_eq!(Route::Server("a.b".into()).section(), "ranking");
+    }
+
+    #[test]
+    fn doc_index_keeps_valid_lines_in_order() {
+        let text = "methodology\tMethodology\nethics\n../etc\tbad\nThreat\tupper case\nprivacy\t  Privacy risk  \n\n";
+        assert_eq!(
+            parse_doc_index(text),
+            vec![
+                ("methodology".to_owned(), "Methodology".to_owned()),
+                ("ethics".to_owned(), "ethics".to_owned()),
+                ("privacy".to_owned(), "Privacy risk".to_owned()),
+            ]
+        );
+        let long = format!("x\t{}", "t".repeat(500));
+        assert_eq!(parse_doc_index(&long)[0].1.len(), MAX_DOC_TITLE);
+        assert!(!is_doc_stem(&"a".repeat(MAX_DOC_STEM + 1)));
+        assert!(!is_doc_stem(""));
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Draws the world map: ocean, countries, then server markers.
 
+use leptos::wasm_bindgen::JsCast;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
-use web_sys::HtmlCanvasElement;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use crate::projection::{Viewport, MAX_LAT, MIN_LAT};
+use crate::projection::{antimeridian_copies, Viewport, MAX_LAT, MIN_LAT};
 use crate::topo::Country;
 
 const OCEAN: RGBColor = RGBColor(0xe8, 0xef, 0xf5);
@@ -52,18 +53,40 @@ pub fn draw(
     vp: &Viewport,
     line_width: u32,
 ) -> Result<(), String> {
+    let context: CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into().ok())
+        .ok_or("the canvas has no 2D context")?;
     let backend = CanvasBackend::with_canvas_object(canvas).ok_or("the canvas has no 2D context")?;
     let root = backend.into_drawing_area();
     let err = |e: DrawingAreaErrorKind<_>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
-    root.draw(&Polygon::new(world_outline(vp), OCEAN.filled())).map_err(err)?;
+    let outline = world_outline(vp);
+    root.draw(&Polygon::new(outline.clone(), OCEAN.filled())).map_err(err)?;
+    // Land is clipped to the world's outline: the halves of rings that cross
+    // the antimeridian are drawn on both sides and each shows only its part.
+    // plotters draws straight onto this context, so the clip applies to it.
+    context.save();
+    context.begin_path();
+    for (i, &(x, y)) in outline.iter().enumerate() {
+        if i == 0 {
+            context.move_to(f64::from(x), f64::from(y));
+        } else {
+            context.line_to(f64::from(x), f64::from(y));
+        }
+    }
+    context.close_path();
+    context.clip();
     for country in countries {
-        for ring in &country.rings {
+        for ring in country.rings.iter().flat_map(|r| antimeridian_copies(r)) {
             let points: Vec<(i32, i32)> = ring.iter().map(|&(lon, lat)| pixel(vp.project(lon, lat))).collect();
             root.draw(&Polygon::new(points.clone(), LAND.filled())).map_err(err)?;
             root.draw(&PathElement::new(points, BORDER.stroke_width(line_width))).map_err(err)?;
         }
     }
+    context.restore();
     // Larger markers first so small ones stay visible on top.
     let mut order: Vec<&Marker> = markers.iter().collect();
     order.sort_by(|a, b| b.radius.total_cmp(&a.radius));

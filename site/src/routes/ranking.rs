@@ -85,7 +85,7 @@ pub fn RankingPage(snapshot: Arc<Snapshot>) -> impl IntoView {
         <p class="lead">
             "Servers ranked by HSS (0–100): points from behavioural indicators that fit logging or surveillance "
             "better than honest service. A high score is a reason to look closer, not proof. "
-            <a href="#/docs/indicators">"How indicators are scored"</a>
+            <a href="#/docs/honeypot-indicators">"How indicators are scored"</a>
         </p>
         <form class="filters" on:submit=|ev| ev.prevent_default() role="search">
             <label>"Search "
