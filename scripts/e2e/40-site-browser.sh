@@ -9,10 +9,10 @@
 #      sort work, a server page opens by deep URL, the XSS banner shows as
 #      literal text with no dialog and no injected element, every page renders
 #      without a script error, and the missing-index and unknown-schema states;
-#   3. prints the wasm+js size (raw and gzip) and the time to first render of a
-#      2,000-server synthetic snapshot (figures only, nothing asserted on time).
+#   3. prints the wasm+js size (raw and gzip) and the time to first render of
+#      2,000-server snapshots (figures only, nothing asserted on time).
 # Screenshots: target/e2e-screenshots/ (uploaded as CI artifacts).
-# Needs the tools of scripts/setup/30-site-tools.sh; when one is missing this
+# Needs scripts/setup/30-site-tools.sh and 30-site-browser.sh; when a tool is missing this
 # fails under OBSERVATORY_REQUIRE_TOOLS=1 and skips otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,7 +33,7 @@ command -v node >/dev/null || missing+=("node")
 command -v trunk >/dev/null || missing+=("trunk")
 command -v wasm-bindgen >/dev/null || missing+=("wasm-bindgen")
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "site-browser: missing ${missing[*]} (install with scripts/setup/30-site-tools.sh)" >&2
+  echo "site-browser: missing ${missing[*]} (install with scripts/setup/30-site-tools.sh and 30-site-browser.sh)" >&2
   if [ "$OBSERVATORY_REQUIRE_TOOLS" = 1 ]; then
     echo "site-browser: FAILED (OBSERVATORY_REQUIRE_TOOLS=1)" >&2
     exit 1
@@ -59,9 +59,18 @@ for f in "$WORK/root$SUB_PATH"*.wasm "$WORK/root$SUB_PATH"*.js; do
     "${f##*.}" "$(wc -c <"$f")" "$(gzip -9c "$f" | wc -c)" "${f##*/}"
 done
 
-echo "== site-browser: time to first render, $MEASURE_SERVERS-server synthetic snapshot"
+# Two 2,000-server snapshots: the site's synthetic one (with locations, so the
+# map draws every marker) and one written by the real analysis pipeline from a
+# synthetic raw run (no locations unless GeoIP databases are installed).
 cargo run --quiet -p observatory-site --example fixtures -- "$WORK/synthetic" "$MEASURE_SERVERS"
-SITE_ROOT="$WORK/root" SITE_PATH="$SUB_PATH" SHOTS="$SHOT_DIR" CHROMIUM="$CHROMIUM_BIN" PLAYWRIGHT="$PLAYWRIGHT_DIR" \
-  MODE=measure MEASURE_SNAPSHOT="$WORK/synthetic/snapshot.json" \
-  node scripts/e2e/site-browser.mjs
+cargo run --quiet -p observatory-site --example analyzed -- "$WORK/analyzed" "$MEASURE_SERVERS"
+analyzed_snapshot="$(ls "$WORK"/analyzed/snapshots/*.json | grep -v '/index.json$' | head -n 1)"
+for labelled in "synthetic=$WORK/synthetic/snapshot.json" "analyzed=$analyzed_snapshot"; do
+  label="${labelled%%=*}"
+  snapshot="${labelled#*=}"
+  echo "== site-browser: time to first render, $label snapshot ($snapshot)"
+  SITE_ROOT="$WORK/root" SITE_PATH="$SUB_PATH" SHOTS="$SHOT_DIR" CHROMIUM="$CHROMIUM_BIN" PLAYWRIGHT="$PLAYWRIGHT_DIR" \
+    MODE=measure MEASURE_SNAPSHOT="$snapshot" MEASURE_LABEL="$label" \
+    node scripts/e2e/site-browser.mjs
+done
 echo "site-browser: passed (screenshots in $SHOT_DIR)"

@@ -14,7 +14,7 @@
 // Environment: SITE_ROOT, SITE_PATH, FIXTURE (snapshot JSON; its server whose
 // banner carries `onerror=` is the XSS case), SHOTS (screenshot folder), CHROMIUM (browser binary),
 // PLAYWRIGHT (path of the playwright-core package), MODE, MEASURE_SNAPSHOT,
-// MEASURE_RUNS.
+// MEASURE_LABEL (screenshot name part), MEASURE_RUNS.
 
 import { createRequire } from 'node:module';
 import http from 'node:http';
@@ -314,12 +314,30 @@ async function measure(browser, base) {
       await page.waitForFunction(() => window.__firstRender, null, { timeout: WAIT_MS * 2 });
       times.push(await page.evaluate(() => window.__firstRender));
       noProblems(problems, `measure ${name}`);
-      if (i === 0) await shot(page, `measure-${name}`);
+      if (i === 0) await shot(page, `measure-${process.env.MEASURE_LABEL || 'snapshot'}-${name}`);
       await page.context().close();
     }
     const sorted = [...times].sort((a, b) => a - b);
     console.log(`  ${name.padEnd(9)} median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms  (runs: ${times.map((t) => t.toFixed(0)).join(', ')} ms)`);
   }
+  // The same data on every other page, without a script error (a snapshot the
+  // site cannot render is a failure even in measure mode).
+  const problems = [];
+  const page = await newPage(browser, DESKTOP, problems);
+  const first = JSON.parse(body).servers[0];
+  for (const [route, selector] of [
+    ['#/centralization', '#indices'],
+    ['#/clusters', '#pca-scatter'],
+    ['#/privacy', '#privacy-metrics'],
+    ['#/downloads', '#downloads'],
+    [`#/server/${encodeURIComponent(first.id)}`, '#server-banner'],
+  ]) {
+    await page.goto(`${base}${route}`);
+    await settled(page, selector);
+  }
+  noProblems(problems, 'every page');
+  await page.context().close();
+  console.log('  every page renders this snapshot');
 }
 
 const server = await serve();

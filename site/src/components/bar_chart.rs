@@ -6,6 +6,9 @@ use leptos::prelude::*;
 use crate::format::{percent, thousands};
 use crate::shape::Bar;
 
+/// Widest bar, percent of its cell (the rest holds the share label).
+const BAR_SPAN: f64 = 72.0;
+
 /// Bars with label, count and share.
 #[component]
 pub fn BarChart(bars: Vec<Bar>, #[prop(into)] caption: String) -> impl IntoView {
@@ -21,7 +24,8 @@ pub fn BarChart(bars: Vec<Bar>, #[prop(into)] caption: String) -> impl IntoView 
                     .into_iter()
                     .map(|b| {
                         let title = b.label.clone();
-                        let width = format!("width: {:.1}%", (b.share / max * 100.0).clamp(0.0, 100.0));
+                        // The longest bar leaves room for its share label on the same line.
+                        let width = format!("width: {:.1}%", (b.share / max * BAR_SPAN).clamp(0.0, BAR_SPAN));
                         view! {
                             <tr class:other=b.other>
                                 <th scope="row" class="bar-label" title=title>{b.label}</th>
