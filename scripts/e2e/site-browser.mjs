@@ -325,15 +325,16 @@ async function measure(browser, base) {
   const problems = [];
   const page = await newPage(browser, DESKTOP, problems);
   const first = JSON.parse(body).servers[0];
-  for (const [route, selector] of [
-    ['#/centralization', '#indices'],
-    ['#/clusters', '#pca-scatter'],
-    ['#/privacy', '#privacy-metrics'],
-    ['#/downloads', '#downloads'],
-    [`#/server/${encodeURIComponent(first.id)}`, '#server-banner'],
+  for (const [route, selector, name] of [
+    ['#/centralization', '#indices', 'centralization'],
+    ['#/clusters', '#pca-scatter', 'clusters'],
+    ['#/privacy', '#privacy-metrics', 'privacy'],
+    ['#/downloads', '#downloads', 'downloads'],
+    [`#/server/${encodeURIComponent(first.id)}`, '#server-banner', 'server'],
   ]) {
     await page.goto(`${base}${route}`);
     await settled(page, selector);
+    await shot(page, `measure-${process.env.MEASURE_LABEL || 'snapshot'}-${name}`);
   }
   noProblems(problems, 'every page');
   await page.context().close();

@@ -94,8 +94,10 @@ pub struct Headline {
 
 /// Computes the [`Headline`] from the centralization dimensions.
 pub fn headline(snapshot: &Snapshot) -> Headline {
-    let asn = dimension(snapshot, "asn");
-    let country = dimension(snapshot, "country");
+    // A dimension with no known value (e.g. no GeoIP database at analysis
+    // time) has no meaningful coefficient: show "–", not 0.
+    let asn = dimension(snapshot, "asn").filter(|d| d.total > 0);
+    let country = dimension(snapshot, "country").filter(|d| d.total > 0);
     Headline {
         nakamoto_asn: asn.map(|d| d.nakamoto),
         nakamoto_country: country.map(|d| d.nakamoto),
@@ -663,6 +665,16 @@ mod tests {
         let h = headline(&snap);
         assert_eq!(h.nakamoto_asn, dimension(&snap, "asn").map(|d| d.nakamoto));
         assert!(h.top_country_share.is_some());
+        // Nothing known (no GeoIP at analysis time): no coefficient rather than 0.
+        let mut blind = snap.clone();
+        for d in &mut blind.centralization {
+            d.unknown += d.total;
+            d.total = 0;
+            d.buckets.clear();
+            d.nakamoto = 0;
+        }
+        let h = headline(&blind);
+        assert_eq!((h.nakamoto_asn, h.nakamoto_country, h.top_asn_share), (None, None, None));
         let counts = level_counts(&snap);
         assert_eq!(counts.iter().map(|c| c.1).sum::<u64>(), snap.servers.len() as u64);
         assert_eq!(indicator_name(&snap, "nope"), "nope");

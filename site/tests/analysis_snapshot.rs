@@ -37,7 +37,8 @@ fn every_view_gets_data_from_a_real_snapshot() {
 
     // Overview and centralization.
     let h = headline(&snap);
-    assert!(h.nakamoto_asn.is_some() || dimension(&snap, "asn").is_none());
+    // Without GeoIP databases (as in CI) the ASN is unknown everywhere: no coefficient.
+    assert_eq!(h.nakamoto_asn.is_some(), dimension(&snap, "asn").is_some_and(|d| d.total > 0));
     for id in ["implementation", "version"] {
         let d = dimension(&snap, id).unwrap_or_else(|| panic!("dimension {id}"));
         let b = bars(d, MAX_BARS);

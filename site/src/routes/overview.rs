@@ -9,6 +9,9 @@ use crate::components::{bar_chart::BarChart, level_badge::LevelBadge, stat::Stat
 use crate::format::{or_dash, percent, thousands, timestamp};
 use crate::shape::{bars, dimension, headline, level_counts, MAX_BARS};
 
+/// Note under a coefficient the snapshot cannot give (no location/ASN data).
+const NO_DATA: &str = "no data in this snapshot (GeoIP databases missing at analysis time?)";
+
 /// Overview page.
 #[component]
 pub fn OverviewPage(snapshot: Arc<Snapshot>) -> impl IntoView {
@@ -43,12 +46,12 @@ pub fn OverviewPage(snapshot: Arc<Snapshot>) -> impl IntoView {
             <Stat
                 label="Nakamoto coefficient by ASN"
                 value=or_dash(h.nakamoto_asn)
-                note=format!("networks hold a majority; largest {}", h.top_asn_share.map_or("–".into(), percent))
+                note=h.top_asn_share.map_or(NO_DATA.into(), |s| format!("networks hold a majority; largest {}", percent(s)))
             />
             <Stat
                 label="Nakamoto coefficient by country"
                 value=or_dash(h.nakamoto_country)
-                note=format!("countries hold a majority; largest {}", h.top_country_share.map_or("–".into(), percent))
+                note=h.top_country_share.map_or(NO_DATA.into(), |s| format!("countries hold a majority; largest {}", percent(s)))
             />
         </div>
         <p><a href="#/centralization">"All dimensions and indices →"</a></p>
