@@ -57,6 +57,22 @@ pub fn or_dash<T: std::fmt::Display>(value: Option<T>) -> String {
     value.map_or_else(|| "–".into(), |v| v.to_string())
 }
 
+/// Largest count printed without decimals (beyond, floats stop being exact integers).
+const MAX_EXACT_COUNT: f64 = 9_007_199_254_740_992.0;
+
+/// A metric with its unit: whole numbers as counts (`1,385 servers`), the
+/// rest with one decimal (`78.1 %`).
+pub fn with_unit(value: f64, unit: &str) -> String {
+    let number = if value.is_finite() && value.fract() == 0.0 && value.abs() < MAX_EXACT_COUNT {
+        // Integral and exactly representable: the cast is exact.
+        let n = thousands(value.abs() as u64);
+        if value < 0.0 { format!("-{n}") } else { n }
+    } else {
+        fixed(value, 1)
+    };
+    if unit.is_empty() { number } else { format!("{number} {unit}") }
+}
+
 /// `2026-11-21T12:40:00Z` → `2026-11-21 12:40 UTC` (other shapes unchanged).
 pub fn timestamp(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..16), rfc3339.ends_with('Z')) {
@@ -86,5 +102,10 @@ mod tests {
         assert_eq!(or_dash::<u8>(None), "–");
         assert_eq!(timestamp("2026-11-21T12:40:00Z"), "2026-11-21 12:40 UTC");
         assert_eq!(timestamp("yesterday"), "yesterday");
+        assert_eq!(with_unit(1385.0, "servers"), "1,385 servers");
+        assert_eq!(with_unit(78.125, "%"), "78.1 %");
+        assert_eq!(with_unit(0.0, "ASNs"), "0 ASNs");
+        assert_eq!(with_unit(-3.0, ""), "-3");
+        assert_eq!(with_unit(f64::NAN, "x"), "– x");
     }
 }

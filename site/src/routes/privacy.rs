@@ -5,7 +5,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use observatory_model::snapshot::Snapshot;
 
-use crate::format::fixed;
+use crate::format::with_unit;
 
 const AUDIENCES: [(&str, &str); 2] = [("users", "For wallet users"), ("wallet-developers", "For wallet developers")];
 
@@ -16,7 +16,7 @@ pub fn PrivacyPage(snapshot: Arc<Snapshot>) -> impl IntoView {
     let metric_label = |id: &str| {
         p.metrics.iter().find(|m| m.id == id).map_or_else(
             || id.to_owned(),
-            |m| format!("{}: {} {}", m.label, fixed(m.value, 1), m.unit),
+            |m| format!("{}: {}", m.label, with_unit(m.value, &m.unit)),
         )
     };
     let sections = AUDIENCES
@@ -53,7 +53,7 @@ pub fn PrivacyPage(snapshot: Arc<Snapshot>) -> impl IntoView {
                 {snapshot.privacy.metrics.iter().map(|m| view! {
                     <tr>
                         <th scope="row">{m.label.clone()}</th>
-                        <td class="num">{format!("{} {}", fixed(m.value, 1), m.unit)}</td>
+                        <td class="num">{with_unit(m.value, &m.unit)}</td>
                         <td class="small">{m.detail.clone()}</td>
                     </tr>
                 }).collect_view()}
