@@ -148,6 +148,7 @@ async function checkMap(page, base) {
     }
     return { differing, colors: colors.size, status: document.querySelector('#map-status').textContent };
   });
+  assert.equal(await page.$('#boot'), null, "index.html's loading placeholder is still there");
   console.log(`map: ${drawn.differing} non-background pixels, ${drawn.colors} colours (${drawn.status})`);
   assert.ok(drawn.differing >= MIN_MAP_PIXELS, `the map canvas looks blank: ${JSON.stringify(drawn)}`);
   assert.ok(drawn.colors >= 3, `the map canvas has too few colours: ${JSON.stringify(drawn)}`);

@@ -5,6 +5,10 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    // index.html's "loading" placeholder gives way to the app.
+    if let Some(boot) = leptos::prelude::document().get_element_by_id("boot") {
+        boot.remove();
+    }
     leptos::mount::mount_to_body(observatory_site::app::App);
 }
 

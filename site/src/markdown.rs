@@ -3,8 +3,8 @@
 //! It produces a tree of [`Block`]s and [`Inline`]s that the site renders as
 //! Leptos text nodes, so no input can become HTML: raw HTML in a document is
 //! shown as the literal text it is. Only what `docs/*.md` uses is understood —
-//! headings, paragraphs, bullet and numbered lists, fenced code, tables (kept
-//! as preformatted text), rules, `**bold**`, `*emphasis*`, `` `code` `` and
+//! headings, paragraphs, bullet and numbered lists, fenced code, pipe tables
+//! (kept as preformatted text when they have no `|---|` separator), rules, `**bold**`, `*emphasis*`, `` `code` `` and
 //! links (shown as text followed by the address, never clickable).
 
 /// A block of a document.
@@ -16,8 +16,10 @@ pub enum Block {
     Paragraph(Vec<Inline>),
     /// A bullet list (or numbered when `true`), one entry per item.
     List(bool, Vec<Vec<Inline>>),
-    /// Fenced code or a table, shown verbatim.
+    /// Fenced code (or a malformed table), shown verbatim.
     Pre(String),
+    /// A pipe table: header cells, then body rows (rows may be ragged).
+    Table(Vec<Vec<Inline>>, Vec<Vec<Vec<Inline>>>),
     /// `> quote`.
     Quote(Vec<Inline>),
     /// `---`.
@@ -77,7 +79,7 @@ pub fn parse(text: &str) -> Vec<Block> {
                 table.push(next.trim());
                 lines.next();
             }
-            blocks.push(Block::Pre(table.join("\n")));
+            blocks.push(table_block(&table));
         } else if trimmed.is_empty() {
             flush(&mut blocks, &mut paragraph, &mut list);
         } else if let Some(level) = heading_level(trimmed) {
@@ -145,6 +147,60 @@ fn list_item(line: &str) -> Option<(bool, &str)> {
         }
     }
     None
+}
+
+/// Longest table kept as a table (rows beyond are dropped, with a note row).
+const MAX_TABLE_ROWS: usize = 500;
+
+/// A table from its `|`-lines: a header, a `|---|` separator, then rows;
+/// anything else is shown verbatim.
+fn table_block(lines: &[&str]) -> Block {
+    let is_separator = |line: &str| {
+        let cells = table_cells(line);
+        !cells.is_empty()
+            && cells.iter().all(|c| {
+                let c = c.trim();
+                c.contains('-') && c.chars().all(|ch| matches!(ch, '-' | ':'))
+            })
+    };
+    match lines {
+        [header, separator, rows @ ..] if is_separator(separator) => {
+            let cells = |line: &str| table_cells(line).iter().map(|c| inlines(c.trim())).collect();
+            let mut body: Vec<Vec<Vec<Inline>>> = rows.iter().take(MAX_TABLE_ROWS).map(|r| cells(r)).collect();
+            if rows.len() > MAX_TABLE_ROWS {
+                body.push(vec![vec![Inline::Text(format!("… {} more rows", rows.len() - MAX_TABLE_ROWS))]]);
+            }
+            Block::Table(cells(header), body)
+        }
+        _ => Block::Pre(lines.join("\n")),
+    }
+}
+
+/// The cells of a `| a | b |` line: split on `|` outside backticks, `\|` kept as `|`.
+fn table_cells(line: &str) -> Vec<String> {
+    let inner = line.trim();
+    let inner = inner.strip_prefix('|').unwrap_or(inner);
+    let inner = inner.strip_suffix('|').filter(|i| !i.ends_with('\\')).unwrap_or(inner);
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut in_code = false;
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                cell.push('|');
+                chars.next();
+            }
+            '`' => {
+                in_code = !in_code;
+                cell.push(c);
+            }
+            '|' if !in_code => cells.push(std::mem::take(&mut cell)),
+            _ => cell.push(c),
+        }
+    }
+    cells.push(cell);
+    cells
 }
 
 /// Splits a line into inline spans. Unclosed markers stay literal text.
@@ -222,7 +278,7 @@ mod tests {
                 Block::List(true, vec![vec![text("one")], vec![text("two")]]),
                 Block::Rule,
                 Block::Pre("<b>x</b>".into()),
-                Block::Pre("| a | b |\n|---|---|".into()),
+                Block::Table(vec![vec![text("a")], vec![text("b")]], vec![]),
                 Block::Quote(vec![text("quoted")]),
             ]
         );
@@ -247,6 +303,23 @@ mod tests {
         assert_eq!(inlines("**unclosed"), vec![text("**unclosed")]);
         assert_eq!(inlines("snake_case_name"), vec![text("snake_case_name")]);
         assert_eq!(inlines("_em_"), vec![Inline::Emphasis("em".into())]);
+    }
+
+    #[test]
+    fn tables_split_cells_outside_code() {
+        let doc = "| id | rule |\n|:---|---:|\n| `a|b` | x \\| y |\n| **z** |\n";
+        assert_eq!(
+            parse(doc),
+            vec![Block::Table(
+                vec![vec![text("id")], vec![text("rule")]],
+                vec![
+                    vec![vec![Inline::Code("a|b".into())], vec![text("x | y")]],
+                    vec![vec![Inline::Strong("z".into())]],
+                ],
+            )]
+        );
+        // No separator line: not a table, shown as it is.
+        assert_eq!(parse("| a |\n| b |"), vec![Block::Pre("| a |\n| b |".into())]);
     }
 
     #[test]

@@ -38,6 +38,18 @@ pub fn DocView(blocks: Vec<Block>) -> impl IntoView {
                         <ol>{items.into_iter().map(|i| view! { <li>{inline_view(i)}</li> }).collect_view()}</ol>
                     }.into_any(),
                     Block::Pre(text) => view! { <pre class="scroll-x">{text}</pre> }.into_any(),
+                    Block::Table(header, rows) => view! {
+                        <div class="scroll-x">
+                            <table class="data">
+                                <thead><tr>{header.into_iter().map(|c| view! { <th scope="col">{inline_view(c)}</th> }).collect_view()}</tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|r| view! {
+                                        <tr>{r.into_iter().map(|c| view! { <td>{inline_view(c)}</td> }).collect_view()}</tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
                     Block::Rule => view! { <hr /> }.into_any(),
                 })
                 .collect_view()}
