@@ -142,6 +142,9 @@ pub fn describe(r: &EndpointRecord) -> Vec<String> {
                         v.push_str(":disconnected");
                     }
                     d.push(format!("malformed.{}={v}", c.case));
+                    if !c.notifications_before_reply.is_empty() {
+                        d.push(format!("malformed.{}.notified={}", c.case, c.notifications_before_reply.join(",")));
+                    }
                     if let Some(f) = &c.reply_form {
                         d.push(format!("malformed.{}.form={f}", c.case));
                     }

@@ -333,8 +333,8 @@ mod tests {
                 _ => err(-32601, "unknown method"),
             }
         }
-        fn raw(&self, _line: &str, _v: bool) -> (RawOutcome, bool) {
-            (line(r#"{"jsonrpc":"2.0","error":{"code":1,"message":"no"},"id":1}"#), false)
+        fn raw(&self, _line: &str, _v: bool) -> (Vec<RawOutcome>, bool) {
+            (vec![line(r#"{"jsonrpc":"2.0","error":{"code":1,"message":"no"},"id":1}"#)], false)
         }
     }
 
