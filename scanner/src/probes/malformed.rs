@@ -47,6 +47,8 @@ pub enum Conn {
 
 /// Notifications skipped while waiting for a case's answer (each costs one follow-up line).
 pub const MAX_NOTIFICATIONS_BEFORE_REPLY: usize = 2;
+/// Worst-case follow-up lines per case: one per notification read past, one for the hang-up check.
+const FOLLOW_UPS_PER_CASE: u32 = MAX_NOTIFICATIONS_BEFORE_REPLY as u32 + 1;
 /// Side connections the versioned cases may open (one, plus reopenings after disconnects).
 pub const MAX_VERSIONED_CONNECTIONS: u32 = 4;
 /// The `server.version` line opening a versioned side connection. A single version string
@@ -54,7 +56,7 @@ pub const MAX_VERSIONED_CONNECTIONS: u32 = 4;
 pub const VERSION_LINE: &str =
     r#"{"jsonrpc":"2.0","id":900000,"method":"server.version","params":["electrum-observatory-probe","1.4"]}"#;
 /// ElectrumX cost of one side connection: session cost 5.0 plus `server.version` 0.5 plus a ping.
-const UNITS_SIDE_CONNECTION: f64 = 5.6;
+pub const UNITS_SIDE_CONNECTION: f64 = 5.6;
 
 /// One malformed case.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -192,8 +194,11 @@ impl Probe for Malformed {
 
     fn cost(&self, level: ProbeLevel) -> ProbeCost {
         let cases = cases_at(level).fold(ProbeCost { requests: 0, electrumx_units: 0.0 }, |acc, c| ProbeCost {
-            // Case + follow-up ping; a versioned case may also need a (re)opening version line.
-            requests: acc.requests + if matches!(c.conn, Conn::Fresh { .. }) { 2 } else { 3 },
+            // Case, a follow-up per notification read past, the follow-up ping; a versioned
+            // case may also need a (re)opening version line.
+            requests: acc.requests
+                + FOLLOW_UPS_PER_CASE
+                + if matches!(c.conn, Conn::Fresh { .. }) { 1 } else { 2 },
             electrumx_units: acc.electrumx_units + c.electrumx_units,
         });
         ProbeCost { requests: cases.requests, electrumx_units: cases.electrumx_units + UNITS_SIDE_CONNECTION }
@@ -362,10 +367,12 @@ mod tests {
             let id = serde_json::from_str::<Value>(l).ok().and_then(|v| v.get("id").cloned()).unwrap_or(Value::Null);
             if !version_sent && !l.contains("server.version") {
                 let t = format!(r#"{{"jsonrpc":"2.0","error":{{"code":1,"message":"use server.version to identify client"}},"id":{id}}}"#);
-                // session.py handle_request(): _do_crash_old_electrum_client() first pushes a
-                // blockchain.relayfee notification, then the error, then the close.
-                let note = r#"{"jsonrpc":"2.0","method":"blockchain.relayfee","params":[]}"#;
-                return (vec![line(note), line(&t)], true);
+                // session.py handle_request(): _do_crash_old_electrum_client() first pushes
+                // blockchain.relayfee and blockchain.estimatefee notifications, then the error,
+                // then the close.
+                let relayfee = r#"{"jsonrpc":"2.0","method":"blockchain.relayfee","params":[]}"#;
+                let estimatefee = r#"{"jsonrpc":"2.0","method":"blockchain.estimatefee","params":[]}"#;
+                return (vec![line(relayfee), line(estimatefee), line(&t)], true);
             }
             if l.contains("\"1.0\"") {
                 return (vec![line(&format!(r#"{{"result":["ElectrumX 2.0.0","1.4"],"error":null,"id":{id}}}"#))], false);
@@ -401,7 +408,7 @@ mod tests {
         assert_eq!(names, ["before-version", "jsonrpc-1.0", "scripthash-non-hex", "broadcast-invalid-tx", "small-batch"]);
         let bv = &d.cases[0];
         assert_eq!((bv.outcome.as_str(), bv.code, bv.disconnected), ("error", Some(1), true));
-        assert_eq!(bv.notifications_before_reply, ["blockchain.relayfee"]);
+        assert_eq!(bv.notifications_before_reply, ["blockchain.relayfee", "blockchain.estimatefee"]);
         assert_eq!(bv.reply_form.as_deref(), Some("jsonrpc,error,id;compact"));
         let v1 = &d.cases[1];
         assert_eq!((v1.outcome.as_str(), v1.disconnected), ("result", false));
@@ -411,9 +418,9 @@ mod tests {
         assert_eq!(d.cases[4].result_shape.as_deref(), Some("array[2]<result,result>"));
         // Nothing on the main session.
         assert_eq!(main, 0);
-        // before-version: case + one follow-up to read past the notification (2); jsonrpc-1.0:
+        // before-version: case + one follow-up per notification read past (3); jsonrpc-1.0:
         // case + ping (2); versioned: version line + 3 × (case + ping) (7).
-        assert_eq!(side, 11);
+        assert_eq!(side, 12);
         assert!(main + side <= Malformed.cost(ProbeLevel::Standard).requests);
     }
 
