@@ -5,8 +5,9 @@
 //! what was actually sent, so tests against a real server (and `docs/probes.md`) can check
 //! the visit against ElectrumX's default `COST_SOFT_LIMIT`. Why the whole visit and not one
 //! session: ElectrumX adds a closed session's cost to its IP group's retained cost (a /24 for
-//! IPv4, weight 1.0), and a live session is throttled on its own cost *plus* its group's, so
-//! the malformed probe's side connections count against the main session too.
+//! IPv4, weight 1.0; private addresses exempt), and a live session is throttled on its own cost
+//! *plus* its group's, so the malformed probe's side connections count against the main
+//! session too.
 //!
 //! The model, from spesmilo/electrumx `server/session.py` and aiorpcX `session.py`
 //! (both 1.16.0 and 2.0.0 agree): 5.0 per connection, the handler's `bump_cost` per method
