@@ -2,7 +2,7 @@
 //! directory with a progress bar on a terminal. All scanning logic is in the library.
 
 use std::io::IsTerminal;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -53,6 +53,10 @@ pub struct Args {
     /// Allow private, loopback and other special-purpose addresses (tests, private networks).
     #[arg(long)]
     allow_private: bool,
+    /// Allow exactly this address whatever its range (repeatable; for tests on 127.0.0.N:
+    /// other loopback and private addresses, e.g. crawled peers, stay refused).
+    #[arg(long = "allow-ip", value_name = "IP")]
+    allow_ips: Vec<IpAddr>,
     /// SOCKS5 proxy (e.g. Tor at 127.0.0.1:9050) for .onion endpoints; names are resolved by the proxy.
     #[arg(long, value_name = "HOST:PORT")]
     socks5: Option<SocketAddr>,
@@ -153,6 +157,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     config.connect_timeout = args.connect_timeout.unwrap_or(config.connect_timeout);
     config.request_timeout = args.request_timeout.unwrap_or(config.request_timeout);
     config.allow_private = args.allow_private;
+    config.allow_ips = args.allow_ips.clone();
     config.socks5 = args.socks5;
     config.socks_all = args.socks5_all;
     config.probes = !args.no_probes;
