@@ -95,6 +95,14 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
 }
 
+/// Peak resident memory of this process so far (Linux `VmHWM`), KiB; logged at the end of
+/// a scan so that operators (and the hostile-server tests) see what the run cost.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Wraps the run directory with a progress bar (hidden when stderr is not a terminal).
 struct ProgressSink {
     inner: RunDir,
@@ -185,7 +193,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut sink = ProgressSink { inner: run_dir, bar };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let manifest = runtime.block_on(scan(config, &mut sink))?;
-    tracing::info!(run = %manifest.run_id, dir = %dir.display(), counts = ?manifest.counts_by_status, "scan complete");
+    let peak_rss_kib = peak_rss_kib().unwrap_or(0);
+    tracing::info!(run = %manifest.run_id, dir = %dir.display(), counts = ?manifest.counts_by_status, peak_rss_kib, "scan complete");
     println!("{}", dir.display());
     Ok(())
 }
