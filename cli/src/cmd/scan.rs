@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use observatory_model::raw::{EndpointRecord, RunManifest};
 use observatory_scanner::limits::{DEFAULT_CONCURRENCY, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SERVERS};
 use observatory_scanner::output::{new_run_id, RunDir, Sink};
+use observatory_scanner::history;
 use observatory_scanner::targets::TargetSet;
 use observatory_scanner::{scan, ScanConfig};
 
@@ -75,6 +76,11 @@ pub struct Args {
     /// Continue an interrupted run in this run directory (DIR/raw/<run-id>), skipping endpoints already recorded.
     #[arg(long, value_name = "RUN_DIR")]
     resume: Option<PathBuf>,
+    /// Merge earlier runs (this DIR's raw/<run-id>/ directories, from any machine) with this
+    /// one into OUT/history.json: per-endpoint uptime, RTT stability, tip lag. Repeatable.
+    /// history.json is also written, for this run alone, when --rounds > 1.
+    #[arg(long = "history", value_name = "DIR")]
+    history: Vec<PathBuf>,
     /// Label of the machine/network the scan runs from.
     #[arg(long, default_value = "local")]
     vantage: String,
@@ -195,8 +201,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let manifest = runtime.block_on(scan(config, &mut sink))?;
     let peak_rss_kib = peak_rss_kib().unwrap_or(0);
     tracing::info!(run = %manifest.run_id, dir = %dir.display(), counts = ?manifest.counts_by_status, peak_rss_kib, "scan complete");
+    if !args.history.is_empty() || manifest.rounds > 1 {
+        let path = write_history(&args, &dir)?;
+        tracing::info!(file = %path.display(), "history written");
+    }
     println!("{}", dir.display());
     Ok(())
+}
+
+/// Merges the `--history` runs with this one (a pure function over the raw files) and
+/// writes `history.json` atomically beside the `raw/` directory of this run.
+fn write_history(args: &Args, run_dir: &Path) -> anyhow::Result<PathBuf> {
+    let mut dirs = args.history.clone();
+    dirs.push(run_dir.to_path_buf());
+    let loaded = history::load(&dirs).context("reading runs for --history")?;
+    let merged = history::merge(&loaded.records);
+    // run_dir is OUT/raw/<run-id>: history.json goes to OUT.
+    let out = run_dir.parent().and_then(Path::parent).unwrap_or(run_dir);
+    let path = out.join("history.json");
+    let tmp = out.join("history.json.tmp");
+    let mut text = serde_json::to_vec_pretty(&merged)?;
+    text.push(b'\n');
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
 }
 
 #[cfg(test)]
