@@ -104,7 +104,11 @@ pub fn classify(result: &Result<(), Failure>) -> Status {
         Failure::Socks(e) => match e {
             tokio_socks::Error::Io(io) => io_status(io),
             tokio_socks::Error::ConnectionRefused => Status::ConnectionRefused,
-            tokio_socks::Error::NetworkUnreachable | tokio_socks::Error::HostUnreachable => Status::Unreachable,
+            // The proxy itself cannot be reached: nothing got through to the endpoint (the
+            // error text names the proxy, so analysis can tell this from a dead server).
+            tokio_socks::Error::NetworkUnreachable
+            | tokio_socks::Error::HostUnreachable
+            | tokio_socks::Error::ProxyServerUnreachable => Status::Unreachable,
             tokio_socks::Error::TtlExpired => Status::ConnectionTimeout,
             _ => Status::UnknownError,
         },
@@ -149,6 +153,7 @@ mod tests {
             (Err(Failure::Connect(io::ErrorKind::TimedOut.into())), Status::ConnectionTimeout),
             (Err(Failure::Connect(io::ErrorKind::HostUnreachable.into())), Status::Unreachable),
             (Err(Failure::Socks(tokio_socks::Error::HostUnreachable)), Status::Unreachable),
+            (Err(Failure::Socks(tokio_socks::Error::ProxyServerUnreachable)), Status::Unreachable),
             (Err(Failure::Socks(tokio_socks::Error::ConnectionRefused)), Status::ConnectionRefused),
             (Err(Failure::Tls("alert".into())), Status::TlsHandshakeError),
             (Err(Failure::TlsTimeout), Status::IoTimeout),

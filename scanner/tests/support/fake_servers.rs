@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -122,12 +122,19 @@ pub struct Fake {
     pub addr: SocketAddr,
     /// Connections it accepted so far.
     pub accepts: Arc<AtomicUsize>,
+    /// Source address of every accepted connection (proves a SOCKS5 proxy was in the path).
+    pub sources: Arc<Mutex<Vec<SocketAddr>>>,
 }
 
 impl Fake {
     /// Connections accepted so far.
     pub fn accepted(&self) -> usize {
         self.accepts.load(Ordering::SeqCst)
+    }
+
+    /// Source addresses of the connections accepted so far.
+    pub fn sources(&self) -> Vec<SocketAddr> {
+        self.sources.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// The scanner target (`ip:port:t`, or `:s` for TLS fakes).
@@ -146,19 +153,23 @@ pub async fn spawn_fake(ip: &str, behavior: Behavior, tls: Option<TlsSetup>) -> 
     let listener = TcpListener::bind((ip, 0)).await.expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let accepts = Arc::new(AtomicUsize::new(0));
+    let sources = Arc::new(Mutex::new(Vec::new()));
     if matches!(behavior, Behavior::Refuse) {
         drop(listener);
-        return Fake { addr, accepts };
+        return Fake { addr, accepts, sources };
     }
     let acceptor = match &tls {
         Some(TlsSetup::Chain { chain, key }) => Some(acceptor(chain, key)),
         _ => None,
     };
     let close_mid_handshake = matches!(tls, Some(TlsSetup::CloseMidHandshake));
-    let counter = accepts.clone();
+    let (counter, seen) = (accepts.clone(), sources.clone());
     tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
+        while let Ok((sock, from)) = listener.accept().await {
             counter.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut seen) = seen.lock() {
+                seen.push(from);
+            }
             let behavior = behavior.clone();
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
@@ -181,7 +192,7 @@ pub async fn spawn_fake(ip: &str, behavior: Behavior, tls: Option<TlsSetup>) -> 
             });
         }
     });
-    Fake { addr, accepts }
+    Fake { addr, accepts, sources }
 }
 
 /// Sends the chain as given, whatever it contains (rustls' own builder would check it).
