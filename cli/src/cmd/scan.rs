@@ -73,7 +73,8 @@ pub struct Args {
     /// Time between the starts of consecutive rounds (e.g. 10m).
     #[arg(long, value_parser = parse_duration, default_value = "0s")]
     interval: Duration,
-    /// Continue an interrupted run in this run directory (DIR/raw/<run-id>), skipping endpoints already recorded.
+    /// Continue an interrupted run in this run directory (DIR/raw/<run-id>), skipping endpoints
+    /// already recorded. Alone, it reuses the run's recorded options; given targets, it uses those.
     #[arg(long, value_name = "RUN_DIR")]
     resume: Option<PathBuf>,
     /// Merge earlier runs (this DIR's raw/<run-id>/ directories, from any machine) with this
@@ -99,6 +100,27 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         _ => return Err(format!("bad duration unit in {s:?} (use ms, s, m, h)")),
     };
     Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+/// `scan` parsed on its own (to re-read the options recorded in a manifest).
+#[derive(Debug, clap::Parser)]
+#[command(name = "scan")]
+struct Recorded {
+    #[command(flatten)]
+    args: Args,
+}
+
+/// The options of the run being resumed (`--resume DIR` alone): the manifest's recorded
+/// command line, minus anything before `scan`, with this invocation's `--resume`.
+fn recorded_options(dir: &Path, current: &Args) -> anyhow::Result<Args> {
+    let path = dir.join(observatory_scanner::output::MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let manifest: RunManifest = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let after_scan = manifest.args.iter().position(|a| a == "scan").map_or(0, |i| i + 1);
+    let recorded = manifest.args.get(after_scan..).unwrap_or_default();
+    let parsed = <Recorded as clap::Parser>::try_parse_from(std::iter::once("scan").chain(recorded.iter().map(String::as_str)))
+        .with_context(|| format!("re-reading the options recorded in {}", path.display()))?;
+    Ok(Args { resume: current.resume.clone(), ..parsed.args })
 }
 
 /// Peak resident memory of this process so far (Linux `VmHWM`), KiB; logged at the end of
@@ -136,6 +158,10 @@ impl Sink for ProgressSink {
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let cli_args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match &args.resume {
+        Some(dir) if args.targets.is_empty() && args.servers.is_none() && !args.seeds => recorded_options(dir, &args)?,
+        _ => args,
+    };
     let (run_dir, run_id, previous, started_ms, recorded_args) = match &args.resume {
         Some(dir) => {
             let (run_dir, resumed) = RunDir::resume(dir).with_context(|| format!("resuming {}", dir.display()))?;
