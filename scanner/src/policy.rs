@@ -4,7 +4,9 @@
 //! answer naming a private, loopback, link-local or otherwise special address is either a
 //! mistake or an attempt to make the scanner probe someone's internal network, so such
 //! addresses are refused before any packet is sent (status `refused-by-policy`), unless
-//! `--allow-private` is given (the tests use it, and only ever target 127.0.0.0/8).
+//! `--allow-private` is given (permits every special range), or the address is named by an
+//! explicit `--allow-ip` (the tests' allowance: exactly the 127.0.0.N addresses their fake
+//! servers listen on, so a crawled peer at another loopback address is still refused).
 //!
 //! The check is on addresses, not names: the scanner resolves a name, checks every
 //! address, and connects only to an address it checked (no second lookup, so DNS
@@ -125,17 +127,20 @@ fn classify_v6(ip: Ipv6Addr) -> Option<Range> {
 }
 
 /// The scanner's decision for one address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
-    /// `--allow-private`: permit every special range (tests on loopback, private networks).
+    /// `--allow-private`: permit every special range (private networks, loopback).
     pub allow_private: bool,
+    /// `--allow-ip`: these exact addresses are permitted whatever their range (the tests'
+    /// allowance for their own loopback servers; nothing else in the range is).
+    pub allow_ips: Vec<IpAddr>,
 }
 
 impl Policy {
     /// `Ok` when the scanner may connect to `ip`; otherwise the range that forbids it.
     pub fn check(&self, ip: IpAddr) -> Result<(), Range> {
         match classify(ip) {
-            Some(range) if !self.allow_private => Err(range),
+            Some(range) if !self.allow_private && !self.allow_ips.contains(&ip) => Err(range),
             _ => Ok(()),
         }
     }
@@ -207,7 +212,7 @@ mod tests {
 
     #[test]
     fn every_special_range_is_refused_by_default() {
-        let policy = Policy { allow_private: false };
+        let policy = Policy::default();
         for (text, range) in REFUSED {
             let ip: IpAddr = text.parse().unwrap();
             assert_eq!(classify(ip), Some(*range), "{text}");
@@ -217,7 +222,7 @@ mod tests {
 
     #[test]
     fn global_unicast_is_allowed() {
-        let policy = Policy { allow_private: false };
+        let policy = Policy::default();
         for text in ALLOWED {
             let ip: IpAddr = text.parse().unwrap();
             assert_eq!(classify(ip), None, "{text}");
@@ -228,7 +233,17 @@ mod tests {
     #[test]
     fn loopback_is_allowed_only_with_the_allowance() {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        assert!(Policy { allow_private: false }.check(ip).is_err());
-        assert!(Policy { allow_private: true }.check(ip).is_ok());
+        assert!(Policy::default().check(ip).is_err());
+        assert!(Policy { allow_private: true, ..Policy::default() }.check(ip).is_ok());
+    }
+
+    #[test]
+    fn an_allowed_ip_permits_only_itself() {
+        let allowed: IpAddr = "127.0.0.5".parse().unwrap();
+        let policy = Policy { allow_private: false, allow_ips: vec![allowed] };
+        assert_eq!(policy.check(allowed), Ok(()));
+        for other in ["127.0.0.6", "127.0.0.1", "::1", "10.0.0.5", "192.168.0.5"] {
+            assert!(policy.check(other.parse().unwrap()).is_err(), "{other}");
+        }
     }
 }
