@@ -279,6 +279,7 @@ impl Rec {
             disconnected,
             rtt_ms: Some(20.0),
             message_has_markup_or_url: false,
+            reply_form: None,
         };
         self.probe(
             "malformed",
@@ -306,6 +307,7 @@ impl Rec {
             claimed_version: Some(version.into()),
             mismatch,
             mismatch_reasons: if mismatch { vec![format!("claims {} but error codes match {}", claimed.label(), imp.label())] } else { vec![] },
+            behavior_description: vec![],
         });
         self
     }
