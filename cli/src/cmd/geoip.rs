@@ -12,8 +12,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-
 /// Arguments of `observatory geoip`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
