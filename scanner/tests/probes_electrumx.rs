@@ -29,7 +29,7 @@ fn env() -> Arc<EndpointEnv> {
     Arc::new(EndpointEnv {
         run_id: "20260101T000000Z-probes".into(),
         vantage: "test".into(),
-        policy: Policy { allow_private: true },
+        policy: Policy { allow_loopback: true, ..Policy::default() },
         socks5: None,
         socks_all: false,
         connect_timeout: DEFAULT_CONNECT_TIMEOUT,
