@@ -12,24 +12,26 @@
 
 mod support;
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use observatory_model::probes::{Implementation, ProbeDetail};
-use observatory_scanner::probes::cost::visit_cost;
-use observatory_scanner::probes::{total_cost, ProbeLevel, ELECTRUMX_COST_SOFT_LIMIT, REGISTRY, STANDARD_COST_CEILING};
 use observatory_model::raw::{Endpoint, EndpointRecord, Status, Transport};
 use observatory_protocol::frame::Limits;
 use observatory_scanner::endpoint::{scan_endpoint, EndpointEnv, Job};
 use observatory_scanner::limits::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 use observatory_scanner::locks::KeyedLocks;
 use observatory_scanner::policy::Policy;
+use observatory_scanner::probes::cost::visit_cost;
+use observatory_scanner::probes::{total_cost, ProbeLevel, ELECTRUMX_COST_SOFT_LIMIT, REGISTRY, STANDARD_COST_CEILING};
 use support::electrumx::{Config, ElectrumX, ExVersion};
 
 fn env() -> Arc<EndpointEnv> {
     Arc::new(EndpointEnv {
         run_id: "20260101T000000Z-probes".into(),
         vantage: "test".into(),
-        policy: Policy { allow_loopback: true, ..Policy::default() },
+        // Only our own loopback servers, as `--allow-ip 127.0.0.1` would.
+        policy: Policy { allow_ips: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)], ..Policy::default() },
         socks5: None,
         socks_all: false,
         connect_timeout: DEFAULT_CONNECT_TIMEOUT,

@@ -268,6 +268,10 @@ fn mismatch_reasons_explain_themselves() {
     let inf = infer(&build(f, ProbeLevel::Standard, "127.0.0.1")).0.unwrap();
     assert_eq!(inf.claimed, Some(Implementation::Electrumx));
     assert!(inf.mismatch_reasons.iter().any(|r| r.contains("claims ElectrumX but behaves like Fulcrum")), "{:?}", inf.mismatch_reasons);
+    let (_, f) = all.iter().find(|(n, _)| n == "mismatch-electrumx-legacy-address").unwrap();
+    let inf = infer(&build(f, ProbeLevel::Standard, "127.0.0.1")).0.unwrap();
+    assert_eq!(inf.implementation, Implementation::Electrumx);
+    assert!(inf.mismatch_reasons.iter().any(|r| r.contains("answers blockchain.address.*")), "{:?}", inf.mismatch_reasons);
 }
 
 #[test]
