@@ -155,7 +155,9 @@ pub fn run(cfg: &Config) -> Result<Summary> {
     };
     let mut analysis = assemble::analyze(&data, &enricher, &opts);
     analysis.stage_ms.insert(0, ("load".into(), load_ms));
+    let write_start = Instant::now();
     let files = write_outputs(cfg, &data, &all_warnings, &enricher, &mut analysis)?;
+    analysis.stage_ms.push(("write".into(), write_start.elapsed().as_secs_f64() * 1000.0));
     let s = &analysis.snapshot;
     Ok(Summary {
         run_id: s.run_id.clone(),
