@@ -145,6 +145,7 @@ fn end_to_end_writes_every_output() {
 
     let md = std::fs::read_to_string(&summary_md).unwrap();
     assert!(md.contains(&s.servers.to_string()), "executive summary quotes the measured server count");
+    assert!(md.contains("**Simulated data.**"), "synthetic input is labelled as such");
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(data.join("reports/summary.json")).unwrap()).unwrap();
     assert_eq!(report["servers"], s.servers);
 }
