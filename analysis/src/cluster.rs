@@ -28,7 +28,7 @@ use crate::profile::Facts;
 use crate::stats;
 
 /// Seed of every random choice (KMeans++ initialization).
-pub const SEED: u64 = 0x0b5e_7a70_12;
+pub const SEED: u64 = 0x000b_5e7a_7012;
 /// DBSCAN neighborhood radius in standardized units (Euclidean over all features).
 pub const DBSCAN_EPS: f64 = 1.0;
 /// DBSCAN core-point minimum (including the point itself).
@@ -157,7 +157,7 @@ pub fn feature_vector(f: &Facts<'_>, n: &Normalized<'_>, cert_count: &HashMap<&s
         b(feats.is_some_and(|x| x.pruning.is_some())),
         ln1p(peers as f64),
         f.banner().map_or(0.0, |s| ln1p(s.chars().count() as f64)),
-        f.xpub.and_then(|x| x.batch_accepted).map_or(0.5, |a| b(a)),
+        f.xpub.and_then(|x| x.batch_accepted).map_or(0.5, &b),
         b(f.rate.is_some_and(|r| r.throttling_observed)),
         b(f.address_formats.is_some_and(|a| a.legacy_address_answered)),
         malformed,
