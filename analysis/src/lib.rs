@@ -155,7 +155,9 @@ pub fn run(cfg: &Config) -> Result<Summary> {
     };
     let mut analysis = assemble::analyze(&data, &enricher, &opts);
     analysis.stage_ms.insert(0, ("load".into(), load_ms));
+    let write_start = Instant::now();
     let files = write_outputs(cfg, &data, &all_warnings, &enricher, &mut analysis)?;
+    analysis.stage_ms.push(("write".into(), write_start.elapsed().as_secs_f64() * 1000.0));
     let s = &analysis.snapshot;
     Ok(Summary {
         run_id: s.run_id.clone(),
@@ -201,17 +203,18 @@ fn write_outputs(cfg: &Config, data: &load::LoadedData, warnings: &[load::LoadWa
     let file = snapshot_file(&a.snapshot.run_id);
     downloads.push(Download { label: "This snapshot, JSON".into(), path: format!("snapshots/{file}"), bytes: 0 });
     a.snapshot.downloads = downloads;
+    // Compact JSON: the site downloads this file (pretty printing adds about 70%).
     // The snapshot records its own size, which it only knows once serialized; writing the
     // number can change the size (more digits), so repeat until it is a fixed point. Two or
     // three passes settle it: the digit count of a length stops changing at once.
-    let mut json = serde_json::to_vec_pretty(&a.snapshot).map_err(|source| Error::Json { what: "snapshot", source })?;
+    let mut json = serde_json::to_vec(&a.snapshot).map_err(|source| Error::Json { what: "snapshot", source })?;
     for _ in 0..MAX_SIZE_PASSES {
         let size = json.len() as u64 + 1; // + the final newline
         match a.snapshot.downloads.last_mut() {
             Some(dl) if dl.bytes != size => dl.bytes = size,
             _ => break,
         }
-        json = serde_json::to_vec_pretty(&a.snapshot).map_err(|source| Error::Json { what: "snapshot", source })?;
+        json = serde_json::to_vec(&a.snapshot).map_err(|source| Error::Json { what: "snapshot", source })?;
     }
     json.push(b'\n');
     let snap_path = d.join("snapshots").join(&file);

@@ -145,6 +145,7 @@ fn end_to_end_writes_every_output() {
 
     let md = std::fs::read_to_string(&summary_md).unwrap();
     assert!(md.contains(&s.servers.to_string()), "executive summary quotes the measured server count");
+    assert!(md.contains("**Simulated data.**"), "synthetic input is labelled as such");
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(data.join("reports/summary.json")).unwrap()).unwrap();
     assert_eq!(report["servers"], s.servers);
 }
@@ -384,7 +385,9 @@ fn golden_snapshot_csv_headers_and_schema_shape() {
     assert_eq!((s.corrupt_lines, s.corrupt_files), (0, 0), "{:?}", s.warnings);
 
     let snap = std::fs::read_to_string(out.path().join(format!("snapshots/{GOLDEN_RUN}.json"))).unwrap();
-    check_golden("snapshot.json", &snap);
+    // The file is compact JSON; the golden is pretty-printed so that drift shows as a readable diff.
+    let value: serde_json::Value = serde_json::from_str(&snap).unwrap();
+    check_golden("snapshot.json", &format!("{}\n", serde_json::to_string_pretty(&value).unwrap()));
 
     let mut headers = String::new();
     for f in ["servers.csv", "fingerprints.csv", "tls.csv"] {
@@ -393,7 +396,6 @@ fn golden_snapshot_csv_headers_and_schema_shape() {
     }
     check_golden("csv-headers.txt", &headers);
 
-    let value: serde_json::Value = serde_json::from_str(&snap).unwrap();
     let mut paths = BTreeMap::new();
     shape(&value, "$", &mut paths);
     let text: String = paths.iter().map(|(p, kinds)| format!("{p}: {}\n", kinds.iter().copied().collect::<Vec<_>>().join("|"))).collect();

@@ -70,7 +70,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     let fallback = observatory_analysis::geoip_fetch::fallback_database(&[dest.clone(), PathBuf::from("data/geoip")]);
                     match fallback {
                         Some(db) if !strict => {
-                            tracing::warn!("fetching {package} failed: {e}");
                             println!("fetching {package} failed: {e}");
                             println!("offline fallback: `observatory analyze` will use {} instead", db.display());
                             Ok(())
