@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use observatory_model::probes::ProbeStatus;
 use observatory_model::raw::{EndpointRecord, Status};
 use serde_json::{json, Value};
 use support::fake_servers::{certs, spawn_fake, Behavior, Fake, Quirk, TlsSetup};
@@ -186,12 +185,13 @@ fn check_details(cases: &[Case], by_key: &HashMap<String, &EndpointRecord>) {
     let peers = get("100k-peers").metadata.peers.as_ref().and_then(|a| a.result.as_ref()).expect("peers");
     assert_eq!(peers.len(), observatory_scanner::limits::MAX_PEERS_PARSED);
 
-    // The xpub batch answer (one line of several 2.8 MB histories) breaks the line cap: the
-    // probe ends unsuccessfully with an error text, the endpoint's metadata stands.
+    // 2.8 MB histories: the batch answer breaks the line cap, single answers eat the session
+    // byte cap and the reply deadline. Depending on timing the xpub probe ends closed, or
+    // successful with timeouts, but always says what went wrong; the metadata stands.
     let histories = get("huge-histories");
     let xpub = histories.probes.iter().find(|p| p.name == "xpub").expect("xpub probe ran");
-    assert_ne!(xpub.status, ProbeStatus::Success, "{xpub:?}");
-    assert!(xpub.error.is_some());
+    assert!(xpub.error.is_some(), "{xpub:?}");
+    assert!(histories.metadata.features.is_some());
 
     let dup = get("duplicate-ids");
     assert!(dup.wire.unmatched_replies > 0, "{:?}", dup.wire);
