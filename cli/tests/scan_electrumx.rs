@@ -1,5 +1,5 @@
 //! The scanner foundation's "done means", literally: `observatory scan --target
-//! 127.0.0.1:<tcp>:t --target 127.0.0.1:<ssl>:s --allow-private --out DIR` against a real
+//! 127.0.0.1:<tcp>:t --target 127.0.0.1:<ssl>:s --allow-loopback --out DIR` against a real
 //! ElectrumX 2.0.0 writes success records whose certificate SHA-256 equals openssl's.
 
 mod support;
@@ -18,7 +18,7 @@ fn observatory_scan_against_real_electrumx() {
         ex.tcp_target(),
         "--target".into(),
         ex.ssl_target(),
-        "--allow-private".into(),
+        "--allow-loopback".into(),
         "--no-probes".into(),
         "--out".into(),
         out.path().display().to_string(),

@@ -261,11 +261,13 @@ mod tests {
     #[tokio::test]
     async fn allowances_open_exactly_what_they_name() {
         let allowed: IpAddr = "127.0.0.9".parse().unwrap();
-        let env = env(Policy { allow_private: false, allow_ips: vec![allowed] });
+        let env = env(Policy { allow_ips: vec![allowed], ..Policy::default() });
         assert!(matches!(route(&mut record("127.0.0.9"), &env).await, Ok(Route::Direct(a)) if a.ip() == allowed));
         assert!(matches!(route(&mut record("127.0.0.10"), &env).await, Err(Failure::Policy(_))));
-        let open = self::env(Policy { allow_private: true, allow_ips: vec![] });
-        assert!(route(&mut record("10.0.0.1"), &open).await.is_ok());
+        let loopback = self::env(Policy { allow_loopback: true, ..Policy::default() });
+        assert!(route(&mut record("127.0.0.10"), &loopback).await.is_ok());
+        assert!(route(&mut record("::1"), &loopback).await.is_ok());
+        assert!(matches!(route(&mut record("10.0.0.1"), &loopback).await, Err(Failure::Policy(_))));
     }
 
     #[tokio::test]

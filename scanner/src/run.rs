@@ -45,6 +45,8 @@ pub struct ScanConfig {
     pub request_timeout: Duration,
     /// Permit private, loopback and other special addresses.
     pub allow_private: bool,
+    /// Permit 127.0.0.0/8 and `::1` only (tests, the simulated network).
+    pub allow_loopback: bool,
     /// Permit exactly these addresses whatever their range (tests' loopback servers).
     pub allow_ips: Vec<IpAddr>,
     /// SOCKS5 proxy for onions.
@@ -89,6 +91,7 @@ impl ScanConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             allow_private: false,
+            allow_loopback: false,
             allow_ips: Vec::new(),
             socks5: None,
             socks_all: false,
@@ -167,7 +170,7 @@ pub async fn scan<S: Sink>(config: ScanConfig, sink: &mut S) -> Result<RunManife
     let env = Arc::new(EndpointEnv {
         run_id: config.run_id.clone(),
         vantage: config.vantage.clone(),
-        policy: Policy { allow_private: config.allow_private, allow_ips: config.allow_ips.clone() },
+        policy: Policy { allow_private: config.allow_private, allow_loopback: config.allow_loopback, allow_ips: config.allow_ips.clone() },
         socks5: config.socks5,
         socks_all: config.socks_all,
         connect_timeout: config.connect_timeout,

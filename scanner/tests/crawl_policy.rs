@@ -117,7 +117,7 @@ async fn crawled_special_addresses_are_refused_before_any_connect() {
     assert_eq!(lure.accepted() + lure_v4_localhost.accepted() + lure_v6.map_or(0, |f| f.accepted()), 0);
 }
 
-/// Targets given directly are held to the same policy; `--allow-private` lifts it.
+/// Targets given directly are held to the same policy; `--allow-loopback` lifts it for loopback.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn special_targets_are_refused_unless_allowed() {
     let fake = spawn_fake("127.0.0.72", Behavior::good(), None).await;
@@ -129,7 +129,7 @@ async fn special_targets_are_refused_unless_allowed() {
     assert_eq!(fake.accepted(), 0);
 
     let mut cfg = config(&[fake.target(false)], &[]);
-    cfg.allow_private = true;
+    cfg.allow_loopback = true;
     let records = support::run(cfg).await;
     assert_eq!(records[0].status, Status::Success, "{:?}", records[0].error);
     assert_eq!(fake.accepted(), 1);

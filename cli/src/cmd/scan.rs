@@ -54,6 +54,9 @@ pub struct Args {
     /// Allow private, loopback and other special-purpose addresses (tests, private networks).
     #[arg(long)]
     allow_private: bool,
+    /// Allow 127.0.0.0/8 and ::1 only (the simulated network, tests); private networks stay refused.
+    #[arg(long)]
+    allow_loopback: bool,
     /// Allow exactly this address whatever its range (repeatable; for tests on 127.0.0.N:
     /// other loopback and private addresses, e.g. crawled peers, stay refused).
     #[arg(long = "allow-ip", value_name = "IP")]
@@ -200,6 +203,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     config.connect_timeout = args.connect_timeout.unwrap_or(config.connect_timeout);
     config.request_timeout = args.request_timeout.unwrap_or(config.request_timeout);
     config.allow_private = args.allow_private;
+    config.allow_loopback = args.allow_loopback;
     config.allow_ips = args.allow_ips.clone();
     config.socks5 = args.socks5;
     config.socks_all = args.socks5_all;

@@ -13,14 +13,14 @@ use std::time::Duration;
 use observatory_model::raw::EndpointRecord;
 use observatory_scanner::{scan, MemorySink, ScanConfig};
 
-/// A scan configuration for loopback tests: private addresses allowed, short deadlines.
+/// A scan configuration for loopback tests: loopback (only) allowed, short deadlines.
 pub fn loopback_config(targets: &[String], endpoint_timeout: Duration) -> ScanConfig {
     let mut set = observatory_scanner::targets::TargetSet::default();
     for t in targets {
         set.add_target(t).expect("target");
     }
     let mut config = ScanConfig::new(set.into_vec(), "test-run".into());
-    config.allow_private = true;
+    config.allow_loopback = true;
     config.endpoint_timeout = endpoint_timeout;
     config.request_timeout = endpoint_timeout.min(Duration::from_secs(2));
     config.connect_timeout = Duration::from_secs(2);
