@@ -11,13 +11,12 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use observatory_model::probes::ProbeStatus;
 use observatory_model::raw::{EndpointRecord, Status};
 use serde_json::{json, Value};
 use support::fake_servers::{certs, spawn_fake, Behavior, Fake, Quirk, TlsSetup};
 
 /// Whole-endpoint deadline given to the scan.
-const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(8);
+const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The scanner's hard stop comes this long after the deadline (`endpoint::HARD_STOP_GRACE`),
 /// plus scheduling slack on a loaded 2-core machine.
 const DEADLINE_SLACK: Duration = Duration::from_secs(4);
@@ -100,8 +99,10 @@ async fn hostile_servers_end_with_meaningful_statuses_in_bounded_time_and_memory
         out.path().display().to_string(),
         "--endpoint-timeout".into(),
         format!("{}s", ENDPOINT_TIMEOUT.as_secs()),
+        // Generous for a loaded 2-core CI machine: the 2.5 MB peer list is built, sent and
+        // parsed by debug builds on both sides.
         "--request-timeout".into(),
-        "3s".into(),
+        "5s".into(),
         "--connect-timeout".into(),
         "2s".into(),
         "--crawl".into(),
@@ -183,15 +184,20 @@ fn check_details(cases: &[Case], by_key: &HashMap<String, &EndpointRecord>) {
     let chain = &get("tls-huge-chain").tls.as_ref().expect("huge chain: TLS recorded").chain;
     assert_eq!(chain.len(), observatory_scanner::limits::MAX_CHAIN_CERTS, "only the first certificates are parsed");
 
-    let peers = get("100k-peers").metadata.peers.as_ref().and_then(|a| a.result.as_ref()).expect("peers");
+    let answer = get("100k-peers").metadata.peers.as_ref();
+    let peers = answer.and_then(|a| a.result.as_ref()).unwrap_or_else(|| panic!("no peers: {answer:?}"));
     assert_eq!(peers.len(), observatory_scanner::limits::MAX_PEERS_PARSED);
 
-    // The xpub batch answer (one line of several 2.8 MB histories) breaks the line cap: the
-    // probe ends unsuccessfully with an error text, the endpoint's metadata stands.
+    // 2.8 MB histories (to the address-format and xpub probes): the batch answer breaks the
+    // line cap, single answers eat the session byte cap and the reply deadline. How far each
+    // probe gets depends on timing; what must hold is that the histories were really
+    // received, nothing beyond the session cap was, and the metadata stands.
     let histories = get("huge-histories");
-    let xpub = histories.probes.iter().find(|p| p.name == "xpub").expect("xpub probe ran");
-    assert_ne!(xpub.status, ProbeStatus::Success, "{xpub:?}");
-    assert!(xpub.error.is_some());
+    let received = histories.wire.bytes_received;
+    assert!(received > 2 * 1024 * 1024, "no gigantic history was received: {received} bytes");
+    // The session cap is checked per read chunk, so the count may pass it by less than one chunk.
+    assert!(received <= observatory_protocol::frame::MAX_SESSION_BYTES + 64 * 1024, "{received} bytes");
+    assert!(histories.metadata.features.is_some());
 
     let dup = get("duplicate-ids");
     assert!(dup.wire.unmatched_replies > 0, "{:?}", dup.wire);

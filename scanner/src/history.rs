@@ -15,6 +15,7 @@
 //! * tip lag of an up observation = the best tip height any endpoint reported in the same
 //!   (vantage, run, round) minus this endpoint's height.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -80,10 +81,11 @@ pub fn merge<'a>(records: impl IntoIterator<Item = &'a EndpointRecord>) -> Histo
     let mut duplicates = 0;
     for r in records {
         let key = ((r.vantage.as_str(), r.run_id.as_str(), r.round), r.endpoint.key());
-        if unique.contains_key(&key) {
-            duplicates += 1;
-        } else {
-            unique.insert(key, r);
+        match unique.entry(key) {
+            Entry::Occupied(_) => duplicates += 1,
+            Entry::Vacant(slot) => {
+                slot.insert(r);
+            }
         }
     }
     let mut best_tip: HashMap<RoundKey<'a>, u64> = HashMap::new();

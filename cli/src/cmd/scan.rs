@@ -111,6 +111,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 struct Recorded {
     #[command(flatten)]
     args: Args,
+    /// The global `--log` may follow `scan` on the recorded line; it is not an option of the run.
+    #[arg(long)]
+    log: Option<String>,
 }
 
 /// The options of the run being resumed (`--resume DIR` alone): the manifest's recorded
@@ -260,6 +263,26 @@ fn write_history(args: &Args, run_dir: &Path) -> anyhow::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recorded_options_are_reused_on_resume() {
+        let tmp = std::env::temp_dir().join(format!("observatory-recorded-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let recorded = ["--log", "info", "scan", "--target", "127.0.0.1:50001:t", "--log", "debug", "--rounds", "3", "--no-probes"];
+        let manifest = serde_json::json!({
+            "schema_version": 1, "run_id": "r", "software_version": "t", "vantage": "local", "started_ms": 1,
+            "rounds": 3, "endpoints": 1, "counts_by_status": {}, "complete": false,
+            "args": recorded,
+        });
+        std::fs::write(tmp.join("manifest.json"), manifest.to_string()).unwrap();
+        let current = <Recorded as clap::Parser>::try_parse_from(["scan", "--resume", tmp.to_str().unwrap()]).unwrap().args;
+        let args = recorded_options(&tmp, &current).unwrap();
+        std::fs::remove_dir_all(&tmp).unwrap();
+        assert_eq!(args.targets, vec!["127.0.0.1:50001:t"]);
+        assert_eq!(args.rounds, 3);
+        assert!(args.no_probes);
+        assert_eq!(args.resume.as_deref(), Some(tmp.as_path()));
+    }
 
     #[test]
     fn durations() {

@@ -1,11 +1,14 @@
 //! Support for tests that run `observatory scan` as a child process: start it, measure its
 //! peak resident memory (its own VmHWM at exit, and `/proc` polling), kill it, and read its run directory.
-//! The fake servers are the scanner tests' own (one file, included by path).
+//! The fake servers and the real-ElectrumX harness are the scanner tests' own (included by path).
 
 #![allow(dead_code)]
 
 #[path = "../../../scanner/tests/support/fake_servers.rs"]
 pub mod fake_servers;
+
+#[path = "../../../scanner/tests/support/electrumx.rs"]
+pub mod electrumx;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

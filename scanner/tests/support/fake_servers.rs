@@ -265,7 +265,7 @@ pub mod certs {
     pub fn malformed_der() -> TlsSetup {
         let TlsSetup::Chain { key, .. } = valid() else { unreachable!() };
         let mut garbage = vec![0x30, 0x82, 0x7f, 0xff, 0x02, 0x01];
-        garbage.extend(std::iter::repeat(0xa5).take(300));
+        garbage.extend(std::iter::repeat_n(0xa5, 300));
         TlsSetup::Chain { chain: vec![garbage], key }
     }
 
@@ -336,8 +336,8 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(sock: S, behavior: Beha
         Behavior::DeepNesting => {
             let _ = reader.read_line(&mut line).await;
             let mut reply = format!("{{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":", request_id(&line)).into_bytes();
-            reply.extend(std::iter::repeat(b'[').take(NESTING_DEPTH));
-            reply.extend(std::iter::repeat(b']').take(NESTING_DEPTH));
+            reply.extend(std::iter::repeat_n(b'[', NESTING_DEPTH));
+            reply.extend(std::iter::repeat_n(b']', NESTING_DEPTH));
             reply.extend_from_slice(b"}\n");
             let _ = reader.get_mut().write_all(&reply).await;
             let mut buf = [0u8; 1024];
