@@ -107,10 +107,11 @@ pub fn analyze(data: &LoadedData, enricher: &Enricher, opts: &Options) -> Analys
     let facts = profile(&n, enricher);
     lap("profile+enrich", &mut t);
     let ctx = hss::Context::build(&facts, &n);
-    let scores: Vec<_> = facts.iter().map(|f| hss::score(f, &facts, &ctx, &n)).collect();
+    let scores: Vec<_> = facts.iter().map(|f| hss::score(f, &ctx)).collect();
     lap("hss", &mut t);
-    let clusters = cluster::cluster(&facts, &n);
+    let mut clusters = cluster::cluster(&facts, &n);
     lap("cluster", &mut t);
+    let cluster_timings = std::mem::take(&mut clusters.timings);
     let dims = centralization(&facts, &n);
     lap("centralization", &mut t);
     let levels: Vec<Level> = scores.iter().map(|s| s.level).collect();
@@ -131,6 +132,9 @@ pub fn analyze(data: &LoadedData, enricher: &Enricher, opts: &Options) -> Analys
     lap("csv", &mut t);
     let snapshot = snapshot(data, &n, results, dims, clusters, privacy, &levels, opts);
     lap("snapshot", &mut t);
+    // Per-method clustering times go right after the clustering total.
+    let at = stage_ms.iter().position(|(s, _)| s == "cluster").map_or(stage_ms.len(), |i| i + 1);
+    stage_ms.splice(at..at, cluster_timings.into_iter().map(|(m, ms)| (format!("  cluster.{m}"), ms)));
     Analysis { snapshot, csv, stage_ms }
 }
 

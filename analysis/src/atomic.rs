@@ -24,6 +24,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
+        return result;
+    }
+    // Make the rename itself durable (a crash right after could otherwise lose it on some
+    // file systems). Best effort: not every platform can open a directory for syncing.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
     }
     result
 }

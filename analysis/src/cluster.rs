@@ -10,6 +10,7 @@
 //! order of each cluster's first member, so output is deterministic.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
 
 use linfa::prelude::*;
 use linfa::DatasetBase;
@@ -27,7 +28,7 @@ use crate::profile::Facts;
 use crate::stats;
 
 /// Seed of every random choice (KMeans++ initialization).
-pub const SEED: u64 = 0x0b5e_7a70_12;
+pub const SEED: u64 = 0x000b_5e7a_7012;
 /// DBSCAN neighborhood radius in standardized units (Euclidean over all features).
 pub const DBSCAN_EPS: f64 = 1.0;
 /// DBSCAN core-point minimum (including the point itself).
@@ -41,6 +42,18 @@ pub const SILHOUETTE_SAMPLE: usize = 400;
 /// Hierarchical cut: merge while the average-linkage distance (mean squared z difference
 /// per feature) stays below this.
 pub const HIER_MAX_DISTANCE: f64 = 0.15;
+/// Hierarchical clustering runs on at most this many servers: its dense kernel matrix is
+/// O(n²) in memory (2,000² × 8 B = 32 MB) and the linkage at least O(n²) in time. Larger
+/// inputs are clustered on an evenly spaced sample; every other server joins the nearest
+/// group centroid when within [`HIER_MAX_DISTANCE`] (O(n × groups)).
+pub const HIER_MAX_SERVERS: usize = 2_000;
+/// DBSCAN runs on at most this many servers (evenly spaced sample): its neighbourhood
+/// queries degrade towards O(n²) in 24 dimensions. Other servers join the DBSCAN cluster with
+/// the nearest centroid when within that cluster's radius (farthest sampled member), else noise.
+pub const DBSCAN_MAX_SERVERS: usize = 5_000;
+/// KMeans and PCA are fitted on at most this many servers (evenly spaced sample) and then
+/// applied to every server (assignment and projection are O(n)).
+pub const FIT_MAX_SERVERS: usize = 10_000;
 /// A feature with |mean z| at least this is "what a cluster shares".
 pub const EXPLAIN_Z: f64 = 0.8;
 /// Outlier: distance to its KMeans centroid above mean + this many standard deviations.
@@ -85,6 +98,8 @@ pub struct ClusterOutput {
     pub clustering: Clustering,
     /// Server index → memberships.
     pub assignments: HashMap<usize, ClusterAssignment>,
+    /// Wall time per method, ms (for the benchmark figures).
+    pub timings: Vec<(String, f64)>,
 }
 
 fn ln1p(x: f64) -> f64 {
@@ -142,7 +157,7 @@ pub fn feature_vector(f: &Facts<'_>, n: &Normalized<'_>, cert_count: &HashMap<&s
         b(feats.is_some_and(|x| x.pruning.is_some())),
         ln1p(peers as f64),
         f.banner().map_or(0.0, |s| ln1p(s.chars().count() as f64)),
-        f.xpub.and_then(|x| x.batch_accepted).map_or(0.5, |a| b(a)),
+        f.xpub.and_then(|x| x.batch_accepted).map_or(0.5, &b),
         b(f.rate.is_some_and(|r| r.throttling_observed)),
         b(f.address_formats.is_some_and(|a| a.legacy_address_answered)),
         malformed,
@@ -189,6 +204,16 @@ fn dist(a: ndarray::ArrayView1<'_, f64>, b: ndarray::ArrayView1<'_, f64>) -> f64
     a.iter().zip(b.iter()).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt()
 }
 
+/// Evenly spaced row indices: all rows when `n <= cap`, else `cap` of them.
+pub fn sample_rows(n: usize, cap: usize) -> Vec<usize> {
+    let cap = cap.max(1);
+    if n <= cap {
+        (0..n).collect()
+    } else {
+        (0..cap).map(|i| i * n / cap).collect()
+    }
+}
+
 /// Mean silhouette over an evenly spaced sample of at most [`SILHOUETTE_SAMPLE`] rows.
 pub fn silhouette(x: &Array2<f64>, labels: &[u32]) -> Option<f64> {
     let n = x.nrows();
@@ -230,7 +255,7 @@ pub fn silhouette(x: &Array2<f64>, labels: &[u32]) -> Option<f64> {
 }
 
 fn kmeans(z: &Array2<f64>, k: usize) -> Option<(Vec<u32>, Array2<f64>)> {
-    let ds = DatasetBase::from(z.clone());
+    let ds = DatasetBase::from(z.select(Axis(0), &sample_rows(z.nrows(), FIT_MAX_SERVERS)));
     let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(SEED)).max_n_iterations(200).tolerance(1e-6).n_runs(4).fit(&ds).ok()?;
     let labels: Array1<usize> = model.predict(z);
     let canon = canonical_labels(&labels.iter().map(|&l| Some(l)).collect::<Vec<_>>());
@@ -296,20 +321,26 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
     out.clustering.features = FEATURES.iter().map(|(n, d)| FeatureDoc { name: (*n).into(), description: (*d).into() }).collect();
     out.clustering.servers_clustered = members.len() as u64;
     let mut assign: Vec<ClusterAssignment> = vec![ClusterAssignment::default(); members.len()];
+    let mut lap = Instant::now();
 
     // DBSCAN.
     let db_labels: Vec<Option<u32>> = if members.is_empty() {
         vec![]
     } else {
-        catch(|| {
-            let l = Dbscan::params(DBSCAN_MIN_POINTS).tolerance(DBSCAN_EPS).transform(&z).ok()?;
-            Some(canonical_labels(&l.to_vec()))
-        })
-        .unwrap_or_else(|| vec![None; members.len()])
+        dbscan(&z).unwrap_or_else(|| vec![None; members.len()])
     };
+    out.timings.push(("dbscan".into(), lap.elapsed().as_secs_f64() * 1000.0));
+    lap = Instant::now();
     out.clustering.dbscan = cluster_set(
         "dbscan",
-        format!("eps = {DBSCAN_EPS} (Euclidean, standardized features), min_points = {DBSCAN_MIN_POINTS}; unclustered servers are noise"),
+        format!(
+            "eps = {DBSCAN_EPS} (Euclidean, standardized features), min_points = {DBSCAN_MIN_POINTS}; unclustered servers are noise{}",
+            if members.len() > DBSCAN_MAX_SERVERS {
+                format!("; run on an evenly spaced sample of {DBSCAN_MAX_SERVERS} servers, the others joined to the nearest cluster within its radius")
+            } else {
+                String::new()
+            }
+        ),
         &db_labels,
         &z,
         &members,
@@ -346,6 +377,8 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
             }
         }
     };
+    out.timings.push(("kmeans+silhouette".into(), lap.elapsed().as_secs_f64() * 1000.0));
+    lap = Instant::now();
     let km_opt: Vec<Option<u32>> = km_labels.iter().map(|&l| Some(l)).collect();
     out.clustering.kmeans = cluster_set("kmeans", k_note, &km_opt, &z, &members, &ids, sil);
     for (a, l) in assign.iter_mut().zip(&km_labels) {
@@ -353,23 +386,13 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
     }
 
     // Hierarchical, average linkage on a Gaussian kernel (distance = mean squared z difference).
-    let hier: Vec<Option<u32>> = if members.len() < 2 {
-        (0..members.len()).map(|_| Some(0)).collect()
-    } else {
-        catch(|| {
-            let kernel = Kernel::params().kind(KernelType::Dense).method(KernelMethod::Gaussian(p as f64)).transform(z.view());
-            let res = HierarchicalCluster::default()
-                .with_method(linfa_hierarchical::Method::Average)
-                .max_distance(HIER_MAX_DISTANCE)
-                .transform(kernel)
-                .ok()?;
-            Some(canonical_labels(&res.targets().iter().map(|&l| Some(l)).collect::<Vec<_>>()))
-        })
-        .unwrap_or_else(|| vec![None; members.len()])
-    };
+    let (hier, hier_sampled) = hierarchical(&z);
     out.clustering.hierarchical = cluster_set(
         "hierarchical",
-        format!("agglomerative, average linkage (UPGMA) on distance = mean squared standardized difference per feature (Gaussian kernel, -ln); cut at {HIER_MAX_DISTANCE}"),
+        format!(
+            "agglomerative, average linkage (UPGMA) on distance = mean squared standardized difference per feature (Gaussian kernel, -ln); cut at {HIER_MAX_DISTANCE}{}",
+            if hier_sampled { format!("; run on an evenly spaced sample of {HIER_MAX_SERVERS} servers, the others joined to the nearest group centroid within the cut") } else { String::new() }
+        ),
         &hier,
         &z,
         &members,
@@ -379,11 +402,13 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
     for (a, l) in assign.iter_mut().zip(&hier) {
         a.operator = *l;
     }
+    out.timings.push(("hierarchical".into(), lap.elapsed().as_secs_f64() * 1000.0));
+    lap = Instant::now();
 
     // PCA 2-D.
     if members.len() >= 2 {
         if let Some((coords, ratio)) = catch(|| {
-            let ds = DatasetBase::from(z.clone());
+            let ds = DatasetBase::from(z.select(Axis(0), &sample_rows(z.nrows(), FIT_MAX_SERVERS)));
             let pca = Pca::params(2).fit(&ds).ok()?;
             let proj: Array2<f64> = pca.predict(&z);
             let r = pca.explained_variance_ratio();
@@ -401,11 +426,118 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
         }
     }
 
+    out.timings.push(("pca".into(), lap.elapsed().as_secs_f64() * 1000.0));
     out.clustering.outliers = outliers(&z, &km_labels, &km_centroids, &ids);
     for (f, a) in members.iter().zip(assign) {
         out.assignments.insert(f.idx, a);
     }
     out
+}
+
+/// DBSCAN labels over standardized rows, on a sample above [`DBSCAN_MAX_SERVERS`]; None when
+/// linfa fails (it is wrapped in [`catch`]).
+fn dbscan(z: &Array2<f64>) -> Option<Vec<Option<u32>>> {
+    dbscan_capped(z, DBSCAN_MAX_SERVERS)
+}
+
+/// [`dbscan`] with the sample size as a parameter (tests use a small one).
+fn dbscan_capped(z: &Array2<f64>, cap: usize) -> Option<Vec<Option<u32>>> {
+    let sample = sample_rows(z.nrows(), cap);
+    let zs = z.select(Axis(0), &sample);
+    let labels = catch(|| {
+        let l = Dbscan::params(DBSCAN_MIN_POINTS).tolerance(DBSCAN_EPS).transform(&zs).ok()?;
+        Some(canonical_labels(&l.to_vec()))
+    })?;
+    if sample.len() == z.nrows() {
+        return Some(labels);
+    }
+    // Centroid and radius (farthest member) of each sampled cluster.
+    let mut groups: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (row, l) in labels.iter().enumerate() {
+        if let Some(l) = l {
+            groups.entry(*l).or_default().push(row);
+        }
+    }
+    let shapes: Vec<(u32, Array1<f64>, f64)> = groups
+        .into_iter()
+        .map(|(l, rows)| {
+            let c = zs.select(Axis(0), &rows).mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(z.ncols()));
+            let radius = rows.iter().map(|&r| dist(zs.row(r), c.view())).fold(0.0, f64::max);
+            (l, c, radius)
+        })
+        .collect();
+    let own: HashMap<usize, Option<u32>> = sample.iter().copied().zip(labels.iter().copied()).collect();
+    let all: Vec<Option<usize>> = z
+        .outer_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            if let Some(l) = own.get(&i) {
+                return l.map(|l| l as usize);
+            }
+            shapes
+                .iter()
+                .map(|(l, c, r)| (*l, dist(row, c.view()), *r))
+                .filter(|(_, d, r)| d <= r)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(l, _, _)| l as usize)
+        })
+        .collect();
+    Some(canonical_labels(&all))
+}
+
+/// Operator groups by hierarchical clustering over standardized rows `z`; the flag says
+/// whether a sample was clustered (more than [`HIER_MAX_SERVERS`] rows).
+fn hierarchical(z: &Array2<f64>) -> (Vec<Option<u32>>, bool) {
+    hierarchical_capped(z, HIER_MAX_SERVERS)
+}
+
+/// [`hierarchical`] with the sample size as a parameter (tests use a small one).
+fn hierarchical_capped(z: &Array2<f64>, cap: usize) -> (Vec<Option<u32>>, bool) {
+    let n = z.nrows();
+    if n < 2 {
+        return ((0..n).map(|_| Some(0)).collect(), false);
+    }
+    let cap = cap.max(2);
+    let sampled = n > cap;
+    let sample: Vec<usize> = if sampled { (0..cap).map(|i| i * n / cap).collect() } else { (0..n).collect() };
+    let zs = z.select(Axis(0), &sample);
+    let p = z.ncols().max(1);
+    let labels = catch(|| {
+        let kernel = Kernel::params().kind(KernelType::Dense).method(KernelMethod::Gaussian(p as f64)).transform(zs.view());
+        let res = HierarchicalCluster::default().with_method(linfa_hierarchical::Method::Average).max_distance(HIER_MAX_DISTANCE).transform(kernel).ok()?;
+        Some(canonical_labels(&res.targets().iter().map(|&l| Some(l)).collect::<Vec<_>>()))
+    });
+    let Some(labels) = labels else { return (vec![None; n], sampled) };
+    if !sampled {
+        return (labels, false);
+    }
+    // Centroids of the sample's groups, then every row joins the nearest one within the cut.
+    let mut sums: BTreeMap<u32, (Array1<f64>, f64)> = BTreeMap::new();
+    for (row, l) in zs.outer_iter().zip(&labels) {
+        let Some(l) = l else { continue };
+        let e = sums.entry(*l).or_insert_with(|| (Array1::zeros(z.ncols()), 0.0));
+        e.0 += &row;
+        e.1 += 1.0;
+    }
+    let centroids: Vec<(u32, Array1<f64>)> = sums.into_iter().map(|(l, (s, c))| (l, s / c)).collect();
+    let own: HashMap<usize, Option<u32>> = sample.iter().copied().zip(labels.iter().copied()).collect();
+    let all: Vec<Option<usize>> = z
+        .outer_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            // A sampled row keeps the group the linkage gave it.
+            if let Some(l) = own.get(&i) {
+                return l.map(|l| l as usize);
+            }
+            centroids
+                .iter()
+                .map(|(l, c)| (*l, (&row - c).mapv(|d| d * d).sum() / p as f64))
+                .filter(|(_, d)| *d <= HIER_MAX_DISTANCE)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(l, _)| l as usize)
+        })
+        .collect();
+    (canonical_labels(&all), true)
 }
 
 /// The most common tip height among reachable servers.
@@ -534,6 +666,48 @@ mod tests {
         let z = standardize(&x);
         assert_eq!(z, array![[-1.0, 0.0], [1.0, 0.0]]);
         assert_eq!(standardize(&Array2::zeros((0, 3))).nrows(), 0);
+    }
+
+    #[test]
+    fn dbscan_sample_assigns_rows_within_a_cluster_radius() {
+        // Two blobs of spread 0.4 far apart (rows 0..60, 60..120) and one far-away row.
+        let n = 120;
+        let mut z = Array2::from_shape_fn((n, 3), |(i, j)| if i < n / 2 { 0.0 } else { 8.0 } + 0.1 * ((i * 7 + j * 3) % 5) as f64);
+        z.row_mut(1).fill(40.0);
+        let full = dbscan_capped(&z, n).unwrap();
+        let capped = dbscan_capped(&z, 40).unwrap();
+        for labels in [&full, &capped] {
+            assert_eq!(labels[1], None, "the far row is noise");
+            let first: std::collections::BTreeSet<_> = labels.iter().take(n / 2).enumerate().filter(|(i, _)| *i != 1).map(|(_, l)| l).collect();
+            let second: std::collections::BTreeSet<_> = labels.iter().skip(n / 2).collect();
+            assert_eq!((first.len(), second.len()), (1, 1), "{labels:?}");
+            assert_ne!(first, second);
+            assert!(first.iter().chain(second.iter()).all(|l| l.is_some()));
+        }
+        assert_eq!(sample_rows(10, 4), vec![0, 2, 5, 7]);
+        assert_eq!(sample_rows(3, 4), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn hierarchical_sample_assigns_every_row_to_its_blob() {
+        // Two tight blobs far apart (rows 0..60 and 60..120); clustered whole and through a 30-row sample.
+        let n = 120;
+        let z = Array2::from_shape_fn((n, 3), |(i, j)| if i < n / 2 { 0.0 } else { 5.0 } + 0.01 * ((i * 7 + j * 3) % 5) as f64);
+        let (full, sampled_full) = hierarchical_capped(&z, n);
+        let (capped, sampled) = hierarchical_capped(&z, 30);
+        assert!(!sampled_full && sampled);
+        for labels in [&full, &capped] {
+            assert!(labels.iter().all(Option::is_some), "{labels:?}");
+            let first: std::collections::BTreeSet<_> = labels.iter().take(n / 2).collect();
+            let second: std::collections::BTreeSet<_> = labels.iter().skip(n / 2).collect();
+            assert_eq!((first.len(), second.len()), (1, 1), "{labels:?}");
+            assert_ne!(first, second);
+        }
+        // A row far from both blobs joins neither.
+        let mut far = z.clone();
+        far.row_mut(1).fill(40.0);
+        let (labels, _) = hierarchical_capped(&far, 30);
+        assert_eq!(labels[1], None, "row 1 is not in the sample (rows 0, 4, 8, …) and is far from both groups");
     }
 
     #[test]

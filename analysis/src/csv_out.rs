@@ -231,7 +231,7 @@ pub fn build(results: &[ServerResult<'_>], n: &Normalized<'_>, cert_share: &dyn 
             ];
             let _ = s.write_record(&row);
             if let Some(r) = e.latest_reachable() {
-                let _ = fp.write_record(&fingerprint_row(&g.id, r));
+                let _ = fp.write_record(fingerprint_row(&g.id, r));
                 tls_rows(&mut t, &g.id, r, cert_share);
             }
         }

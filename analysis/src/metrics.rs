@@ -134,7 +134,9 @@ mod tests {
     #[test]
     fn hand_computed_table() {
         // counts, hhi, nakamoto, gini, entropy bits, normalized entropy
-        let cases: &[(&[u64], f64, u64, f64, f64, f64)] = &[
+        // (counts, hhi, nakamoto, gini, entropy bits, entropy normalized)
+        type Case<'a> = (&'a [u64], f64, u64, f64, f64, f64);
+        let cases: &[Case<'_>] = &[
             (&[], 0.0, 0, 0.0, 0.0, 0.0),
             (&[7], 1.0, 1, 0.0, 0.0, 0.0),
             (&[5, 5], 0.5, 2, 0.0, 1.0, 1.0),        // exactly 50% is not a majority

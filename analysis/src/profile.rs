@@ -134,7 +134,9 @@ fn profile_one<'a>(idx: usize, g: &ServerGroup<'a>, n: &Normalized<'a>, enricher
     }
 
     // Rounds: a round counts once however many endpoints were tried in it.
-    let mut per_round: std::collections::BTreeMap<(usize, u32), (bool, Option<u64>, Vec<f64>, u64)> = Default::default();
+    // Per round: (reachable, tip height, RTT samples, started ms).
+    type RoundFacts = (bool, Option<u64>, Vec<f64>, u64);
+    let mut per_round: std::collections::BTreeMap<(usize, u32), RoundFacts> = Default::default();
     let mut rtt_samples = Vec::new();
     for (rk, r) in g.endpoints.iter().flat_map(|e| e.records.iter()) {
         let (rk, r) = (*rk, *r);
@@ -267,7 +269,7 @@ pub fn parse_software(sw: &str) -> (Implementation, Option<String>) {
         Implementation::Unknown
     };
     let version = sw
-        .split(|c: char| c == ' ' || c == '/' || c == '-')
+        .split([' ', '/', '-'])
         .map(|t| t.trim_start_matches('v'))
         .find(|t| t.chars().next().is_some_and(|c| c.is_ascii_digit()) && t.contains('.'))
         .map(bound);

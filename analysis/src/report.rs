@@ -121,6 +121,20 @@ pub struct ReportData {
     pub stage_ms: Vec<(String, f64)>,
     /// Attribution lines.
     pub attribution: Vec<String>,
+    /// The data comes from a simulated network (synthetic records, or every reachable
+    /// server on a loopback address as with `observatory simnet`), not the public network.
+    pub simulated: bool,
+}
+
+/// Software version the synthetic builder writes into its manifests.
+pub const SYNTHETIC_SOFTWARE: &str = "synthetic";
+
+/// True when the snapshot describes a simulated network rather than the public one.
+pub fn is_simulated(s: &Snapshot) -> bool {
+    let mut reachable_ips = s.servers.iter().filter(|x| x.reachable).flat_map(|x| x.ips.iter()).peekable();
+    let all_loopback = reachable_ips.peek().is_some()
+        && reachable_ips.all(|ip| ip.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback()));
+    s.software_version == SYNTHETIC_SOFTWARE || all_loopback
 }
 
 fn dim_summary(d: &Dimension) -> DimSummary {
@@ -204,6 +218,7 @@ pub fn build(s: &Snapshot, warnings: &[LoadWarning], corrupt_lines: u64, corrupt
         enrichment: enrichment.to_vec(),
         stage_ms: stage_ms.to_vec(),
         attribution: s.attribution.iter().map(|a| format!("{}: {} ({}) <{}>", a.what, a.source, a.licence, a.url)).collect(),
+        simulated: is_simulated(s),
     }
 }
 
@@ -211,20 +226,26 @@ fn pct(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
-/// Markdown cells come from servers: keep them on one line and stop them from closing the table
-/// or opening markup.
+/// Longest server string quoted in a Markdown cell, in characters.
+pub const MAX_MD_CELL_CHARS: usize = 200;
+
+/// Markdown cells come from servers: keep them on one line and stop them from closing the
+/// table or opening markup. Escapes render as the original characters (`&lt;` shows `<`), so
+/// evidence such as ">= 3 servers" reads as written.
 pub fn md_cell(s: &str) -> String {
-    s.chars()
-        .take(200)
-        .map(|c| match c {
-            '|' => '/',
-            '\n' | '\r' | '\t' => ' ',
-            '<' => '‹',
-            '>' => '›',
-            '`' => '\'',
-            _ => c,
-        })
-        .collect()
+    let mut out = String::new();
+    for c in s.chars().take(MAX_MD_CELL_CHARS) {
+        match c {
+            '|' => out.push_str("\\|"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' => out.push('\''),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn dim<'a>(r: &'a ReportData, id: &str) -> Option<&'a DimSummary> {
@@ -260,6 +281,12 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
             let _ = writeln!(w, "# Analysis report — run `{}`\n", md_cell(&r.run_id));
             let _ = writeln!(w, "Generated {}; scan window {} – {}; {} round(s).\n", r.generated_at, r.scan_window.0, r.scan_window.1, r.rounds);
         }
+    }
+    if r.simulated {
+        let _ = writeln!(
+            w,
+            "> **Simulated data.** This analysis was made from a simulated network (synthetic records or `observatory simnet` on loopback addresses), not from the public Electrum network. Its numbers illustrate the method only.\n"
+        );
     }
     let _ = writeln!(w, "---\n\n## 1. Network Overview\n");
     let _ = writeln!(w, "- **Reachable servers: {} of {}** attempted ({} of {} endpoints answered; {} onion endpoints).", r.reachable_servers, r.servers, r.reachable_endpoints, r.endpoints, r.onion_endpoints);
@@ -368,6 +395,7 @@ mod tests {
 
     #[test]
     fn md_cells_cannot_break_tables_or_inject_html() {
-        assert_eq!(md_cell("a|b\n<script>`x`"), "a/b ‹script›'x'");
+        assert_eq!(md_cell("a|b\n<script>`x` & >= 3"), "a\\|b &lt;script&gt;'x' &amp; &gt;= 3");
+        assert_eq!(md_cell(&"x".repeat(500)).len(), MAX_MD_CELL_CHARS);
     }
 }

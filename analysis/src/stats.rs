@@ -69,7 +69,8 @@ mod tests {
 
     #[test]
     fn table() {
-        let cases: &[(&[f64], Option<f64>, Option<f64>, Option<f64>)] = &[
+        type Case<'a> = (&'a [f64], Option<f64>, Option<f64>, Option<f64>);
+        let cases: &[Case<'_>] = &[
             (&[], None, None, None),
             (&[5.0], Some(5.0), Some(5.0), None),
             (&[1.0, 3.0], Some(2.0), Some(3.0), Some(2f64.sqrt() / 2.0)),

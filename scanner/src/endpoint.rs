@@ -212,3 +212,67 @@ async fn session(record: &mut EndpointRecord, env: &EndpointEnv, dialer: &Dialer
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use observatory_model::raw::Transport;
+
+    fn env(policy: Policy) -> EndpointEnv {
+        EndpointEnv {
+            run_id: "run".into(),
+            vantage: "test".into(),
+            policy,
+            socks5: None,
+            socks_all: false,
+            connect_timeout: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(1),
+            endpoint_timeout: Duration::from_secs(1),
+            limits: Limits::default(),
+            probes: false,
+            ip_locks: KeyedLocks::default(),
+        }
+    }
+
+    fn record(host: &str) -> EndpointRecord {
+        let ep = Endpoint { host: host.into(), port: 50001, transport: Transport::Tcp };
+        EndpointRecord::new("run", 0, "test", ep, 0)
+    }
+
+    /// `route` decides before anything is dialled (it never connects, so this test sends no
+    /// packet even if the policy were broken): every special range is refused by default.
+    #[tokio::test]
+    async fn special_targets_are_refused_before_any_route_exists() {
+        let targets = [
+            "10.0.0.1", "172.16.0.1", "192.168.1.1", "100.64.0.1", "169.254.169.254", "127.0.0.1", "0.0.0.0",
+            "224.0.0.1", "255.255.255.255", "192.0.2.1", "198.18.0.1", "240.0.0.1", "::1", "fe80::1", "fd00::1",
+            "ff02::1", "2001:db8::1", "::ffff:10.0.0.1", "2002:c0a8:0101::1", "64:ff9b::a00:1",
+        ];
+        let env = env(Policy::default());
+        for host in targets {
+            let mut r = record(host);
+            let failure = route(&mut r, &env).await.expect_err(host);
+            assert!(matches!(failure, Failure::Policy(_)), "{host}: {failure:?}");
+            assert_eq!(r.ip, None, "{host}: no address chosen");
+            assert_eq!(r.resolved_ips, vec![host.parse::<IpAddr>().unwrap().to_string()]);
+        }
+    }
+
+    #[tokio::test]
+    async fn allowances_open_exactly_what_they_name() {
+        let allowed: IpAddr = "127.0.0.9".parse().unwrap();
+        let env = env(Policy { allow_ips: vec![allowed], ..Policy::default() });
+        assert!(matches!(route(&mut record("127.0.0.9"), &env).await, Ok(Route::Direct(a)) if a.ip() == allowed));
+        assert!(matches!(route(&mut record("127.0.0.10"), &env).await, Err(Failure::Policy(_))));
+        let loopback = self::env(Policy { allow_loopback: true, ..Policy::default() });
+        assert!(route(&mut record("127.0.0.10"), &loopback).await.is_ok());
+        assert!(route(&mut record("::1"), &loopback).await.is_ok());
+        assert!(matches!(route(&mut record("10.0.0.1"), &loopback).await, Err(Failure::Policy(_))));
+    }
+
+    #[tokio::test]
+    async fn onions_without_a_proxy_are_skipped() {
+        let failure = route(&mut record("abcdefghijklmnop.onion"), &env(Policy::default())).await.expect_err("skip");
+        assert_eq!(classify(&Err(failure)), observatory_model::raw::Status::Skipped);
+    }
+}

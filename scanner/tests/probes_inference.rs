@@ -60,6 +60,8 @@ struct FixtureCase {
     closed: bool,
     #[serde(default)]
     then_closed: bool,
+    #[serde(default)]
+    notified: Vec<String>,
 }
 
 fn fixture_dir() -> PathBuf {
@@ -182,6 +184,7 @@ fn build(f: &Fixture, level: ProbeLevel, host: &str) -> EndpointRecord {
         };
         let mut c = record(spec, &out);
         c.disconnected |= fc.then_closed;
+        c.notifications_before_reply = fc.notified.clone();
         cases.push(c);
     }
     r.probes.push(probe("malformed", ProbeDetail::Malformed(MalformedDetail { cases })));
@@ -265,6 +268,10 @@ fn mismatch_reasons_explain_themselves() {
     let inf = infer(&build(f, ProbeLevel::Standard, "127.0.0.1")).0.unwrap();
     assert_eq!(inf.claimed, Some(Implementation::Electrumx));
     assert!(inf.mismatch_reasons.iter().any(|r| r.contains("claims ElectrumX but behaves like Fulcrum")), "{:?}", inf.mismatch_reasons);
+    let (_, f) = all.iter().find(|(n, _)| n == "mismatch-electrumx-legacy-address").unwrap();
+    let inf = infer(&build(f, ProbeLevel::Standard, "127.0.0.1")).0.unwrap();
+    assert_eq!(inf.implementation, Implementation::Electrumx);
+    assert!(inf.mismatch_reasons.iter().any(|r| r.contains("answers blockchain.address.*")), "{:?}", inf.mismatch_reasons);
 }
 
 #[test]

@@ -24,6 +24,10 @@ use crate::error::{Error, Result};
 /// Longest place name we keep (names come from a database, but bound them anyway).
 const MAX_NAME_LEN: usize = 128;
 
+/// Addresses looked up when a database is opened, to detect its layout before the first
+/// real lookup (well-known anycast resolvers, present in every full database).
+const LAYOUT_PROBES: &[&str] = &["1.1.1.1", "8.8.8.8", "9.9.9.9", "2001:4860:4860::8888"];
+
 const LAYOUT_UNKNOWN: u8 = 0;
 const LAYOUT_NESTED: u8 = 1;
 const LAYOUT_FLAT: u8 = 2;
@@ -139,7 +143,16 @@ impl GeoDb {
     pub fn open(path: &Path) -> Result<Self> {
         let reader = Reader::open_readfile(path).map_err(|e| Error::Database { path: path.into(), reason: e.to_string() })?;
         let database_type = reader.metadata().database_type.clone();
-        Ok(GeoDb { reader, layout: AtomicU8::new(LAYOUT_UNKNOWN), database_type })
+        let db = GeoDb { reader, layout: AtomicU8::new(LAYOUT_UNKNOWN), database_type };
+        // Detect the layout now, so the report names it; any routed address in the database will do.
+        for probe in LAYOUT_PROBES {
+            if let Ok(ip) = probe.parse() {
+                if db.lookup(ip).is_some() {
+                    break;
+                }
+            }
+        }
+        Ok(db)
     }
 
     /// Database type and detected layout, for the report.
@@ -150,6 +163,12 @@ impl GeoDb {
             _ => "layout detected on first lookup",
         };
         format!("type {:?}, {layout}", self.database_type)
+    }
+
+    /// True for a country-level database (no city names; coordinates are country centroids).
+    pub fn is_country_only(&self) -> bool {
+        let t = self.database_type.to_ascii_lowercase();
+        t.contains("country") && !t.contains("city")
     }
 
     /// Looks up an address.

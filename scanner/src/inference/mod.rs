@@ -33,6 +33,9 @@ pub const FULL_SCORE: f64 = 8.0;
 pub const MIN_LINES_FOR_PADDING_CHECK: u64 = 20;
 /// First ElectrumX version that pads replies and refuses requests before `server.version`.
 pub const ELECTRUMX_PADDING_SINCE: (u64, u64, u64) = (2, 0, 0);
+/// Protocol version that removed the `blockchain.address.*` methods: an ElectrumX that serves
+/// them on a session negotiated at or above it runs modified code.
+pub const LEGACY_ADDRESS_REMOVED_IN: (u64, u64, u64) = (1, 3, 0);
 
 /// Infers the implementation from a finished record (metadata, wire facts, probes) and computes the
 /// behavior hash. Pure: same record, same answer. Both are None when the server never spoke
@@ -130,18 +133,26 @@ fn leader(scores: &BTreeMap<Implementation, f64>) -> Option<(Implementation, f64
 }
 
 /// Version-specific ElectrumX behavior: 2.0.0 pads replies and refuses requests before
-/// `server.version`; 1.x does neither (by default).
+/// `server.version`; 1.x does neither (by default); no ElectrumX serves `blockchain.address.*`
+/// on a protocol ≥ 1.3 session (spesmilo/electrumx `session.py` `set_request_handlers()`).
 fn electrumx_version_checks(r: &EndpointRecord, f: &rules::Facts<'_>, version: Option<&str>, reasons: &mut Vec<String>) {
+    let negotiated = match &r.metadata.version {
+        Some(Answer { result: Some(v), .. }) => claim::numeric(&v.protocol),
+        _ => None,
+    };
+    if f.legacy_answered && negotiated.is_some_and(|p| p >= LEGACY_ADDRESS_REMOVED_IN) {
+        reasons.push("claims ElectrumX but answers blockchain.address.* (removed in protocol 1.3)".to_string());
+    }
     let Some(v) = version.and_then(claim::numeric) else { return };
     let modern = v >= ELECTRUMX_PADDING_SINCE;
-    let before_version_refused = f.case("before-version").map(|c| c.outcome == "error" && c.disconnected);
+    let answered_before_version = f.case("before-version").is_some_and(|c| c.outcome == "result");
     if !modern && f.padded {
         reasons.push(format!("claims ElectrumX {}.{}.{} but pads replies (ElectrumX ≥ 2.0 behavior)", v.0, v.1, v.2));
     }
     if modern && !f.padded && r.wire.lines_received >= MIN_LINES_FOR_PADDING_CHECK {
         reasons.push(format!("claims ElectrumX {}.{}.{} but does not pad replies", v.0, v.1, v.2));
     }
-    if modern && before_version_refused == Some(false) {
+    if modern && answered_before_version {
         reasons.push(format!("claims ElectrumX {}.{}.{} but answers requests before server.version", v.0, v.1, v.2));
     }
 }

@@ -194,7 +194,8 @@ impl ElectrumX {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let cert_path = make_v1_certificate(dir.path(), &config.subject);
         let mut bitcoind = Command::new("python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/fake_bitcoind.py"))
+            // Via `../scanner` so the path also holds when `cli/tests` include this file.
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../scanner/tests/support/fake_bitcoind.py"))
             .args(["--blocks", &config.blocks.to_string(), "--lifetime", &PROCESS_LIFETIME_SECS.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
