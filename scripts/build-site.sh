@@ -49,7 +49,7 @@ for stem in methodology ethics $(ls docs/*.md 2>/dev/null | sed 's|^docs/||; s|\
   [ -f "$f" ] && [[ "$stem" =~ ^[a-z0-9_-]+$ ]] || continue
   grep -q "^$stem	" "$dist/data/docs/index.txt" && continue
   cp "$f" "$dist/data/docs/"
-  title="$(sed -n 's/^# \{1,\}//p' "$f" | head -n 1 | tr -d '\t\r')"
+  title="$(sed -n 's/^# \{1,\}//p' "$f" | head -n 1 | tr -d '\t\r`')"
   printf '%s\t%s\n' "$stem" "${title:-$stem}" >>"$dist/data/docs/index.txt"
 done
 # GitHub Pages: serve files as they are (no Jekyll processing of the data folder).

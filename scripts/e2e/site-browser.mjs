@@ -219,11 +219,16 @@ async function checkEveryPage(page, base) {
     ['#/clusters', '#pca-scatter', 'clusters'],
     ['#/privacy', '#privacy-metrics', 'privacy'],
     ['#/downloads', '#downloads', 'downloads'],
+    ['#/docs/methodology', 'article.doc h1', 'docs-methodology'],
   ]) {
     await page.goto(`${base}${route}`);
     await settled(page, selector);
     await shot(page, name);
   }
+  // The docs index (data/docs/index.txt) lists every published document as a tab.
+  await page.waitForFunction(() => document.querySelectorAll('.doc-tabs a').length >= 2, null, { timeout: WAIT_MS });
+  const tabs = await page.$$eval('.doc-tabs a', (as) => as.map((a) => a.getAttribute('href')));
+  assert.ok(tabs.includes('#/docs/methodology') && tabs.length >= 2, `doc tabs: ${tabs}`);
 }
 
 /** A full load of `url` (a goto that changes only the fragment would not reload the app). */

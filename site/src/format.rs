@@ -17,12 +17,16 @@ pub fn millis(ms: Option<f64>) -> String {
     }
 }
 
-/// A float with `digits` decimals, or a dash when not finite.
+/// A float with `digits` decimals, or a dash when not finite. Never `-0.0`:
+/// a score of negative zero (or one that rounds to zero) prints as `0.0`.
 pub fn fixed(value: f64, digits: usize) -> String {
-    if value.is_finite() {
-        format!("{value:.digits$}")
-    } else {
-        "–".into()
+    if !value.is_finite() {
+        return "–".into();
+    }
+    let text = format!("{value:.digits$}");
+    match text.strip_prefix('-') {
+        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_owned(),
+        _ => text,
     }
 }
 
@@ -92,6 +96,9 @@ mod tests {
         assert_eq!(millis(Some(12.6)), "13 ms");
         assert_eq!(millis(None), "–");
         assert_eq!(fixed(0.12345, 3), "0.123");
+        assert_eq!(fixed(-0.0, 1), "0.0");
+        assert_eq!(fixed(-0.04, 1), "0.0");
+        assert_eq!(fixed(-0.06, 1), "-0.1");
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(thousands(100), "100");

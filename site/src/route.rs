@@ -9,9 +9,9 @@
 /// `data/docs/index.txt`, read with [`parse_doc_index`].
 pub const DOCS: [(&str, &str); 4] = [
     ("methodology", "Methodology"),
-    ("ethics", "Ethics"),
-    ("honeypot-indicators", "HSS indicators"),
-    ("privacy", "Privacy"),
+    ("honeypot-indicators", "Honeypot Suspicion Score (HSS)"),
+    ("privacy", "Privacy risk assessment"),
+    ("threat-model", "Threat model"),
 ];
 
 /// Longest document stem accepted in a route or the index.

@@ -60,6 +60,9 @@ pub fn PrivacyPage(snapshot: Arc<Snapshot>) -> impl IntoView {
             </tbody>
         </table>
         <div class="two-col">{sections}</div>
-        <p><a href="#/docs/methodology">"Methodology"</a> " · " <a href="#/docs/ethics">"Ethics"</a></p>
+        <p>
+            <a href="#/docs/privacy">"Privacy risk assessment"</a> " · " <a href="#/docs/threat-model">"Threat model"</a>
+            " · " <a href="#/docs/methodology">"Methodology (ethical standards in §9)"</a>
+        </p>
     }
 }
