@@ -80,7 +80,10 @@ pub fn parse(text: &str) -> Vec<Block> {
                 lines.next();
             }
             blocks.push(table_block(&table));
-        } else if trimmed.is_empty() {
+        } else if trimmed.is_empty() || (trimmed.starts_with("<!--") && trimmed.ends_with("-->")) {
+            // A one-line HTML comment is an authoring marker (e.g. where a
+            // generated table starts): not content, so it ends the block and
+            // is dropped rather than shown.
             flush(&mut blocks, &mut paragraph, &mut list);
         } else if let Some(level) = heading_level(trimmed) {
             flush(&mut blocks, &mut paragraph, &mut list);
@@ -318,6 +321,8 @@ mod tests {
                 ],
             )]
         );
+        // Authoring comments around a table are dropped; other HTML stays literal text.
+        assert_eq!(parse("<!-- t:begin -->\n<b>x</b>\n<!-- t:end -->"), vec![Block::Paragraph(vec![text("<b>x</b>")])]);
         // No separator line: not a table, shown as it is.
         assert_eq!(parse("| a |\n| b |"), vec![Block::Pre("| a |\n| b |".into())]);
     }
