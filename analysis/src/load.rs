@@ -16,10 +16,7 @@ use crate::error::{Error, Result};
 /// string, so a real record is far smaller, and we must not buffer unbounded input.
 pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
 
-/// Name of the per-run record file.
-pub const ENDPOINTS_FILE: &str = "endpoints.jsonl";
-/// Name of the per-run manifest.
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub use observatory_model::raw::{ENDPOINTS_FILE, MANIFEST_FILE};
 
 /// One problem found while loading.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -21,6 +21,12 @@ use crate::UnixMillis;
 /// Version of the raw record format. Bump on any incompatible change.
 pub const RAW_SCHEMA_VERSION: u32 = 1;
 
+/// Name of the records file in a run directory (`raw/<run-id>/`): one [`EndpointRecord`] per
+/// line, appended as endpoints finish.
+pub const ENDPOINTS_FILE: &str = "endpoints.jsonl";
+/// Name of the run manifest ([`RunManifest`]) in a run directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
 /// How the scanner reached an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Transport {

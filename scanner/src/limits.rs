@@ -89,6 +89,12 @@ pub const RATE_LIMIT_CODES: [i64; 2] = [-101, -102];
 /// First pause after a rate-limit error; doubles on each further one (bounded by the deadline).
 pub const RATE_LIMIT_BACKOFF: Duration = Duration::from_secs(2);
 
+/// Shortest time between the starts of two probed rounds against public servers. ElectrumX
+/// keeps a session cost per client /24 that decays over minutes; a full probe visit costs
+/// about 460 of its 1,000-unit soft limit (docs/probes.md), so a third visit within five
+/// minutes would be throttled, measuring our own impoliteness instead of the server.
+pub const MIN_PROBED_ROUND_INTERVAL: Duration = Duration::from_secs(300);
+
 /// Default crawl depth (`--max-depth`): seeds are depth 0.
 pub const DEFAULT_MAX_DEPTH: u32 = 2;
 

@@ -14,10 +14,7 @@ use std::path::{Path, PathBuf};
 use observatory_model::raw::{EndpointRecord, RunManifest};
 use thiserror::Error;
 
-/// Name of the records file in a run directory.
-pub const ENDPOINTS_FILE: &str = "endpoints.jsonl";
-/// Name of the manifest in a run directory.
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub use observatory_model::raw::{ENDPOINTS_FILE, MANIFEST_FILE};
 
 /// Receives a run's manifest and records as they are produced.
 pub trait Sink: Send {

@@ -23,7 +23,7 @@ use crate::discovery::leads;
 use crate::endpoint::{scan_endpoint, EndpointEnv, Job};
 use crate::limits::{
     DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SERVERS,
-    DEFAULT_REQUEST_TIMEOUT, NOFILE_TARGET,
+    DEFAULT_REQUEST_TIMEOUT, MIN_PROBED_ROUND_INTERVAL, NOFILE_TARGET,
 };
 use crate::locks::KeyedLocks;
 use crate::output::{count_by_status, Sink};
@@ -206,7 +206,7 @@ pub async fn scan<S: Sink>(config: ScanConfig, sink: &mut S) -> Result<RunManife
         let round_start = Instant::now();
         run_round(round, &config, &env, &mut known, &mut counts, sink).await?;
         if round + 1 < config.rounds {
-            tokio::time::sleep_until(round_start + config.interval).await;
+            tokio::time::sleep_until(round_start + round_interval(&config)).await;
         }
     }
     manifest.finished_ms = Some(now_ms());
@@ -294,4 +294,39 @@ async fn run_round<S: Sink>(
         sink.record(&record)?;
     }
     Ok(())
+}
+/// The time between round starts actually used: `--interval`, raised to
+/// [`MIN_PROBED_ROUND_INTERVAL`] when probed rounds go to public servers (loopback and
+/// private-network scans, which ElectrumX does not cost-account, keep what was asked).
+pub fn round_interval(config: &ScanConfig) -> Duration {
+    let public = !config.allow_loopback && !config.allow_private;
+    if config.probes && public && config.rounds > 1 && config.interval < MIN_PROBED_ROUND_INTERVAL {
+        MIN_PROBED_ROUND_INTERVAL
+    } else {
+        config.interval
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(rounds: u32, interval: Duration) -> ScanConfig {
+        let mut c = ScanConfig::new(Vec::new(), "test".into());
+        c.rounds = rounds;
+        c.interval = interval;
+        c
+    }
+
+    #[test]
+    fn probed_public_rounds_are_spaced_for_electrumx_cost_decay() {
+        assert_eq!(round_interval(&config(3, Duration::from_secs(10))), MIN_PROBED_ROUND_INTERVAL);
+        assert_eq!(round_interval(&config(3, Duration::from_secs(900))), Duration::from_secs(900));
+        let mut metadata_only = config(3, Duration::from_secs(10));
+        metadata_only.probes = false;
+        assert_eq!(round_interval(&metadata_only), Duration::from_secs(10));
+        let mut loopback = config(3, Duration::from_secs(1));
+        loopback.allow_loopback = true;
+        assert_eq!(round_interval(&loopback), Duration::from_secs(1));
+    }
 }

@@ -218,6 +218,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     config.software_version = env!("CARGO_PKG_VERSION").to_string();
     config.previous = previous;
     config.started_ms = started_ms;
+    let interval = observatory_scanner::run::round_interval(&config);
+    if interval != config.interval {
+        tracing::warn!(asked = ?config.interval, used = ?interval, "probed rounds against public servers are spaced for ElectrumX's cost decay");
+    }
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0);
         bar.set_style(

@@ -12,6 +12,7 @@
 use std::time::{Duration, Instant};
 
 use observatory_model::probes::{ProbeDetail, XpubDetail};
+use observatory_model::raw::Status;
 use serde_json::{json, Value};
 
 use super::observe::{bounded_error, Counted};
@@ -121,7 +122,13 @@ impl Probe for XpubProbe {
                 }
             }
         }
-        let (status, error) = status_of(tally);
+        // A visit whose deadline left no room for a single request measured nothing: that
+        // is a skip, not a success with empty timings.
+        let (status, error) = if tally == Tally::default() {
+            (Status::Skipped, Some("probe deadline reached before the first request".to_string()))
+        } else {
+            status_of(tally)
+        };
         ProbeOutcome { status, error, detail: ProbeDetail::Xpub(detail), side_requests: 0 }
     }
 }
@@ -173,5 +180,17 @@ mod tests {
         assert_eq!(d.batch_per_item_ms, Some(0.5));
         assert_eq!(d.batch_speedup, Some(2.0));
         assert_eq!(c.sent(), 32);
+    }
+
+    #[tokio::test]
+    async fn no_time_for_a_request_is_a_skip() {
+        let script: Arc<dyn Script> = Arc::new(Histories);
+        let mut rpc = FakeRpc::new(script.clone(), 100);
+        let mut c = Counted::new(&mut rpc);
+        let plan = Plan { level: ProbeLevel::Standard, deadline: Instant::now() };
+        let out = XpubProbe.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), plan).await;
+        assert_eq!(c.sent(), 0);
+        assert_eq!(out.status, Status::Skipped);
+        assert!(out.error.is_some());
     }
 }
