@@ -87,6 +87,25 @@ fn real_databases_know_well_known_addresses() {
     assert_eq!(e.lookup("not an ip"), enrich::IpInfo::default());
 }
 
+/// A simulated network's loopback addresses are enriched as their stand-in public
+/// addresses; a non-loopback key in the same file is ignored.
+#[test]
+fn stand_in_addresses_give_loopback_servers_a_location() {
+    let Some(dir) = real_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let aliases = tmp.path().join("ip-aliases.json");
+    std::fs::write(&aliases, r#"{"127.0.3.4": "5.9.10.10", "1.1.1.1": "5.9.10.10"}"#).unwrap();
+    let mut cfg = EnrichConfig { ip_aliases: Some(aliases), ..EnrichConfig::default() };
+    enrich::discover(&mut cfg, &[dir]);
+    let e = Enricher::open(&cfg).unwrap();
+    let sim = e.lookup("127.0.3.4");
+    assert_eq!(sim.asn, Some(24940), "{sim:?}");
+    assert_eq!(sim.location.and_then(|l| l.country_code).as_deref(), Some("DE"));
+    assert_eq!(e.lookup("1.1.1.1").asn, Some(13335), "real addresses are never relabelled");
+    assert_eq!(e.lookup("127.0.3.5"), enrich::IpInfo::default());
+    assert!(e.sources.iter().any(|s| s.starts_with("simulated locations")), "{:?}", e.sources);
+}
+
 fn tgz(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let mut b = tar::Builder::new(enc);

@@ -11,12 +11,20 @@
 //!   falls back to a normalized AS organization.
 //!
 //! Onion hosts are never looked up: they have no location and form their own bucket.
+//!
+//! A simulated network lives on 127.0.0.0/8, which no database places anywhere. Its
+//! ground truth may therefore give each loopback address a *stand-in* public address
+//! ([`EnrichConfig::ip_aliases`], written by `observatory simnet`): enrichment looks the
+//! stand-in up instead, so the simulated network has a geography. Stand-ins are lookup keys
+//! only (the scanner never sees them) and apply to loopback addresses only, so real scan
+//! data can never be relabelled by such a file.
 
 pub mod asn;
 pub mod centroids;
 pub mod cloud;
 pub mod geo;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +41,13 @@ pub struct EnrichConfig {
     pub geoip_asn: Option<PathBuf>,
     /// Directory of `<provider>/ipv4_merged.txt`, `ipv6_merged.txt`.
     pub cloud_dir: Option<PathBuf>,
+    /// JSON object `{"<loopback ip>": "<stand-in public ip>"}` (a simulated network's
+    /// geography; see the module documentation).
+    pub ip_aliases: Option<PathBuf>,
 }
+
+/// Most entries read from an alias file (a simulated network is at most a few thousand).
+pub const MAX_IP_ALIASES: usize = 100_000;
 
 /// The loaded databases. Each is optional: a missing database yields unknown values.
 #[derive(Debug, Default)]
@@ -44,6 +58,8 @@ pub struct Enricher {
     pub asn: Option<asn::AsnDb>,
     /// Cloud ranges.
     pub cloud: cloud::CloudRanges,
+    /// Loopback address → stand-in public address looked up in its place.
+    pub aliases: HashMap<IpAddr, IpAddr>,
     /// Human description of what was loaded (for the report).
     pub sources: Vec<String>,
 }
@@ -82,12 +98,21 @@ impl Enricher {
             e.cloud = cloud::CloudRanges::load_dir(d)?;
             e.sources.push(format!("cloud ranges: {} ({} providers, {} prefixes)", d.display(), e.cloud.providers().len(), e.cloud.len()));
         }
+        if let Some(p) = &cfg.ip_aliases {
+            e.aliases = load_aliases(p)?;
+            e.sources.push(format!(
+                "simulated locations: {} loopback addresses looked up as stand-in public addresses ({})",
+                e.aliases.len(),
+                p.display()
+            ));
+        }
         Ok(e)
     }
 
     /// Looks up one IP (text form). Non-IP text yields an empty [`IpInfo`].
     pub fn lookup(&self, ip: &str) -> IpInfo {
         let Ok(addr) = ip.parse::<IpAddr>() else { return IpInfo::default() };
+        let addr = self.aliases.get(&addr).copied().unwrap_or(addr);
         let location = self.geo.as_ref().and_then(|g| g.lookup(addr));
         let (asn, as_org) = self.asn.as_ref().and_then(|a| a.lookup(addr)).map_or((None, None), |r| (Some(r.0), r.1));
         let cloud = self.cloud.lookup(addr);
@@ -155,6 +180,23 @@ pub fn discover(cfg: &mut EnrichConfig, dirs: &[PathBuf]) {
     }
 }
 
+/// Reads an alias file; keeps only pairs whose key is a loopback address and whose value
+/// is an address (anything else in the file is ignored, never fatal).
+pub fn load_aliases(path: &Path) -> Result<HashMap<IpAddr, IpAddr>> {
+    let text = std::fs::read_to_string(path).map_err(|e| crate::error::Error::io("read", path, e))?;
+    let map: HashMap<String, String> = serde_json::from_str(&text)
+        .map_err(|e| crate::error::Error::Database { path: path.to_path_buf(), reason: e.to_string() })?;
+    Ok(parse_aliases(map))
+}
+
+fn parse_aliases(map: HashMap<String, String>) -> HashMap<IpAddr, IpAddr> {
+    map.into_iter()
+        .filter_map(|(k, v)| Some((k.parse::<IpAddr>().ok()?, v.parse::<IpAddr>().ok()?)))
+        .filter(|(k, _)| k.is_loopback())
+        .take(MAX_IP_ALIASES)
+        .collect()
+}
+
 /// True for a `.onion` host.
 pub fn is_onion(host: &str) -> bool {
     host.ends_with(".onion")
@@ -178,6 +220,26 @@ pub fn real_geoip_dir(repo_root: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aliases_apply_to_loopback_keys_only() {
+        let map: HashMap<String, String> = [
+            ("127.0.1.2", "5.9.10.10"),
+            ("::1", "2a01:4f8::1"),
+            ("8.8.8.8", "5.9.10.10"),
+            ("10.0.0.1", "5.9.10.10"),
+            ("127.0.1.3", "not an ip"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let aliases = parse_aliases(map);
+        assert_eq!(aliases.len(), 2);
+        let e = Enricher { aliases, ..Enricher::default() };
+        // No database loaded: the alias changes what is looked up, not the missing data.
+        assert_eq!(e.lookup("127.0.1.2"), IpInfo::default());
+        assert_eq!(e.aliases.get(&"127.0.1.2".parse().unwrap()), Some(&"5.9.10.10".parse().unwrap()));
+    }
 
     #[test]
     fn provider_labels() {

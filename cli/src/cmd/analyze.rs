@@ -28,6 +28,10 @@ pub struct Args {
     /// Directory of published cloud ranges (`<provider>/ipv4_merged.txt`). Default: data/cloud.
     #[arg(long)]
     cloud_dir: Option<PathBuf>,
+    /// Simulated network only: JSON `{"<loopback ip>": "<stand-in public ip>"}` written by
+    /// `observatory simnet`; loopback addresses are enriched as their stand-ins.
+    #[arg(long, value_name = "FILE")]
+    ip_aliases: Option<PathBuf>,
     /// Write the executive summary to PATH.
     #[arg(long, value_name = "PATH")]
     summary: Option<PathBuf>,
@@ -47,6 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut cfg = observatory_analysis::Config::new(&args.data);
     cfg.enrich.geoip_city = args.geoip_city;
     cfg.enrich.geoip_asn = args.geoip_asn;
+    cfg.enrich.ip_aliases = args.ip_aliases;
     if let Some(d) = args.cloud_dir {
         cfg.enrich.cloud_dir = Some(d);
     }
