@@ -37,7 +37,7 @@ fn config(data: &Path) -> Config {
     let fx = crate_dir().join("tests/fixtures");
     let mut cfg = Config::new(data);
     cfg.geoip_dirs = vec![];
-    cfg.enrich = EnrichConfig { geoip_city: Some(fx.join("nested-city.mmdb")), geoip_asn: Some(fx.join("asn-ipv4.csv")), cloud_dir: None };
+    cfg.enrich = EnrichConfig { geoip_city: Some(fx.join("nested-city.mmdb")), geoip_asn: Some(fx.join("asn-ipv4.csv")), cloud_dir: None, ip_aliases: None };
     cfg.generated_at = Some(GENERATED_AT.into());
     cfg
 }
