@@ -234,8 +234,10 @@ fn honest(config: &SimnetConfig, index: usize, ip: Ipv4Addr, rng: &mut Xoshiro25
         _ => String::new(),
     };
     let (lo, hi) = config.latency_ms;
-    let base_ms = rng.gen_range(lo as f64..=hi as f64);
-    let jitter_ms = base_ms * rng.gen_range(0.10..0.25) + 2.0;
+    // Rounded to microseconds so the ground truth survives a JSON round trip unchanged.
+    let round_us = |ms: f64| (ms * 1000.0).round() / 1000.0;
+    let base_ms = round_us(rng.gen_range(lo as f64..=hi as f64));
+    let jitter_ms = round_us(base_ms * rng.gen_range(0.10..0.25) + 2.0);
     let lag_roll: f64 = rng.gen();
     let tip_lag = if lag_roll < 0.85 {
         0
