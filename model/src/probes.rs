@@ -101,7 +101,9 @@ pub struct MalformedCase {
     pub case: String,
     /// What was sent (exact bytes, without the newline; only our own fixed strings).
     pub sent: String,
-    /// `error`, `result`, `silence`, `disconnect`, `not-json`.
+    /// `error`, `result`, `silence`, `disconnect`, `not-json`; also `not-rpc` (JSON but not a reply),
+    /// `no-connection` (the extra connection could not be opened), `over-budget` (not sent),
+    /// `not-run` (the probe's time cap was reached first).
     pub outcome: String,
     /// Error code, when there was an error object.
     pub code: Option<i64>,
@@ -115,6 +117,10 @@ pub struct MalformedCase {
     pub rtt_ms: Option<f64>,
     /// True when the message contains HTML tags or URLs (a known phishing marker).
     pub message_has_markup_or_url: bool,
+    /// Encoder fingerprint of the raw reply: top-level key order and separator style, e.g.
+    /// `jsonrpc,result,id;compact`; a batch answer is `batch:` + the form of its first element.
+    #[serde(default)]
+    pub reply_form: Option<String>,
 }
 
 /// Detail of the `malformed` probe.
@@ -266,4 +272,8 @@ pub struct Inference {
     pub mismatch: bool,
     /// Why it is a mismatch.
     pub mismatch_reasons: Vec<String>,
+    /// The normalized behavior description the behavior hash is computed over, one `key=value`
+    /// line each, sorted (see docs/probes.md): lets analysis explain why endpoints share a hash.
+    #[serde(default)]
+    pub behavior_description: Vec<String>,
 }

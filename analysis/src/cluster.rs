@@ -1,0 +1,556 @@
+//! Clustering of reachable servers (linfa + ndarray): DBSCAN for identical-behavior
+//! groups, KMeans for server types, PCA for the 2-D map, agglomerative hierarchical
+//! clustering (average linkage) for operator groups, plus outliers.
+//!
+//! Feature vectors ([`FEATURES`]) mix behavior, TLS, latency and network location.
+//! Every column is standardized (z-score; constant columns become 0) before any
+//! algorithm runs: distances then weigh features equally, and linfa-reduction's
+//! PCA does not hit its NaN panic on unscaled clustered data. All randomness
+//! comes from a fixed-seed Xoshiro256+ ([`SEED`]); cluster ids are relabeled in
+//! order of each cluster's first member, so output is deterministic.
+
+use std::collections::{BTreeMap, HashMap};
+
+use linfa::prelude::*;
+use linfa::DatasetBase;
+use linfa_clustering::{Dbscan, KMeans};
+use linfa_hierarchical::HierarchicalCluster;
+use linfa_kernel::{Kernel, KernelMethod, KernelType};
+use linfa_reduction::Pca;
+use ndarray::{Array1, Array2, Axis};
+use observatory_model::snapshot::{Cluster, ClusterAssignment, ClusterSet, Clustering, FeatureDoc, Outlier};
+use rand_xoshiro::rand_core::SeedableRng;
+use rand_xoshiro::Xoshiro256Plus;
+
+use crate::normalize::Normalized;
+use crate::profile::Facts;
+use crate::stats;
+
+/// Seed of every random choice (KMeans++ initialization).
+pub const SEED: u64 = 0x0b5e_7a70_12;
+/// DBSCAN neighborhood radius in standardized units (Euclidean over all features).
+pub const DBSCAN_EPS: f64 = 1.0;
+/// DBSCAN core-point minimum (including the point itself).
+pub const DBSCAN_MIN_POINTS: usize = 3;
+/// KMeans k range searched by silhouette.
+pub const KMEANS_K_MIN: usize = 2;
+/// Upper end of the k search.
+pub const KMEANS_K_MAX: usize = 8;
+/// Silhouette is computed on at most this many servers (evenly spaced sample), to stay O(n).
+pub const SILHOUETTE_SAMPLE: usize = 400;
+/// Hierarchical cut: merge while the average-linkage distance (mean squared z difference
+/// per feature) stays below this.
+pub const HIER_MAX_DISTANCE: f64 = 0.15;
+/// A feature with |mean z| at least this is "what a cluster shares".
+pub const EXPLAIN_Z: f64 = 0.8;
+/// Outlier: distance to its KMeans centroid above mean + this many standard deviations.
+pub const OUTLIER_SIGMAS: f64 = 3.0;
+/// At most this many outliers are listed.
+pub const MAX_OUTLIERS: usize = 25;
+/// Fewer servers than this: no KMeans search (k = 1), no outliers.
+pub const MIN_SERVERS_FOR_K: usize = 4;
+
+/// The feature catalogue: `(name, description)`, in column order.
+pub const FEATURES: &[(&str, &str)] = &[
+    ("tls", "1 when a TLS endpoint answered"),
+    ("plaintext", "1 when a plain-TCP endpoint answered"),
+    ("self_signed", "1 when the leaf certificate is self-signed"),
+    ("webpki_valid", "1 when the chain validates against the Mozilla roots for the host"),
+    ("cert_validity_log", "ln(1 + certificate validity period in days); 0 without a certificate"),
+    ("cert_shared_log", "ln(1 + number of other servers presenting the same leaf certificate)"),
+    ("rtt_log", "ln(1 + median round-trip time in ms)"),
+    ("rtt_cv", "coefficient of variation of round-trip times (capped at 5)"),
+    ("impl_electrumx", "1 when inferred ElectrumX"),
+    ("impl_fulcrum", "1 when inferred Fulcrum"),
+    ("impl_electrs", "1 when inferred electrs (romanz, esplora or mempool)"),
+    ("impl_other", "1 when another or unknown implementation"),
+    ("protocol_max", "highest protocol version advertised (major + minor/10)"),
+    ("pruning", "1 when the server advertises pruning"),
+    ("peers_log", "ln(1 + peers advertised by server.peers.subscribe)"),
+    ("banner_len_log", "ln(1 + banner length in characters)"),
+    ("batch_accepted", "xpub probe: 1 batch accepted, 0 refused, 0.5 not probed"),
+    ("throttling", "1 when the rate-limit probe observed throttling"),
+    ("legacy_address", "1 when removed blockchain.address.* methods still answer"),
+    ("malformed_disconnects", "share of malformed-request cases after which the server disconnected"),
+    ("onion", "1 for onion-only servers"),
+    ("cloud", "1 when the IP is in a published cloud range"),
+    ("asn_share", "share of clustered servers in the same ASN"),
+    ("tip_lag_log", "ln(1 + blocks behind the most common tip)"),
+];
+
+/// Clustering output plus each server's memberships.
+#[derive(Debug, Default)]
+pub struct ClusterOutput {
+    /// For the snapshot.
+    pub clustering: Clustering,
+    /// Server index → memberships.
+    pub assignments: HashMap<usize, ClusterAssignment>,
+}
+
+fn ln1p(x: f64) -> f64 {
+    if x.is_finite() && x > 0.0 {
+        x.ln_1p()
+    } else {
+        0.0
+    }
+}
+
+fn protocol_number(p: &str) -> f64 {
+    let mut it = p.split('.');
+    let maj: f64 = it.next().and_then(|x| x.parse().ok()).unwrap_or(0.0);
+    let min: f64 = it.next().and_then(|x| x.parse().ok()).unwrap_or(0.0);
+    maj + (min / 10.0).min(0.99)
+}
+
+/// The raw (unscaled) feature vector of a server. `tip` is the network's most common tip.
+pub fn feature_vector(f: &Facts<'_>, n: &Normalized<'_>, cert_count: &HashMap<&str, usize>, asn_share: &HashMap<u32, f64>, tip: Option<u64>) -> Vec<f64> {
+    let b = |x: bool| if x { 1.0 } else { 0.0 };
+    let leaf = f.leaf;
+    let label = f.implementation.label.as_str();
+    let feats = f.main.and_then(|r| r.metadata.features.as_ref()?.result.as_ref());
+    let proto = feats
+        .and_then(|x| x.protocol_max.clone())
+        .or_else(|| f.main?.metadata.version.as_ref()?.result.as_ref().map(|v| v.protocol.clone()))
+        .map_or(0.0, |p| protocol_number(&p));
+    let peers = f.main.and_then(|r| r.metadata.peers.as_ref()?.result.as_ref().map(Vec::len)).unwrap_or(0);
+    let malformed = f.malformed.map_or(0.0, |m| {
+        if m.cases.is_empty() {
+            0.0
+        } else {
+            m.cases.iter().filter(|c| c.disconnected).count() as f64 / m.cases.len() as f64
+        }
+    });
+    let onion = n.servers.get(f.idx).is_some_and(|g| g.onion());
+    let lag = match (tip, f.tip_height()) {
+        (Some(t), Some(h)) => (t as f64 - h as f64).abs(),
+        _ => 0.0,
+    };
+    vec![
+        b(f.tls_endpoints > 0),
+        b(f.tcp_endpoints > 0),
+        b(leaf.is_some_and(|c| c.self_signed)),
+        b(f.tls.is_some_and(|t| t.webpki_valid)),
+        leaf.and_then(|c| c.validity_days).map_or(0.0, |d| ln1p(d as f64)),
+        leaf.map_or(0.0, |c| ln1p(cert_count.get(c.sha256.as_str()).copied().unwrap_or(1).saturating_sub(1) as f64)),
+        f.rtt_median().map_or(0.0, ln1p),
+        stats::cv(&f.rtt_samples).unwrap_or(0.0).clamp(0.0, 5.0),
+        b(label == "ElectrumX"),
+        b(label == "Fulcrum"),
+        b(label.contains("electrs")),
+        b(label != "ElectrumX" && label != "Fulcrum" && !label.contains("electrs")),
+        proto,
+        b(feats.is_some_and(|x| x.pruning.is_some())),
+        ln1p(peers as f64),
+        f.banner().map_or(0.0, |s| ln1p(s.chars().count() as f64)),
+        f.xpub.and_then(|x| x.batch_accepted).map_or(0.5, |a| b(a)),
+        b(f.rate.is_some_and(|r| r.throttling_observed)),
+        b(f.address_formats.is_some_and(|a| a.legacy_address_answered)),
+        malformed,
+        b(onion),
+        b(f.info.cloud),
+        f.info.asn.and_then(|a| asn_share.get(&a).copied()).unwrap_or(0.0),
+        ln1p(lag),
+    ]
+}
+
+/// Z-score standardization per column; constant columns become 0.
+pub fn standardize(x: &Array2<f64>) -> Array2<f64> {
+    let mut out = x.clone();
+    if x.nrows() == 0 {
+        return out;
+    }
+    for mut col in out.axis_iter_mut(Axis(1)) {
+        let mean = col.mean().unwrap_or(0.0);
+        let sd = col.std(0.0);
+        if sd.is_finite() && sd > 1e-12 {
+            col.mapv_inplace(|v| (v - mean) / sd);
+        } else {
+            col.fill(0.0);
+        }
+    }
+    out
+}
+
+/// Renumbers labels so that cluster 0 is the one containing the first server, etc.
+pub fn canonical_labels(labels: &[Option<usize>]) -> Vec<Option<u32>> {
+    let mut map: HashMap<usize, u32> = HashMap::new();
+    labels
+        .iter()
+        .map(|l| {
+            l.map(|l| {
+                let next = map.len() as u32;
+                *map.entry(l).or_insert(next)
+            })
+        })
+        .collect()
+}
+
+fn dist(a: ndarray::ArrayView1<'_, f64>, b: ndarray::ArrayView1<'_, f64>) -> f64 {
+    a.iter().zip(b.iter()).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt()
+}
+
+/// Mean silhouette over an evenly spaced sample of at most [`SILHOUETTE_SAMPLE`] rows.
+pub fn silhouette(x: &Array2<f64>, labels: &[u32]) -> Option<f64> {
+    let n = x.nrows();
+    let k = labels.iter().copied().max().map_or(0, |m| m as usize + 1);
+    if n < 3 || k < 2 {
+        return None;
+    }
+    let step = n.div_ceil(SILHOUETTE_SAMPLE).max(1);
+    let sample: Vec<usize> = (0..n).step_by(step).collect();
+    let mut total = 0.0;
+    let mut counted = 0usize;
+    for &i in &sample {
+        let mut sum = vec![0.0; k];
+        let mut cnt = vec![0usize; k];
+        for &j in &sample {
+            if i == j {
+                continue;
+            }
+            let l = labels.get(j).copied().unwrap_or(0) as usize;
+            if let (Some(s), Some(c)) = (sum.get_mut(l), cnt.get_mut(l)) {
+                *s += dist(x.row(i), x.row(j));
+                *c += 1;
+            }
+        }
+        let own = labels.get(i).copied().unwrap_or(0) as usize;
+        let a = match cnt.get(own) {
+            Some(&c) if c > 0 => sum.get(own).copied().unwrap_or(0.0) / c as f64,
+            _ => continue, // singleton: silhouette 0 by convention, skip
+        };
+        let b = (0..k).filter(|&l| l != own && cnt.get(l).is_some_and(|&c| c > 0)).map(|l| sum[l] / cnt[l] as f64).fold(f64::INFINITY, f64::min);
+        if !b.is_finite() {
+            continue;
+        }
+        let m = a.max(b);
+        total += if m > 0.0 { (b - a) / m } else { 0.0 };
+        counted += 1;
+    }
+    (counted > 0).then(|| total / counted as f64)
+}
+
+fn kmeans(z: &Array2<f64>, k: usize) -> Option<(Vec<u32>, Array2<f64>)> {
+    let ds = DatasetBase::from(z.clone());
+    let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(SEED)).max_n_iterations(200).tolerance(1e-6).n_runs(4).fit(&ds).ok()?;
+    let labels: Array1<usize> = model.predict(z);
+    let canon = canonical_labels(&labels.iter().map(|&l| Some(l)).collect::<Vec<_>>());
+    let labels: Vec<u32> = canon.into_iter().map(|l| l.unwrap_or(0)).collect();
+    Some((labels.clone(), centroids(z, &labels)))
+}
+
+/// Mean row of each label.
+fn centroids(z: &Array2<f64>, labels: &[u32]) -> Array2<f64> {
+    let k = labels.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut c = Array2::<f64>::zeros((k, z.ncols()));
+    let mut counts = vec![0usize; k];
+    for (i, &l) in labels.iter().enumerate() {
+        let l = l as usize;
+        if let Some(cnt) = counts.get_mut(l) {
+            *cnt += 1;
+            let mut row = c.row_mut(l);
+            row += &z.row(i);
+        }
+    }
+    for (l, &cnt) in counts.iter().enumerate() {
+        if cnt > 0 {
+            c.row_mut(l).mapv_inplace(|v| v / cnt as f64);
+        }
+    }
+    c
+}
+
+fn catch<T>(f: impl FnOnce() -> Option<T>) -> Option<T> {
+    // linfa asserts on degenerate input in places (e.g. PCA on NaN, kodama on empty);
+    // a failed method yields no result instead of ending the analysis.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok().flatten()
+}
+
+/// Runs every method over the reachable servers.
+pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
+    let members: Vec<&Facts<'_>> = facts.iter().filter(|f| f.reachable).collect();
+    let ids: Vec<String> = members.iter().map(|f| n.servers.get(f.idx).map(|g| g.id.clone()).unwrap_or_default()).collect();
+    let mut cert_count: HashMap<&str, usize> = HashMap::new();
+    for f in &members {
+        if let Some(l) = f.leaf {
+            *cert_count.entry(l.sha256.as_str()).or_default() += 1;
+        }
+    }
+    let mut asn_count: HashMap<u32, usize> = HashMap::new();
+    for f in &members {
+        if let Some(a) = f.info.asn {
+            *asn_count.entry(a).or_default() += 1;
+        }
+    }
+    let m = members.len().max(1) as f64;
+    let asn_share: HashMap<u32, f64> = asn_count.into_iter().map(|(a, c)| (a, c as f64 / m)).collect();
+    let tip = common_tip(facts);
+    let p = FEATURES.len();
+    let mut x = Array2::<f64>::zeros((members.len(), p));
+    for (i, f) in members.iter().enumerate() {
+        for (j, v) in feature_vector(f, n, &cert_count, &asn_share, tip).into_iter().enumerate().take(p) {
+            x[[i, j]] = if v.is_finite() { v } else { 0.0 };
+        }
+    }
+    let z = standardize(&x);
+    let mut out = ClusterOutput::default();
+    out.clustering.features = FEATURES.iter().map(|(n, d)| FeatureDoc { name: (*n).into(), description: (*d).into() }).collect();
+    out.clustering.servers_clustered = members.len() as u64;
+    let mut assign: Vec<ClusterAssignment> = vec![ClusterAssignment::default(); members.len()];
+
+    // DBSCAN.
+    let db_labels: Vec<Option<u32>> = if members.is_empty() {
+        vec![]
+    } else {
+        catch(|| {
+            let l = Dbscan::params(DBSCAN_MIN_POINTS).tolerance(DBSCAN_EPS).transform(&z).ok()?;
+            Some(canonical_labels(&l.to_vec()))
+        })
+        .unwrap_or_else(|| vec![None; members.len()])
+    };
+    out.clustering.dbscan = cluster_set(
+        "dbscan",
+        format!("eps = {DBSCAN_EPS} (Euclidean, standardized features), min_points = {DBSCAN_MIN_POINTS}; unclustered servers are noise"),
+        &db_labels,
+        &z,
+        &members,
+        &ids,
+        None,
+    );
+    for (a, l) in assign.iter_mut().zip(&db_labels) {
+        a.dbscan = *l;
+    }
+
+    // KMeans with k by silhouette.
+    let (km_labels, km_centroids, k_note, sil) = if members.len() < MIN_SERVERS_FOR_K {
+        let labels = vec![0u32; members.len()];
+        let c = centroids(&z, &labels);
+        (labels, c, format!("k = 1 (fewer than {MIN_SERVERS_FOR_K} servers)"), None)
+    } else {
+        let kmax = KMEANS_K_MAX.min(members.len() - 1);
+        let mut best: Option<(f64, usize, Vec<u32>, Array2<f64>)> = None;
+        let mut tried = Vec::new();
+        for k in KMEANS_K_MIN..=kmax {
+            let Some((labels, c)) = catch(|| kmeans(&z, k)) else { continue };
+            let s = silhouette(&z, &labels).unwrap_or(-1.0);
+            tried.push(format!("k={k}: {s:.3}"));
+            if best.as_ref().is_none_or(|b| s > b.0 + 1e-12) {
+                best = Some((s, k, labels, c));
+            }
+        }
+        match best {
+            Some((s, k, labels, c)) => (labels, c, format!("k = {k} chosen by the highest mean silhouette over k in {KMEANS_K_MIN}..={kmax} ({}); seed {SEED:#x}, 4 runs, k-means++ init", tried.join(", ")), Some(s)),
+            None => {
+                let labels = vec![0u32; members.len()];
+                let c = centroids(&z, &labels);
+                (labels, c, "k = 1 (KMeans failed on this input)".into(), None)
+            }
+        }
+    };
+    let km_opt: Vec<Option<u32>> = km_labels.iter().map(|&l| Some(l)).collect();
+    out.clustering.kmeans = cluster_set("kmeans", k_note, &km_opt, &z, &members, &ids, sil);
+    for (a, l) in assign.iter_mut().zip(&km_labels) {
+        a.kmeans = Some(*l);
+    }
+
+    // Hierarchical, average linkage on a Gaussian kernel (distance = mean squared z difference).
+    let hier: Vec<Option<u32>> = if members.len() < 2 {
+        (0..members.len()).map(|_| Some(0)).collect()
+    } else {
+        catch(|| {
+            let kernel = Kernel::params().kind(KernelType::Dense).method(KernelMethod::Gaussian(p as f64)).transform(z.view());
+            let res = HierarchicalCluster::default()
+                .with_method(linfa_hierarchical::Method::Average)
+                .max_distance(HIER_MAX_DISTANCE)
+                .transform(kernel)
+                .ok()?;
+            Some(canonical_labels(&res.targets().iter().map(|&l| Some(l)).collect::<Vec<_>>()))
+        })
+        .unwrap_or_else(|| vec![None; members.len()])
+    };
+    out.clustering.hierarchical = cluster_set(
+        "hierarchical",
+        format!("agglomerative, average linkage (UPGMA) on distance = mean squared standardized difference per feature (Gaussian kernel, -ln); cut at {HIER_MAX_DISTANCE}"),
+        &hier,
+        &z,
+        &members,
+        &ids,
+        None,
+    );
+    for (a, l) in assign.iter_mut().zip(&hier) {
+        a.operator = *l;
+    }
+
+    // PCA 2-D.
+    if members.len() >= 2 {
+        if let Some((coords, ratio)) = catch(|| {
+            let ds = DatasetBase::from(z.clone());
+            let pca = Pca::params(2).fit(&ds).ok()?;
+            let proj: Array2<f64> = pca.predict(&z);
+            let r = pca.explained_variance_ratio();
+            if proj.iter().any(|v| !v.is_finite()) {
+                return None;
+            }
+            Some((proj, (r.get(0).copied().unwrap_or(0.0), r.get(1).copied().unwrap_or(0.0))))
+        }) {
+            for (i, a) in assign.iter_mut().enumerate() {
+                let x = coords.get((i, 0)).copied().unwrap_or(0.0);
+                let y = coords.get((i, 1)).copied().unwrap_or(0.0);
+                a.pca = Some((x, y));
+            }
+            out.clustering.pca_explained = ratio;
+        }
+    }
+
+    out.clustering.outliers = outliers(&z, &km_labels, &km_centroids, &ids);
+    for (f, a) in members.iter().zip(assign) {
+        out.assignments.insert(f.idx, a);
+    }
+    out
+}
+
+/// The most common tip height among reachable servers.
+pub fn common_tip(facts: &[Facts<'_>]) -> Option<u64> {
+    let mut c: BTreeMap<u64, usize> = BTreeMap::new();
+    for h in facts.iter().filter_map(|f| f.tip_height()) {
+        *c.entry(h).or_default() += 1;
+    }
+    c.into_iter().max_by_key(|(h, n)| (*n, *h)).map(|(h, _)| h)
+}
+
+fn describe_z(name: &str, z: f64) -> String {
+    format!("{name} {} (z {z:+.1})", if z > 0.0 { "high" } else { "low" })
+}
+
+fn top_share(values: impl Iterator<Item = Option<String>>, total: usize) -> Option<(String, f64)> {
+    let mut c: BTreeMap<String, usize> = BTreeMap::new();
+    for v in values.flatten() {
+        *c.entry(v).or_default() += 1;
+    }
+    let (k, n) = c.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))?;
+    Some((k, n as f64 / total.max(1) as f64))
+}
+
+fn explain(rows: &[usize], centroid: &[f64], members: &[&Facts<'_>]) -> String {
+    let n = rows.len();
+    let mut parts = vec![format!("{n} server{}", if n == 1 { "" } else { "s" })];
+    let fs: Vec<&Facts<'_>> = rows.iter().filter_map(|&r| members.get(r).copied()).collect();
+    if let Some((imp, s)) = top_share(fs.iter().map(|f| Some(f.implementation.label.clone())), n) {
+        parts.push(format!("{:.0}% {imp}", s * 100.0));
+    }
+    if let Some((asn, s)) = top_share(fs.iter().map(|f| f.info.asn.map(|a| format!("AS{a}{}", f.info.as_org.as_deref().map(|o| format!(" ({o})")).unwrap_or_default()))), n) {
+        if s >= 0.5 {
+            parts.push(format!("{:.0}% in {asn}", s * 100.0));
+        }
+    }
+    if let Some((cert, s)) = top_share(fs.iter().map(|f| f.leaf.map(|l| l.sha256.chars().take(12).collect::<String>())), n) {
+        if s >= 0.5 && n >= 2 && fs.iter().filter(|f| f.leaf.is_some_and(|l| l.sha256.starts_with(&cert))).count() >= 2 {
+            parts.push(format!("{:.0}% share certificate {cert}…", s * 100.0));
+        }
+    }
+    let mut dims: Vec<(usize, f64)> = centroid.iter().copied().enumerate().filter(|(_, z)| z.abs() >= EXPLAIN_Z).collect();
+    dims.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+    let distinctive: Vec<String> = dims.iter().take(4).map(|(j, z)| describe_z(FEATURES.get(*j).map_or("?", |f| f.0), *z)).collect();
+    if distinctive.is_empty() {
+        parts.push("no feature far from the network average".into());
+    } else {
+        parts.push(format!("distinctive: {}", distinctive.join(", ")));
+    }
+    parts.join("; ")
+}
+
+fn cluster_set(method: &str, parameters: String, labels: &[Option<u32>], z: &Array2<f64>, members: &[&Facts<'_>], ids: &[String], silhouette: Option<f64>) -> ClusterSet {
+    let mut by: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    let mut noise = Vec::new();
+    for (i, l) in labels.iter().enumerate() {
+        match l {
+            Some(l) => by.entry(*l).or_default().push(i),
+            None => noise.push(ids.get(i).cloned().unwrap_or_default()),
+        }
+    }
+    let clusters = by
+        .into_iter()
+        .map(|(id, rows)| {
+            let mut c = vec![0.0; z.ncols()];
+            for &r in &rows {
+                for (j, v) in c.iter_mut().enumerate() {
+                    *v += z.get((r, j)).copied().unwrap_or(0.0);
+                }
+            }
+            c.iter_mut().for_each(|v| *v /= rows.len().max(1) as f64);
+            Cluster {
+                id,
+                members: rows.iter().filter_map(|&r| ids.get(r).cloned()).collect(),
+                explanation: explain(&rows, &c, members),
+                centroid: c,
+            }
+        })
+        .collect();
+    ClusterSet { method: method.into(), parameters, silhouette, clusters, noise }
+}
+
+fn outliers(z: &Array2<f64>, labels: &[u32], centroids: &Array2<f64>, ids: &[String]) -> Vec<Outlier> {
+    if z.nrows() < MIN_SERVERS_FOR_K + 1 {
+        return vec![];
+    }
+    let d: Vec<f64> = (0..z.nrows())
+        .map(|i| {
+            let l = labels.get(i).copied().unwrap_or(0) as usize;
+            if l < centroids.nrows() {
+                dist(z.row(i), centroids.row(l))
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let (Some(mean), Some(sd)) = (stats::mean(&d), stats::stdev(&d)) else { return vec![] };
+    let cut = mean + OUTLIER_SIGMAS * sd;
+    let mut out: Vec<Outlier> = d
+        .iter()
+        .enumerate()
+        .filter(|(_, &x)| sd > 1e-9 && x > cut)
+        .map(|(i, &x)| {
+            let mut feats: Vec<(usize, f64)> = z.row(i).iter().copied().enumerate().filter(|(_, v)| v.abs() >= 1.0).collect();
+            feats.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+            Outlier {
+                server: ids.get(i).cloned().unwrap_or_default(),
+                distance: (x - mean) / sd,
+                reasons: feats.iter().take(4).map(|(j, v)| describe_z(FEATURES.get(*j).map_or("?", |f| f.0), *v)).collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.distance.total_cmp(&a.distance).then_with(|| a.server.cmp(&b.server)));
+    out.truncate(MAX_OUTLIERS);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn standardize_handles_constant_columns() {
+        let x = array![[1.0, 5.0], [3.0, 5.0]];
+        let z = standardize(&x);
+        assert_eq!(z, array![[-1.0, 0.0], [1.0, 0.0]]);
+        assert_eq!(standardize(&Array2::zeros((0, 3))).nrows(), 0);
+    }
+
+    #[test]
+    fn canonical_relabeling() {
+        assert_eq!(canonical_labels(&[Some(7), None, Some(2), Some(7)]), vec![Some(0), None, Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn silhouette_of_separated_blobs_is_high() {
+        let x = array![[0.0, 0.0], [0.1, 0.0], [10.0, 10.0], [10.1, 10.0]];
+        let s = silhouette(&x, &[0, 0, 1, 1]).unwrap();
+        assert!(s > 0.9, "{s}");
+        assert!(silhouette(&x, &[0, 0, 0, 0]).is_none());
+    }
+
+    #[test]
+    fn feature_catalogue_matches_vector_length() {
+        assert_eq!(FEATURES.len(), 24);
+    }
+}

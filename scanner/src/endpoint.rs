@@ -1,0 +1,214 @@
+//! Scanning one endpoint, start to finish, into one [`EndpointRecord`].
+//!
+//! Order of work: resolve (A and AAAA, under a deadline) → address policy on every
+//! resolved address → wait for the per-IP lock → connect (direct or SOCKS5) → TLS →
+//! `server.version` → metadata (pipelined) → probes → implementation inference. Each
+//! step records what it saw; the first failure ends the attempt and is classified by
+//! [`status::classify`](crate::status::classify). Nothing here can outlive the
+//! endpoint deadline: every await is bounded by it, and [`scan_endpoint`] adds a hard stop.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use observatory_model::raw::{Endpoint, EndpointRecord, Provenance};
+use observatory_protocol::frame::Limits;
+use observatory_protocol::message::truncate;
+use tokio::time::{timeout, Instant};
+
+use crate::dial::{Dialer, Route};
+use crate::discovery::linked_hosts;
+use crate::limits::{DNS_TIMEOUT, REQUEST_BUDGET};
+use crate::locks::KeyedLocks;
+use crate::metadata;
+use crate::policy::Policy;
+use crate::probes::{self, ProbeContext};
+use crate::session::{now_ms, Budget, SessionParams};
+use crate::status::{classify, Failure};
+use crate::{inference, rpc::Rpc};
+
+/// Extra time past the endpoint deadline before the hard stop (orderly paths end sooner).
+const HARD_STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Longest error text stored in a record.
+const MAX_ERROR_TEXT: usize = 2_048;
+
+/// Settings shared by every endpoint of a run.
+#[derive(Debug)]
+pub struct EndpointEnv {
+    /// Run id stamped on records.
+    pub run_id: String,
+    /// Vantage label stamped on records.
+    pub vantage: String,
+    /// Address-range policy.
+    pub policy: Policy,
+    /// SOCKS5 proxy for `.onion` endpoints (and for all endpoints with `socks_all`).
+    pub socks5: Option<SocketAddr>,
+    /// Route every endpoint through the proxy, not only onions.
+    pub socks_all: bool,
+    /// Connect deadline.
+    pub connect_timeout: Duration,
+    /// Reply deadline.
+    pub request_timeout: Duration,
+    /// Whole-endpoint deadline.
+    pub endpoint_timeout: Duration,
+    /// Framing limits.
+    pub limits: Limits,
+    /// Run the behavioral probes after the metadata.
+    pub probes: bool,
+    /// One connection at a time per IP address.
+    pub ip_locks: KeyedLocks,
+}
+
+/// One unit of work.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The endpoint.
+    pub endpoint: Endpoint,
+    /// Every source it was learned from.
+    pub provenance: Vec<Provenance>,
+    /// Round number.
+    pub round: u32,
+    /// Crawl depth (seeds and targets are 0).
+    pub depth: u32,
+}
+
+/// Scans one endpoint. Never panics on server input and never takes much longer than
+/// `env.endpoint_timeout` after the per-IP lock is acquired.
+pub async fn scan_endpoint(job: Job, env: Arc<EndpointEnv>) -> EndpointRecord {
+    let mut record = EndpointRecord::new(&env.run_id, job.round, &env.vantage, job.endpoint.clone(), now_ms());
+    record.provenance = job.provenance;
+    let result = attempt(&mut record, &env).await;
+    record.status = classify(&result);
+    record.error = result.err().map(|e| truncate(&e.to_string(), MAX_ERROR_TEXT));
+    record.finished_ms = now_ms();
+    record
+}
+
+/// Resolves the host (or takes the literal) under [`DNS_TIMEOUT`].
+async fn resolve(host: &str, port: u16) -> Result<Vec<IpAddr>, Failure> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    let addrs = match timeout(DNS_TIMEOUT, tokio::net::lookup_host((host, port))).await {
+        Err(_) => return Err(Failure::Dns("resolution timed out".into())),
+        Ok(Err(e)) => return Err(Failure::Dns(e.to_string())),
+        Ok(Ok(a)) => a,
+    };
+    let mut ips: Vec<IpAddr> = Vec::new();
+    for a in addrs {
+        if !ips.contains(&a.ip()) {
+            ips.push(a.ip());
+        }
+    }
+    if ips.is_empty() {
+        return Err(Failure::Dns("no addresses".into()));
+    }
+    Ok(ips)
+}
+
+/// Picks the route: the first resolved address the policy accepts (the only one ever
+/// dialled, so a rebinding resolver cannot swap in another), or the SOCKS5 proxy.
+async fn route(record: &mut EndpointRecord, env: &EndpointEnv) -> Result<Route, Failure> {
+    let ep = &record.endpoint;
+    if ep.is_onion() {
+        return match env.socks5 {
+            Some(proxy) => Ok(Route::Socks5 { proxy, host: ep.host.clone(), port: ep.port }),
+            None => Err(Failure::Skipped("onion endpoint and no --socks5 proxy".into())),
+        };
+    }
+    let t0 = Instant::now();
+    let resolved = resolve(&ep.host, ep.port).await;
+    if ep.host.parse::<IpAddr>().is_err() {
+        record.timing.dns_ms = Some(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let ips = resolved?;
+    record.resolved_ips = ips.iter().map(IpAddr::to_string).collect();
+    let mut refused = Vec::new();
+    let mut chosen = None;
+    for ip in &ips {
+        match env.policy.check(*ip) {
+            Ok(()) if chosen.is_none() => chosen = Some(*ip),
+            Ok(()) => {}
+            Err(range) => refused.push(format!("{ip} ({range:?})")),
+        }
+    }
+    let Some(ip) = chosen else {
+        return Err(Failure::Policy(refused.join(", ")));
+    };
+    record.ip = Some(ip.to_string());
+    match (env.socks_all, env.socks5) {
+        (true, Some(proxy)) => Ok(Route::Socks5 { proxy, host: ip.to_string(), port: ep.port }),
+        _ => Ok(Route::Direct(SocketAddr::new(ip, ep.port))),
+    }
+}
+
+async fn attempt(record: &mut EndpointRecord, env: &EndpointEnv) -> Result<(), Failure> {
+    let route = route(record, env).await?;
+    let lock_key = match &route {
+        Route::Direct(addr) => addr.ip().to_string(),
+        Route::Socks5 { host, .. } => host.clone(),
+    };
+    let _ip_guard = env.ip_locks.lock(&lock_key).await;
+    // The deadline starts once we may connect, so waiting for the IP lock costs nothing.
+    let deadline = Instant::now() + env.endpoint_timeout;
+    let dialer = Dialer {
+        endpoint: record.endpoint.clone(),
+        route,
+        connect_timeout: env.connect_timeout,
+        limits: env.limits,
+        params: SessionParams { request_timeout: env.request_timeout, endpoint_deadline: deadline, budget: Budget::new(REQUEST_BUDGET) },
+    };
+    match timeout(env.endpoint_timeout + HARD_STOP_GRACE, session(record, env, &dialer)).await {
+        Ok(r) => r,
+        Err(_) => Err(Failure::Version {
+            outcome: crate::rpc::CallOutcome::Timeout,
+            closure: Some(crate::session::Closure::Deadline),
+            bad_line: None,
+        }),
+    }
+}
+
+async fn session(record: &mut EndpointRecord, env: &EndpointEnv, dialer: &Dialer) -> Result<(), Failure> {
+    let dialed = match dialer.dial().await {
+        Ok(d) => d,
+        Err(e) => {
+            record.timing.connect_ms = e.connect_ms;
+            record.tls = e.tls;
+            return Err(e.failure);
+        }
+    };
+    record.timing.connect_ms = Some(dialed.connect_ms);
+    record.timing.tls_ms = dialed.tls_ms;
+    record.tls = dialed.tls;
+    let opened = Instant::now();
+    let mut session = dialer.session(dialed.stream);
+    let (version_answer, version) = metadata::negotiate(&mut session).await;
+    record.metadata.version = version_answer;
+    let result = match version {
+        Ok(v) => {
+            metadata::collect(&mut session, &v.protocol, &mut record.metadata).await;
+            if let Some(f) = record.metadata.features.as_ref().and_then(|a| a.result.as_ref()) {
+                record.linked_hosts = linked_hosts(&record.endpoint, f);
+            }
+            if env.probes && !session.is_closed() {
+                let ctx = ProbeContext { endpoint: record.endpoint.clone(), protocol: Some(v.protocol.clone()) };
+                record.probes = probes::run_all(&mut session, dialer, &ctx).await;
+            }
+            Ok(())
+        }
+        Err(f) => Err(f),
+    };
+    session.close().await;
+    let (requests, notifications, wire) = session.into_records();
+    record.requests = requests;
+    record.notifications = notifications;
+    record.wire = wire;
+    record.timing.session_ms = Some(opened.elapsed().as_secs_f64() * 1000.0);
+    if result.is_ok() {
+        let (inference, behavior_hash) = inference::infer(record);
+        record.inference = inference;
+        record.behavior_hash = behavior_hash;
+    }
+    result
+}

@@ -1,0 +1,153 @@
+//! A scripted fake [`Rpc`] and [`Opener`] for unit tests of the probes.
+//!
+//! A [`Script`] decides every answer from the request alone (method + params,
+//! or the raw line), so tests state behavior as a table-like function instead
+//! of a fragile sequence. The fake counts requests against a budget and can
+//! be told to close after a given raw line, like a server that disconnects.
+
+use std::sync::{Arc, Mutex};
+
+use observatory_model::raw::RpcError;
+use serde_json::Value;
+
+use super::Opener;
+use crate::rpc::{CallOutcome, RawOutcome, Rpc};
+
+/// Answers for a fake server.
+pub trait Script: Send + Sync {
+    /// Answer to a request.
+    fn call(&self, method: &str, params: &Value) -> CallOutcome;
+    /// Answer to a raw line on a connection where `version_sent` tells whether
+    /// `server.version` was negotiated; the bool asks the fake to close afterwards.
+    fn raw(&self, line: &str, version_sent: bool) -> (RawOutcome, bool);
+}
+
+/// A fake connection.
+pub struct FakeRpc {
+    script: Arc<dyn Script>,
+    budget: u32,
+    closed: bool,
+    version_sent: bool,
+    /// Every method or raw line sent, in order.
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl std::fmt::Debug for FakeRpc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeRpc").field("budget", &self.budget).field("closed", &self.closed).finish()
+    }
+}
+
+impl FakeRpc {
+    /// A connection on which `server.version` was already negotiated.
+    pub fn new(script: Arc<dyn Script>, budget: u32) -> Self {
+        FakeRpc { script, budget, closed: false, version_sent: true, log: Arc::default() }
+    }
+
+    fn take_budget(&mut self) -> bool {
+        if self.budget == 0 {
+            return false;
+        }
+        self.budget -= 1;
+        true
+    }
+}
+
+/// The ok answer used by scripts.
+pub fn ok(value: Value) -> CallOutcome {
+    CallOutcome::Result { value, rtt_ms: 1.0 }
+}
+
+/// The error answer used by scripts.
+pub fn err(code: i64, message: &str) -> CallOutcome {
+    CallOutcome::Error { error: RpcError { code: Some(code), message: message.into() }, rtt_ms: 1.0 }
+}
+
+/// A raw line answer.
+pub fn line(text: &str) -> RawOutcome {
+    RawOutcome::Line { text: text.into(), rtt_ms: 1.0 }
+}
+
+impl Rpc for FakeRpc {
+    async fn call(&mut self, method: &str, params: Value) -> CallOutcome {
+        if self.closed {
+            return CallOutcome::Closed { reason: "closed".into() };
+        }
+        if !self.take_budget() {
+            return CallOutcome::OverBudget;
+        }
+        self.log.lock().unwrap().push(method.to_string());
+        let out = self.script.call(method, &params);
+        if matches!(out, CallOutcome::Closed { .. }) {
+            self.closed = true;
+        }
+        out
+    }
+
+    async fn batch(&mut self, calls: Vec<(String, Value)>) -> (Vec<CallOutcome>, f64) {
+        let mut outs = Vec::new();
+        for (m, p) in calls {
+            outs.push(self.call(&m, p).await);
+        }
+        let n = outs.len() as f64;
+        (outs, n * 0.5)
+    }
+
+    async fn send_raw(&mut self, bytes: &[u8]) -> RawOutcome {
+        if self.closed {
+            return RawOutcome::Closed { after_ms: 0.0 };
+        }
+        if !self.take_budget() {
+            return RawOutcome::OverBudget;
+        }
+        let text = String::from_utf8_lossy(bytes).to_string();
+        self.log.lock().unwrap().push(text.clone());
+        let (out, close) = self.script.raw(&text, self.version_sent);
+        if text.contains("\"server.version\"") {
+            self.version_sent = true;
+        }
+        if close || matches!(out, RawOutcome::Closed { .. }) {
+            self.closed = true;
+        }
+        out
+    }
+
+    fn budget_left(&self) -> u32 {
+        self.budget
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed
+    }
+}
+
+/// Opens fake connections running the same script.
+pub struct FakeOpener {
+    /// The script.
+    pub script: Arc<dyn Script>,
+    /// Connections opened so far.
+    pub opened: Mutex<u32>,
+}
+
+impl std::fmt::Debug for FakeOpener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeOpener").finish()
+    }
+}
+
+impl FakeOpener {
+    /// An opener for `script`.
+    pub fn new(script: Arc<dyn Script>) -> Self {
+        FakeOpener { script, opened: Mutex::new(0) }
+    }
+}
+
+impl Opener for FakeOpener {
+    type Conn = FakeRpc;
+    async fn open_unversioned(&self) -> Option<FakeRpc> {
+        *self.opened.lock().unwrap() += 1;
+        let mut c = FakeRpc::new(self.script.clone(), 10);
+        c.version_sent = false;
+        Some(c)
+    }
+}
