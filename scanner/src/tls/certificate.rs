@@ -36,7 +36,13 @@ fn fill(cert: &mut Certificate, x: &X509Certificate<'_>, now_unix: i64) {
     let tbs = &x.tbs_certificate;
     cert.spki_sha256 = Some(hex::encode(Sha256::digest(tbs.subject_pki.raw)));
     cert.version = Some(tbs.version.0 + 1);
-    cert.serial = Some(hex::encode(tbs.raw_serial()));
+    // The integer's value in hex: DER's leading 0x00 sign byte is not part of it (as openssl prints).
+    let serial = tbs.raw_serial();
+    let serial = match serial {
+        [0, rest @ ..] if !rest.is_empty() => rest,
+        s => s,
+    };
+    cert.serial = Some(hex::encode(serial));
     cert.subject = Some(truncate(&tbs.subject.to_string(), MAX_CERT_FIELD));
     cert.subject_cn = first_attr(&tbs.subject, &OID_X509_COMMON_NAME);
     cert.issuer = Some(truncate(&tbs.issuer.to_string(), MAX_CERT_FIELD));

@@ -1,0 +1,287 @@
+//! A whole scan: rounds of endpoints, scheduled politely, crawled if asked, written to a [`Sink`].
+//!
+//! The scheduler is one loop that owns all bookkeeping (no shared maps): it starts at most
+//! `concurrency` endpoint tasks, never two for the same host at once (a job whose host is
+//! busy waits in that host's queue), and receives each finished record as it completes,
+//! hands it to the sink immediately, and, with `--crawl`, queues the endpoints it
+//! advertises (up to `max_depth` and `max_servers`). A panicking endpoint task becomes an
+//! `unknown-error` record; nothing one server does can stop or stall the others.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use observatory_model::raw::{Endpoint, EndpointRecord, Provenance, RunManifest, Status, RAW_SCHEMA_VERSION};
+use observatory_protocol::frame::Limits;
+use thiserror::Error;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::discovery::leads;
+use crate::endpoint::{scan_endpoint, EndpointEnv, Job};
+use crate::limits::{
+    DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SERVERS,
+    DEFAULT_REQUEST_TIMEOUT, NOFILE_TARGET,
+};
+use crate::locks::KeyedLocks;
+use crate::output::{count_by_status, Sink};
+use crate::policy::Policy;
+use crate::session::now_ms;
+
+/// Everything a scan needs to know.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    /// Endpoints to start from, with their provenances.
+    pub targets: Vec<(Endpoint, Vec<Provenance>)>,
+    /// Endpoints scanned at once.
+    pub concurrency: usize,
+    /// Whole-endpoint deadline.
+    pub endpoint_timeout: Duration,
+    /// Connect deadline.
+    pub connect_timeout: Duration,
+    /// Reply deadline.
+    pub request_timeout: Duration,
+    /// Permit private, loopback and other special addresses.
+    pub allow_private: bool,
+    /// SOCKS5 proxy for onions.
+    pub socks5: Option<SocketAddr>,
+    /// Send every endpoint through the SOCKS5 proxy.
+    pub socks_all: bool,
+    /// Run behavioral probes.
+    pub probes: bool,
+    /// Follow peers and `features.hosts`.
+    pub crawl: bool,
+    /// Deepest crawl level (targets are 0).
+    pub max_depth: u32,
+    /// Most endpoints per round.
+    pub max_servers: usize,
+    /// Rounds (each scans every known endpoint once).
+    pub rounds: u32,
+    /// Time from the start of one round to the start of the next.
+    pub interval: Duration,
+    /// Vantage label.
+    pub vantage: String,
+    /// Run id.
+    pub run_id: String,
+    /// Command line, for the manifest.
+    pub args: Vec<String>,
+    /// Software version, for the manifest.
+    pub software_version: String,
+    /// Framing limits.
+    pub limits: Limits,
+    /// Records already on disk (`--resume`): their (round, endpoint) pairs are not scanned again.
+    pub previous: Vec<EndpointRecord>,
+    /// Start time of the run (kept from the manifest on resume).
+    pub started_ms: Option<u64>,
+}
+
+impl ScanConfig {
+    /// A configuration with the defaults from [`crate::limits`].
+    pub fn new(targets: Vec<(Endpoint, Vec<Provenance>)>, run_id: String) -> Self {
+        ScanConfig {
+            targets,
+            concurrency: DEFAULT_CONCURRENCY,
+            endpoint_timeout: DEFAULT_ENDPOINT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            allow_private: false,
+            socks5: None,
+            socks_all: false,
+            probes: true,
+            crawl: false,
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_servers: DEFAULT_MAX_SERVERS,
+            rounds: 1,
+            interval: Duration::ZERO,
+            vantage: "local".to_string(),
+            run_id,
+            args: Vec::new(),
+            software_version: env!("CARGO_PKG_VERSION").to_string(),
+            limits: Limits::default(),
+            previous: Vec::new(),
+            started_ms: None,
+        }
+    }
+}
+
+/// A scan could not record its results.
+#[derive(Debug, Error)]
+pub enum ScanError {
+    /// The sink failed (disk full, directory gone): continuing would lose data silently.
+    #[error("writing results: {0}")]
+    Sink(#[from] io::Error),
+}
+
+/// Raises the open-file limit toward [`NOFILE_TARGET`] (thousands of endpoints at once on simnet).
+fn raise_nofile_limit() {
+    match rlimit::increase_nofile_limit(NOFILE_TARGET) {
+        Ok(n) => tracing::debug!(limit = n, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
+}
+
+/// Crawl depth an earlier record was found at (for resumed crawls).
+fn depth_of(record: &EndpointRecord) -> u32 {
+    record
+        .provenance
+        .iter()
+        .map(|p| match p {
+            Provenance::Peer { depth, .. } | Provenance::FeaturesHosts { depth, .. } => *depth,
+            _ => 0,
+        })
+        .min()
+        .unwrap_or(0)
+}
+
+/// Endpoints known to the run, with provenance and crawl depth.
+struct Known {
+    map: BTreeMap<Endpoint, (Vec<Provenance>, u32)>,
+    max: usize,
+}
+
+impl Known {
+    /// Adds an endpoint; returns true when it is new and within the cap.
+    fn add(&mut self, ep: Endpoint, prov: Provenance, depth: u32) -> bool {
+        if let Some((provs, _)) = self.map.get_mut(&ep) {
+            if !provs.contains(&prov) {
+                provs.push(prov);
+            }
+            return false;
+        }
+        if self.map.len() >= self.max {
+            return false;
+        }
+        self.map.insert(ep, (vec![prov], depth));
+        true
+    }
+}
+
+/// Runs the scan and writes every record to `sink` as it finishes. Returns the final manifest.
+pub async fn scan<S: Sink>(config: ScanConfig, sink: &mut S) -> Result<RunManifest, ScanError> {
+    raise_nofile_limit();
+    let env = Arc::new(EndpointEnv {
+        run_id: config.run_id.clone(),
+        vantage: config.vantage.clone(),
+        policy: Policy { allow_private: config.allow_private },
+        socks5: config.socks5,
+        socks_all: config.socks_all,
+        connect_timeout: config.connect_timeout,
+        request_timeout: config.request_timeout,
+        endpoint_timeout: config.endpoint_timeout,
+        limits: config.limits,
+        probes: config.probes,
+        ip_locks: KeyedLocks::default(),
+    });
+    let mut known = Known { map: BTreeMap::new(), max: config.max_servers.max(config.targets.len()) };
+    for (ep, provs) in &config.targets {
+        for p in provs {
+            known.add(ep.clone(), p.clone(), 0);
+        }
+    }
+    let mut counts = count_by_status(&config.previous);
+    let mut manifest = RunManifest {
+        schema_version: RAW_SCHEMA_VERSION,
+        run_id: config.run_id.clone(),
+        software_version: config.software_version.clone(),
+        args: config.args.clone(),
+        vantage: config.vantage.clone(),
+        started_ms: config.started_ms.unwrap_or_else(now_ms),
+        finished_ms: None,
+        rounds: config.rounds,
+        endpoints: known.map.len() as u64,
+        counts_by_status: counts.clone(),
+        complete: false,
+    };
+    sink.begin(&manifest)?;
+    sink.planned(known.map.len() as u64 * u64::from(config.rounds.max(1)));
+    for round in 0..config.rounds.max(1) {
+        let round_start = Instant::now();
+        run_round(round, &config, &env, &mut known, &mut counts, sink).await?;
+        if round + 1 < config.rounds {
+            tokio::time::sleep_until(round_start + config.interval).await;
+        }
+    }
+    manifest.finished_ms = Some(now_ms());
+    manifest.endpoints = known.map.len() as u64;
+    manifest.counts_by_status = counts;
+    manifest.complete = true;
+    sink.end(&manifest)?;
+    Ok(manifest)
+}
+
+async fn run_round<S: Sink>(
+    round: u32,
+    config: &ScanConfig,
+    env: &Arc<EndpointEnv>,
+    known: &mut Known,
+    counts: &mut BTreeMap<String, u64>,
+    sink: &mut S,
+) -> Result<(), ScanError> {
+    let previous: Vec<&EndpointRecord> = config.previous.iter().filter(|r| r.round == round).collect();
+    let done: HashSet<&Endpoint> = previous.iter().map(|r| &r.endpoint).collect();
+    if config.crawl {
+        // A resumed crawl still follows what the endpoints finished before the kill advertised.
+        for r in &previous {
+            let depth = depth_of(r);
+            if depth < config.max_depth {
+                for (ep, prov) in leads(r, depth + 1) {
+                    known.add(ep, prov, depth + 1);
+                }
+            }
+        }
+    }
+    let mut queue: VecDeque<Job> = known
+        .map
+        .iter()
+        .filter(|(ep, _)| !done.contains(ep))
+        .map(|(ep, (provenance, depth))| Job { endpoint: ep.clone(), provenance: provenance.clone(), round, depth: *depth })
+        .collect();
+    let mut busy_hosts: HashSet<String> = HashSet::new();
+    let mut waiting: HashMap<String, VecDeque<Job>> = HashMap::new();
+    let mut running: HashMap<tokio::task::Id, Job> = HashMap::new();
+    let mut tasks: JoinSet<EndpointRecord> = JoinSet::new();
+    let concurrency = config.concurrency.max(1);
+    loop {
+        while tasks.len() < concurrency {
+            let Some(job) = queue.pop_front() else { break };
+            if busy_hosts.contains(&job.endpoint.host) {
+                waiting.entry(job.endpoint.host.clone()).or_default().push_back(job);
+                continue;
+            }
+            busy_hosts.insert(job.endpoint.host.clone());
+            let handle = tasks.spawn(scan_endpoint(job.clone(), env.clone()));
+            running.insert(handle.id(), job);
+        }
+        let Some(joined) = tasks.join_next_with_id().await else { break };
+        let (id, record) = match joined {
+            Ok((id, record)) => (id, Some(record)),
+            Err(e) => (e.id(), None),
+        };
+        let Some(job) = running.remove(&id) else { continue };
+        let record = record.unwrap_or_else(|| {
+            let mut r = EndpointRecord::new(&env.run_id, round, &env.vantage, job.endpoint.clone(), now_ms());
+            r.provenance = job.provenance.clone();
+            r.status = Status::UnknownError;
+            r.error = Some("scanner task failed".to_string());
+            r
+        });
+        busy_hosts.remove(&job.endpoint.host);
+        if let Some(next) = waiting.get_mut(&job.endpoint.host).and_then(VecDeque::pop_front) {
+            queue.push_front(next);
+        }
+        if config.crawl && job.depth < config.max_depth {
+            for (ep, prov) in leads(&record, job.depth + 1) {
+                if known.add(ep.clone(), prov.clone(), job.depth + 1) {
+                    queue.push_back(Job { endpoint: ep, provenance: vec![prov], round, depth: job.depth + 1 });
+                    sink.planned(1);
+                }
+            }
+        }
+        *counts.entry(record.status.as_str().to_string()).or_insert(0) += 1;
+        tracing::debug!(endpoint = %record.endpoint.key(), status = record.status.as_str(), "endpoint done");
+        sink.record(&record)?;
+    }
+    Ok(())
+}
