@@ -7,10 +7,14 @@
 //! * **Slow, slowing history**: every `blockchain.scripthash.get_history` answer is
 //!   delayed by [`HISTORY_BASE_MS`] plus [`HISTORY_STEP_MS`] per history query the server has
 //!   answered so far (all sessions together, capped at [`HISTORY_MAX_MS`]) — as if each query
-//!   were written to a growing log — while `server.ping` stays fast.
+//!   were written to a growing log — while `server.ping` stays fast. On an honest server a
+//!   history lookup for an empty script is an index read as cheap as a ping; the base delay
+//!   is an order of magnitude above the default honeypot latency so the signal is plain.
 //! * **Selective rate limiting**: more than [`SCRIPTHASH_LIMIT`] single scripthash queries in
-//!   [`SCRIPTHASH_WINDOW`] get `excessive resource usage` (-101) without a disconnect; pings
-//!   and headers are never limited.
+//!   [`SCRIPTHASH_WINDOW`] get [`THROTTLE_MESSAGE`] ([`THROTTLE_CODE`]) without a disconnect;
+//!   pings and headers are never limited. The text is deliberately not ElectrumX's
+//!   `excessive resource usage`: that one comes from ElectrumX's documented per-session
+//!   cost limiter, which weighs every request, so it proves nothing about selectivity.
 //! * **Accepts huge batches**: batches are answered whatever their size (no per-batch limit),
 //!   which lets a client leak a whole xpub's worth of scripthashes in one request.
 
@@ -23,12 +27,17 @@ use observatory_protocol::message::{parse_request, ServerInput};
 use crate::dialect::{echo_id, error_line, is_scripthash_method, Dialect, Outcome, ServerCtx, Session};
 use crate::json::Style;
 
-/// Extra delay of every history answer, milliseconds.
-pub const HISTORY_BASE_MS: u64 = 60;
+/// Extra delay of every history answer, milliseconds (over ten times the default honeypot
+/// latency, [`crate::SimnetConfig::honeypot_latency_ms`]).
+pub const HISTORY_BASE_MS: u64 = 900;
 /// Added per history query already answered by this server, milliseconds.
 pub const HISTORY_STEP_MS: u64 = 4;
 /// Cap of the per-query history delay, milliseconds.
-pub const HISTORY_MAX_MS: u64 = 600;
+pub const HISTORY_MAX_MS: u64 = 1_500;
+/// JSON-RPC error code of the selective throttle (the generic "server error" code).
+pub const THROTTLE_CODE: i64 = -32000;
+/// Message of the selective throttle.
+pub const THROTTLE_MESSAGE: &str = "rate limit exceeded, try again later";
 /// Cap of the extra delay of one line (a huge batch), so a session stays bounded.
 const MAX_LINE_DELAY: Duration = Duration::from_secs(8);
 /// Single scripthash queries allowed per window.
@@ -73,7 +82,7 @@ impl Dialect for Honeypot {
         let scripthash_queries = methods.iter().filter(|m| is_scripthash_method(m)).count();
         if let Some(id) = single_id {
             if scripthash_queries > 0 && st.scripthash_times.len() >= SCRIPTHASH_LIMIT {
-                return Outcome::line(error_line(Style::CompactOrdered, echo_id(&id), -101, "excessive resource usage"));
+                return Outcome::line(error_line(Style::CompactOrdered, echo_id(&id), THROTTLE_CODE, THROTTLE_MESSAGE));
             }
         }
         // Only whether the limit is reached matters, so the window never holds more than that.

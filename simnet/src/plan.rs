@@ -266,6 +266,10 @@ fn honest(config: &SimnetConfig, index: usize, ip: Ipv4Addr, rng: &mut Xoshiro25
     }
 }
 
+/// Jitter of the honeypots' reply latency, milliseconds: next to nothing (a fixed artificial
+/// delay in front of the server). The tokio timer's 1 ms granularity adds more than this.
+const HONEYPOT_JITTER_MS: f64 = 0.1;
+
 fn honeypot(config: &SimnetConfig, index: usize, ip: Ipv4Addr) -> ServerPlan {
     // They claim a popular, slightly old ElectrumX and all look the same.
     ServerPlan {
@@ -274,7 +278,7 @@ fn honeypot(config: &SimnetConfig, index: usize, ip: Ipv4Addr) -> ServerPlan {
         tls_port: Some(config.tls_port),
         cert: Some(CertGroup::SharedHoneypot),
         banner: HONEYPOT_BANNER.to_string(),
-        latency: Latency { base_ms: config.honeypot_latency_ms as f64, jitter_ms: 0.2 },
+        latency: Latency { base_ms: config.honeypot_latency_ms as f64, jitter_ms: HONEYPOT_JITTER_MS },
         honeypot_group: Some(0),
         ..bare(index, ip, Role::Honeypot, Behavior::Honeypot)
     }

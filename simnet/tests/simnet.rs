@@ -285,7 +285,7 @@ async fn honeypots_share_a_certificate_a_banner_and_log_history() {
     let mut throttled = false;
     for _ in 0..SCRIPTHASH_LIMIT + 1 {
         let r = c.call("blockchain.scripthash.get_balance", json!([SCRIPTHASH])).await;
-        throttled |= r["error"]["code"] == -101;
+        throttled |= r["error"]["code"] == observatory_simnet::THROTTLE_CODE;
     }
     assert!(throttled, "scripthash queries get throttled");
     assert!(c.call("server.ping", json!([])).await["result"].is_null(), "pings still pass");
