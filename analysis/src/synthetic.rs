@@ -280,6 +280,7 @@ impl Rec {
             rtt_ms: Some(20.0),
             message_has_markup_or_url: false,
             reply_form: None,
+            notifications_before_reply: Vec::new(),
         };
         self.probe(
             "malformed",

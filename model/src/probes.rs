@@ -121,6 +121,10 @@ pub struct MalformedCase {
     /// `jsonrpc,result,id;compact`; a batch answer is `batch:` + the form of its first element.
     #[serde(default)]
     pub reply_form: Option<String>,
+    /// Methods of notifications the server pushed before answering this case (e.g. ElectrumX 2.x
+    /// sends `blockchain.relayfee` to a client that skipped `server.version`), capped.
+    #[serde(default)]
+    pub notifications_before_reply: Vec<String>,
 }
 
 /// Detail of the `malformed` probe.

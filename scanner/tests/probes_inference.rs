@@ -60,6 +60,8 @@ struct FixtureCase {
     closed: bool,
     #[serde(default)]
     then_closed: bool,
+    #[serde(default)]
+    notified: Vec<String>,
 }
 
 fn fixture_dir() -> PathBuf {
@@ -182,6 +184,7 @@ fn build(f: &Fixture, level: ProbeLevel, host: &str) -> EndpointRecord {
         };
         let mut c = record(spec, &out);
         c.disconnected |= fc.then_closed;
+        c.notifications_before_reply = fc.notified.clone();
         cases.push(c);
     }
     r.probes.push(probe("malformed", ProbeDetail::Malformed(MalformedDetail { cases })));

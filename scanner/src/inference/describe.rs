@@ -20,7 +20,8 @@ use super::claim::clean_version;
 use crate::probes::malformed::{INVALID_TX_HEX, NON_HEX_SCRIPTHASH, SHORT_SCRIPTHASH, UNKNOWN_METHOD};
 
 /// Version tag of the description format, hashed first: bump when the inputs change.
-pub const DESCRIPTION_VERSION: &str = "behavior-v1";
+/// v2: notifications pushed before a malformed case's reply, and the notified-then-closed form.
+pub const DESCRIPTION_VERSION: &str = "behavior-v2";
 /// Longest normalized message kept.
 pub const MAX_NORMALIZED_MESSAGE: usize = 120;
 /// Hex runs at least this long become `<hex>` (script hashes, txids, raw transactions).
@@ -128,6 +129,17 @@ pub fn describe(r: &EndpointRecord) -> Vec<String> {
             }
             ProbeDetail::Malformed(m) => {
                 for c in m.cases.iter().filter(|c| !NOT_ANSWERS.contains(&c.outcome.as_str())) {
+                    if !c.notifications_before_reply.is_empty() {
+                        d.push(format!("malformed.{}.notified={}", c.case, c.notifications_before_reply.join(",")));
+                    }
+                    if c.disconnected && !c.notifications_before_reply.is_empty() {
+                        // Reading past each notification costs a follow-up write, and a server
+                        // that closes after its reply (ElectrumX 2.x: two notifications, the
+                        // error, the close) may reset the connection before the last write, so
+                        // whether the reply itself was read is a race: only the fact is hashed.
+                        d.push(format!("malformed.{}=notified:disconnected", c.case));
+                        continue;
+                    }
                     let mut v = c.outcome.clone();
                     if let Some(code) = c.code {
                         v.push_str(&format!(":{code}"));
@@ -227,6 +239,51 @@ mod tests {
         );
         assert_eq!(normalize_message("Unsupported request: observatory.no_such_method"), "unsupported request: <arg>");
         assert!(normalize_message(&"x".repeat(10_000)).len() <= MAX_NORMALIZED_MESSAGE + 3);
+    }
+
+    /// ElectrumX 2.0.0 before server.version: two notifications, the error, the close. Whether
+    /// the error line is read before the reset is a race; the description must not see it.
+    #[test]
+    fn notified_then_closed_reads_the_same_with_or_without_the_reply() {
+        use observatory_model::probes::{MalformedCase, MalformedDetail, ProbeResult};
+        use observatory_model::raw::{Endpoint, Status, Transport};
+        let case = |outcome: &str, code: Option<i64>, message: Option<&str>| MalformedCase {
+            case: "before-version".into(),
+            sent: String::new(),
+            outcome: outcome.into(),
+            code,
+            message: message.map(str::to_string),
+            result_shape: None,
+            disconnected: true,
+            rtt_ms: Some(1.0),
+            message_has_markup_or_url: false,
+            reply_form: code.map(|_| "jsonrpc,error,id;compact".to_string()),
+            notifications_before_reply: vec!["blockchain.relayfee".into(), "blockchain.estimatefee".into()],
+        };
+        let lines = |c: MalformedCase| {
+            let ep = Endpoint { host: "127.0.0.1".into(), port: 50001, transport: Transport::Tcp };
+            let mut r = EndpointRecord::new("run", 0, "test", ep, 0);
+            r.probes.push(ProbeResult {
+                name: "malformed".into(),
+                status: Status::Success,
+                error: None,
+                started_ms: 0,
+                duration_ms: 0.0,
+                requests_sent: 3,
+                detail: ProbeDetail::Malformed(MalformedDetail { cases: vec![c] }),
+            });
+            describe(&r).into_iter().filter(|l| l.starts_with("malformed.")).collect::<Vec<_>>()
+        };
+        let read = lines(case("error", Some(1), Some("use server.version to identify client")));
+        let lost = lines(case("disconnect", None, None));
+        assert_eq!(read, lost);
+        assert_eq!(
+            read,
+            [
+                "malformed.before-version.notified=blockchain.relayfee,blockchain.estimatefee",
+                "malformed.before-version=notified:disconnected"
+            ]
+        );
     }
 
     #[test]

@@ -134,14 +134,14 @@ fn leader(scores: &BTreeMap<Implementation, f64>) -> Option<(Implementation, f64
 fn electrumx_version_checks(r: &EndpointRecord, f: &rules::Facts<'_>, version: Option<&str>, reasons: &mut Vec<String>) {
     let Some(v) = version.and_then(claim::numeric) else { return };
     let modern = v >= ELECTRUMX_PADDING_SINCE;
-    let before_version_refused = f.case("before-version").map(|c| c.outcome == "error" && c.disconnected);
+    let answered_before_version = f.case("before-version").is_some_and(|c| c.outcome == "result");
     if !modern && f.padded {
         reasons.push(format!("claims ElectrumX {}.{}.{} but pads replies (ElectrumX ≥ 2.0 behavior)", v.0, v.1, v.2));
     }
     if modern && !f.padded && r.wire.lines_received >= MIN_LINES_FOR_PADDING_CHECK {
         reasons.push(format!("claims ElectrumX {}.{}.{} but does not pad replies", v.0, v.1, v.2));
     }
-    if modern && before_version_refused == Some(false) {
+    if modern && answered_before_version {
         reasons.push(format!("claims ElectrumX {}.{}.{} but answers requests before server.version", v.0, v.1, v.2));
     }
 }

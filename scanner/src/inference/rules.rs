@@ -164,6 +164,13 @@ pub const RULES: &[Rule] = &[
     Rule { id: "ex-before-version-refused", implementation: Electrumx, weight: 3.0, check: |f| {
         f.error_where(|c, m| c == Some(1) && m.contains("use server.version to identify client"))
     } },
+    // session.py handle_request() → _do_crash_old_electrum_client(): `blockchain.relayfee` and
+    // `blockchain.estimatefee` notifications pushed at a client that skipped server.version,
+    // before the error (no other implementation pushes anything at an unversioned client).
+    Rule { id: "ex-crash-old-client-notification", implementation: Electrumx, weight: 3.0, check: |f| {
+        let c = f.case("before-version")?;
+        c.notifications_before_reply.iter().any(|m| m == "blockchain.relayfee").then(|| "blockchain.relayfee pushed before the reply".into())
+    } },
     // aiorpcx jsonrpc.py handler_invocation(): f'unknown method "{method}"'.
     Rule { id: "aiorpcx-unknown-method", implementation: Electrumx, weight: 3.0, check: |f| {
         f.error_where(|c, m| c == Some(-32601) && m.starts_with("unknown method \""))

@@ -138,8 +138,8 @@ mod tests {
                 m => err(-32601, &format!("unknown method \"{m}\"")),
             }
         }
-        fn raw(&self, _: &str, _: bool) -> (RawOutcome, bool) {
-            (RawOutcome::Silence, false)
+        fn raw(&self, _: &str, _: bool) -> (Vec<RawOutcome>, bool) {
+            (vec![RawOutcome::Silence], false)
         }
     }
 

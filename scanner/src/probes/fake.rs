@@ -5,6 +5,7 @@
 //! of a fragile sequence. The fake counts requests against a budget and can
 //! be told to close after a given raw line, like a server that disconnects.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use observatory_model::raw::RpcError;
@@ -17,9 +18,10 @@ use crate::rpc::{CallOutcome, RawOutcome, Rpc};
 pub trait Script: Send + Sync {
     /// Answer to a request.
     fn call(&self, method: &str, params: &Value) -> CallOutcome;
-    /// Answer to a raw line on a connection where `version_sent` tells whether
-    /// `server.version` was negotiated; the bool asks the fake to close afterwards.
-    fn raw(&self, line: &str, version_sent: bool) -> (RawOutcome, bool);
+    /// Lines the server writes after receiving a raw line, on a connection where `version_sent`
+    /// tells whether `server.version` was negotiated; the bool asks the fake to close after them.
+    /// Each `send_raw` returns the next queued line, as the real session does.
+    fn raw(&self, line: &str, version_sent: bool) -> (Vec<RawOutcome>, bool);
 }
 
 /// A fake connection.
@@ -27,6 +29,8 @@ pub struct FakeRpc {
     script: Arc<dyn Script>,
     budget: u32,
     closed: bool,
+    closing: bool,
+    queue: VecDeque<RawOutcome>,
     version_sent: bool,
     /// Every method or raw line sent, in order.
     pub log: Arc<Mutex<Vec<String>>>,
@@ -41,7 +45,15 @@ impl std::fmt::Debug for FakeRpc {
 impl FakeRpc {
     /// A connection on which `server.version` was already negotiated.
     pub fn new(script: Arc<dyn Script>, budget: u32) -> Self {
-        FakeRpc { script, budget, closed: false, version_sent: true, log: Arc::default() }
+        FakeRpc {
+            script,
+            budget,
+            closed: false,
+            closing: false,
+            queue: VecDeque::new(),
+            version_sent: true,
+            log: Arc::default(),
+        }
     }
 
     fn take_budget(&mut self) -> bool {
@@ -102,11 +114,20 @@ impl Rpc for FakeRpc {
         }
         let text = String::from_utf8_lossy(bytes).to_string();
         self.log.lock().unwrap().push(text.clone());
-        let (out, close) = self.script.raw(&text, self.version_sent);
+        if !self.closing {
+            let (outs, close) = self.script.raw(&text, self.version_sent);
+            self.queue.extend(outs);
+            self.closing = close;
+        }
         if text.contains("\"server.version\"") {
             self.version_sent = true;
         }
-        if close || matches!(out, RawOutcome::Closed { .. }) {
+        let out = self.queue.pop_front().unwrap_or(if self.closing {
+            RawOutcome::Closed { after_ms: 0.0 }
+        } else {
+            RawOutcome::Silence
+        });
+        if matches!(out, RawOutcome::Closed { .. }) || (self.closing && self.queue.is_empty()) {
             self.closed = true;
         }
         out

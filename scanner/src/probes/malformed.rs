@@ -45,6 +45,10 @@ pub enum Conn {
     },
 }
 
+/// Notifications skipped while waiting for a case's answer (each costs one follow-up line).
+pub const MAX_NOTIFICATIONS_BEFORE_REPLY: usize = 2;
+/// Worst-case follow-up lines per case: one per notification read past, one for the hang-up check.
+const FOLLOW_UPS_PER_CASE: u32 = MAX_NOTIFICATIONS_BEFORE_REPLY as u32 + 1;
 /// Side connections the versioned cases may open (one, plus reopenings after disconnects).
 pub const MAX_VERSIONED_CONNECTIONS: u32 = 4;
 /// The `server.version` line opening a versioned side connection. A single version string
@@ -52,7 +56,7 @@ pub const MAX_VERSIONED_CONNECTIONS: u32 = 4;
 pub const VERSION_LINE: &str =
     r#"{"jsonrpc":"2.0","id":900000,"method":"server.version","params":["electrum-observatory-probe","1.4"]}"#;
 /// ElectrumX cost of one side connection: session cost 5.0 plus `server.version` 0.5 plus a ping.
-const UNITS_SIDE_CONNECTION: f64 = 5.6;
+pub const UNITS_SIDE_CONNECTION: f64 = 5.6;
 
 /// One malformed case.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -190,8 +194,11 @@ impl Probe for Malformed {
 
     fn cost(&self, level: ProbeLevel) -> ProbeCost {
         let cases = cases_at(level).fold(ProbeCost { requests: 0, electrumx_units: 0.0 }, |acc, c| ProbeCost {
-            // Case + follow-up ping; a versioned case may also need a (re)opening version line.
-            requests: acc.requests + if matches!(c.conn, Conn::Fresh { .. }) { 2 } else { 3 },
+            // Case, a follow-up per notification read past, the follow-up ping; a versioned
+            // case may also need a (re)opening version line.
+            requests: acc.requests
+                + FOLLOW_UPS_PER_CASE
+                + if matches!(c.conn, Conn::Fresh { .. }) { 1 } else { 2 },
             electrumx_units: acc.electrumx_units + c.electrumx_units,
         });
         ProbeCost { requests: cases.requests, electrumx_units: cases.electrumx_units + UNITS_SIDE_CONNECTION }
@@ -258,10 +265,23 @@ async fn open_versioned<O: Opener>(opener: &O, side: &mut u32) -> Option<O::Conn
 }
 
 /// Sends one case and, when it was answered, the follow-up that tells whether the server hung up.
+/// A notification arriving first is noted and the answer read by sending the follow-up (the
+/// session returns the next line, whichever it is).
 async fn send_case<C: Rpc>(conn: &mut C, spec: &CaseSpec, follow_up: &str, side: &mut u32) -> MalformedCase {
     let mut conn = Counted::new(conn);
-    let out = conn.send_raw(spec.line.as_bytes()).await;
+    let mut out = conn.send_raw(spec.line.as_bytes()).await;
+    let mut notified = Vec::new();
+    while let RawOutcome::Line { text, .. } = &out {
+        match RawReply::parse(text) {
+            RawReply::Notification { method } if notified.len() < MAX_NOTIFICATIONS_BEFORE_REPLY => {
+                notified.push(method);
+                out = conn.send_raw(follow_up.as_bytes()).await;
+            }
+            _ => break,
+        }
+    }
     let mut case = record(spec, &out);
+    case.notifications_before_reply = notified;
     if matches!(out, RawOutcome::Line { .. }) {
         case.disconnected =
             conn.is_closed() || matches!(conn.send_raw(follow_up.as_bytes()).await, RawOutcome::Closed { .. });
@@ -282,6 +302,7 @@ fn blank(spec: &CaseSpec, outcome: &str) -> MalformedCase {
         rtt_ms: None,
         message_has_markup_or_url: false,
         reply_form: None,
+        notifications_before_reply: Vec::new(),
     }
 }
 
@@ -309,6 +330,10 @@ pub fn record(spec: &CaseSpec, out: &RawOutcome) -> MalformedCase {
                 RawReply::Result { shape } => {
                     c.outcome = "result".into();
                     c.result_shape = Some(shape);
+                }
+                RawReply::Notification { method } => {
+                    c.outcome = "notification".into();
+                    c.result_shape = Some(format!("notification:{method}"));
                 }
                 RawReply::NotRpc => c.outcome = "not-rpc".into(),
                 RawReply::NotJson => {
@@ -338,27 +363,32 @@ mod tests {
         fn call(&self, _: &str, _: &Value) -> CallOutcome {
             CallOutcome::Timeout
         }
-        fn raw(&self, l: &str, version_sent: bool) -> (RawOutcome, bool) {
+        fn raw(&self, l: &str, version_sent: bool) -> (Vec<RawOutcome>, bool) {
             let id = serde_json::from_str::<Value>(l).ok().and_then(|v| v.get("id").cloned()).unwrap_or(Value::Null);
             if !version_sent && !l.contains("server.version") {
                 let t = format!(r#"{{"jsonrpc":"2.0","error":{{"code":1,"message":"use server.version to identify client"}},"id":{id}}}"#);
-                return (line(&t), true);
+                // session.py handle_request(): _do_crash_old_electrum_client() first pushes
+                // blockchain.relayfee and blockchain.estimatefee notifications, then the error,
+                // then the close.
+                let relayfee = r#"{"jsonrpc":"2.0","method":"blockchain.relayfee","params":[]}"#;
+                let estimatefee = r#"{"jsonrpc":"2.0","method":"blockchain.estimatefee","params":[]}"#;
+                return (vec![line(relayfee), line(estimatefee), line(&t)], true);
             }
             if l.contains("\"1.0\"") {
-                return (line(&format!(r#"{{"result":["ElectrumX 2.0.0","1.4"],"error":null,"id":{id}}}"#)), false);
+                return (vec![line(&format!(r#"{{"result":["ElectrumX 2.0.0","1.4"],"error":null,"id":{id}}}"#))], false);
             }
             if l.contains("zzzz") {
                 let t = format!(r#"{{"jsonrpc":"2.0","error":{{"code":1,"message":"{NON_HEX_SCRIPTHASH} is not a valid script hash"}},"id":{id}}}"#);
-                return (line(&t), false);
+                return (vec![line(&t)], false);
             }
             if l.contains("broadcast") {
                 let t = format!(r#"{{"jsonrpc":"2.0","error":{{"code":1,"message":"the transaction was rejected by network rules.\n\nTX decode failed\n[deadbeef]"}},"id":{id}}}"#);
-                return (line(&t), false);
+                return (vec![line(&t)], false);
             }
             if l.starts_with('[') {
-                return (line(r#"[{"jsonrpc":"2.0","result":null,"id":900009},{"jsonrpc":"2.0","result":null,"id":900010}]"#), false);
+                return (vec![line(r#"[{"jsonrpc":"2.0","result":null,"id":900009},{"jsonrpc":"2.0","result":null,"id":900010}]"#)], false);
             }
-            (line(&format!(r#"{{"jsonrpc":"2.0","result":null,"id":{id}}}"#)), false)
+            (vec![line(&format!(r#"{{"jsonrpc":"2.0","result":null,"id":{id}}}"#))], false)
         }
     }
 
@@ -378,6 +408,7 @@ mod tests {
         assert_eq!(names, ["before-version", "jsonrpc-1.0", "scripthash-non-hex", "broadcast-invalid-tx", "small-batch"]);
         let bv = &d.cases[0];
         assert_eq!((bv.outcome.as_str(), bv.code, bv.disconnected), ("error", Some(1), true));
+        assert_eq!(bv.notifications_before_reply, ["blockchain.relayfee", "blockchain.estimatefee"]);
         assert_eq!(bv.reply_form.as_deref(), Some("jsonrpc,error,id;compact"));
         let v1 = &d.cases[1];
         assert_eq!((v1.outcome.as_str(), v1.disconnected), ("result", false));
@@ -387,9 +418,9 @@ mod tests {
         assert_eq!(d.cases[4].result_shape.as_deref(), Some("array[2]<result,result>"));
         // Nothing on the main session.
         assert_eq!(main, 0);
-        // before-version: the close is seen without a follow-up (1); jsonrpc-1.0: case + ping (2);
-        // versioned: version line + 3 × (case + ping) (7).
-        assert_eq!(side, 10);
+        // before-version: case + one follow-up per notification read past (3); jsonrpc-1.0:
+        // case + ping (2); versioned: version line + 3 × (case + ping) (7).
+        assert_eq!(side, 12);
         assert!(main + side <= Malformed.cost(ProbeLevel::Standard).requests);
     }
 

@@ -11,6 +11,8 @@
 //! * [`address_formats`], [`timing`], [`rate_limit`], [`xpub`], [`malformed`]:
 //!   the probes. Their answers are facts (shapes, codes, verbatim bounded
 //!   messages, RTTs), never conclusions; [`crate::inference`] interprets them.
+//! * [`cost`]: prices a finished visit with ElectrumX's cost model (what was actually sent,
+//!   on every connection), to check it against the soft limit.
 //! * [`stats`]: the one timing-summary function; [`observe`]: bounded parsing
 //!   of what servers send; [`vectors`]: the public test vectors queried.
 //!
@@ -36,6 +38,7 @@ use observatory_model::raw::{Endpoint, Status};
 use crate::rpc::Rpc;
 
 pub mod address_formats;
+pub mod cost;
 pub mod malformed;
 pub mod observe;
 pub mod rate_limit;
@@ -333,8 +336,8 @@ mod tests {
                 _ => err(-32601, "unknown method"),
             }
         }
-        fn raw(&self, _line: &str, _v: bool) -> (RawOutcome, bool) {
-            (line(r#"{"jsonrpc":"2.0","error":{"code":1,"message":"no"},"id":1}"#), false)
+        fn raw(&self, _line: &str, _v: bool) -> (Vec<RawOutcome>, bool) {
+            (vec![line(r#"{"jsonrpc":"2.0","error":{"code":1,"message":"no"},"id":1}"#)], false)
         }
     }
 
@@ -352,7 +355,13 @@ mod tests {
     #[test]
     fn standard_set_is_well_below_the_electrumx_soft_limit() {
         let c = total_cost(ProbeLevel::Standard);
+        for k in REGISTRY {
+            println!("{:<16} {:?} {:?}", k.name(), k.cost(ProbeLevel::Standard), k.cost(ProbeLevel::Full));
+        }
+        println!("total standard {c:?}, full {:?}", total_cost(ProbeLevel::Full));
         assert!(c.electrumx_units <= STANDARD_COST_CEILING, "{c:?}");
+        // Room left in the per-endpoint request budget for the metadata requests.
+        assert!(c.requests + 20 <= crate::limits::REQUEST_BUDGET, "{c:?}");
         const { assert!(STANDARD_COST_CEILING <= ELECTRUMX_COST_SOFT_LIMIT / 2.0) };
         assert!(total_cost(ProbeLevel::Full).electrumx_units > c.electrumx_units);
     }

@@ -148,6 +148,11 @@ pub enum RawReply {
         /// Shape of the result (or of the whole array for a batch answer).
         shape: String,
     },
+    /// A server-initiated notification (not an answer to anything we sent).
+    Notification {
+        /// Its method, truncated.
+        method: String,
+    },
     /// Valid JSON but not a reply (e.g. `42`, an object without result or error).
     NotRpc,
     /// Not JSON at all.
@@ -163,6 +168,7 @@ impl RawReply {
                 None => RawReply::Result { shape: r.result.as_ref().map_or_else(|| "absent".into(), result_shape) },
             },
             Ok(Incoming::Batch(items)) => RawReply::Result { shape: batch_shape(&items) },
+            Ok(Incoming::Notification(n)) => RawReply::Notification { method: truncate(&n.method, MAX_SHAPE_KEY_LEN) },
             Ok(_) => RawReply::NotRpc,
             Err(observatory_protocol::message::MessageError::NotJson(_)) => RawReply::NotJson,
             Err(_) => RawReply::NotRpc,
@@ -315,5 +321,9 @@ mod tests {
         assert_eq!(RawReply::parse("[]"), RawReply::Result { shape: "array[0]<>".into() });
         assert_eq!(RawReply::parse("<html>"), RawReply::NotJson);
         assert_eq!(RawReply::parse("42"), RawReply::NotRpc);
+        assert_eq!(
+            RawReply::parse(r#"{"jsonrpc":"2.0","method":"blockchain.relayfee","params":[]}"#),
+            RawReply::Notification { method: "blockchain.relayfee".into() }
+        );
     }
 }

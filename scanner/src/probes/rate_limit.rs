@@ -135,8 +135,8 @@ mod tests {
                 CallOutcome::Closed { reason: "eof".into() }
             }
         }
-        fn raw(&self, _: &str, _: bool) -> (RawOutcome, bool) {
-            (RawOutcome::Silence, false)
+        fn raw(&self, _: &str, _: bool) -> (Vec<RawOutcome>, bool) {
+            (vec![RawOutcome::Silence], false)
         }
     }
 

@@ -96,8 +96,8 @@ mod tests {
                 _ => ok(serde_json::json!({"height": 1, "hex": "00"})),
             }
         }
-        fn raw(&self, _: &str, _: bool) -> (RawOutcome, bool) {
-            (RawOutcome::Silence, false)
+        fn raw(&self, _: &str, _: bool) -> (Vec<RawOutcome>, bool) {
+            (vec![RawOutcome::Silence], false)
         }
     }
 

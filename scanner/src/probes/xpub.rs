@@ -147,8 +147,8 @@ mod tests {
         fn call(&self, _: &str, _: &Value) -> CallOutcome {
             ok(json!([]))
         }
-        fn raw(&self, _: &str, _: bool) -> (RawOutcome, bool) {
-            (RawOutcome::Silence, false)
+        fn raw(&self, _: &str, _: bool) -> (Vec<RawOutcome>, bool) {
+            (vec![RawOutcome::Silence], false)
         }
     }
 

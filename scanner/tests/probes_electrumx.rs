@@ -1,0 +1,198 @@
+//! Behavioral probes and inference against real ElectrumX 2.0.0 and 1.16.0 on loopback.
+//!
+//! Issue 3's acceptance test: a full `scan_endpoint` (session, metadata, every probe,
+//! inference) names both versions with their version numbers; the legacy
+//! `blockchain.address.*` calls are rejected; what the visit cost each server, priced with
+//! ElectrumX's own cost model over every connection, stays under the documented probe budget
+//! and so under ElectrumX's default `COST_SOFT_LIMIT`; the two versions get different
+//! behavior hashes, while a second run against the same server and a second instance of the
+//! same version (other ports, banner and certificate) get the same hash. Needs the venvs of
+//! `scripts/setup/10-electrumx.sh` (skips without them, fails when
+//! `OBSERVATORY_REQUIRE_TOOLS=1`). Prints what each probe measured; asserts no timing.
+
+mod support;
+
+use std::sync::Arc;
+
+use observatory_model::probes::{Implementation, ProbeDetail};
+use observatory_scanner::probes::cost::visit_cost;
+use observatory_scanner::probes::{total_cost, ProbeLevel, ELECTRUMX_COST_SOFT_LIMIT, REGISTRY, STANDARD_COST_CEILING};
+use observatory_model::raw::{Endpoint, EndpointRecord, Status, Transport};
+use observatory_protocol::frame::Limits;
+use observatory_scanner::endpoint::{scan_endpoint, EndpointEnv, Job};
+use observatory_scanner::limits::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
+use observatory_scanner::locks::KeyedLocks;
+use observatory_scanner::policy::Policy;
+use support::electrumx::{Config, ElectrumX, ExVersion};
+
+fn env() -> Arc<EndpointEnv> {
+    Arc::new(EndpointEnv {
+        run_id: "20260101T000000Z-probes".into(),
+        vantage: "test".into(),
+        policy: Policy { allow_private: true },
+        socks5: None,
+        socks_all: false,
+        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        endpoint_timeout: DEFAULT_ENDPOINT_TIMEOUT,
+        limits: Limits::default(),
+        probes: true,
+        ip_locks: KeyedLocks::default(),
+    })
+}
+
+async fn scan(ex: &ElectrumX) -> EndpointRecord {
+    let job = Job {
+        endpoint: Endpoint { host: "127.0.0.1".into(), port: ex.tcp_port, transport: Transport::Tcp },
+        provenance: Vec::new(),
+        round: 0,
+        depth: 0,
+    };
+    scan_endpoint(job, env()).await
+}
+
+fn report(label: &str, r: &EndpointRecord) {
+    println!("== {label}: status {} in {} ms", r.status.as_str(), r.finished_ms.saturating_sub(r.started_ms));
+    for p in &r.probes {
+        let extra = match &p.detail {
+            ProbeDetail::Timing(t) => format!("ping median {:.1} ms p95 {:.1} ms (n {})", t.ping.median_ms, t.ping.p95_ms, t.ping.n),
+            ProbeDetail::RateLimit(rl) => format!(
+                "burst {} median {:.1} ms, paced {} median {:.1} ms, throttling {}",
+                rl.burst_size, rl.burst.median_ms, rl.paced_size, rl.paced.median_ms, rl.throttling_observed
+            ),
+            ProbeDetail::Xpub(x) => format!(
+                "sequential n {} median {:.1} ms; batch {:?} per item {:?} ms",
+                x.sequential.n, x.sequential.median_ms, x.batch_accepted, x.batch_per_item_ms
+            ),
+            ProbeDetail::Malformed(m) => {
+                m.cases.iter().map(|c| format!("{}={}{}", c.case, c.outcome, if c.disconnected { "+disc" } else { "" })).collect::<Vec<_>>().join(" ")
+            }
+            ProbeDetail::AddressFormats(a) => format!("{} formats, legacy answered {}", a.formats.len(), a.legacy_address_answered),
+            ProbeDetail::None => String::new(),
+        };
+        println!(
+            "   {:<16} {:<14} {:>7.0} ms {:>3} req  {}{}",
+            p.name,
+            p.status.as_str(),
+            p.duration_ms,
+            p.requests_sent,
+            extra,
+            p.error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default()
+        );
+    }
+    if let Some(i) = &r.inference {
+        println!(
+            "   inference: {} {:?} confidence {} mismatch {} ({:?})",
+            i.implementation.label(),
+            i.version,
+            i.confidence,
+            i.mismatch,
+            i.mismatch_reasons
+        );
+        for e in &i.evidence {
+            println!("     {e}");
+        }
+    }
+    let c = visit_cost(r);
+    println!(
+        "   ElectrumX cost estimate: main session {:.1} ({} requests, {} errors) + side connections {:.1} = {:.1} units",
+        c.main_session,
+        c.main_requests,
+        c.main_errors,
+        c.side_connections,
+        c.total()
+    );
+    println!("   behavior hash {:?}", r.behavior_hash);
+}
+
+fn start(version: ExVersion, banner: &str) -> Option<ElectrumX> {
+    ElectrumX::start(Config { version, banner: Some(banner.into()), ..Config::default() })
+}
+
+/// What every scan of a real ElectrumX must show, whatever its version.
+fn check_scan(label: &str, r: &EndpointRecord, version: &str) {
+    assert_eq!(r.status, Status::Success, "{label}: {:?}", r.error);
+    let names: Vec<&str> = r.probes.iter().map(|p| p.name.as_str()).collect();
+    let registry: Vec<&str> = REGISTRY.iter().map(|k| k.name()).collect();
+    assert_eq!(names, registry, "{label}: every probe ran, in registry order");
+    for (p, kind) in r.probes.iter().zip(REGISTRY) {
+        assert_eq!(p.status, Status::Success, "{label}: {} {:?}", p.name, p.error);
+        assert!(!matches!(p.detail, ProbeDetail::None), "{label}: {} has no detail", p.name);
+        let declared = kind.cost(ProbeLevel::Standard).requests;
+        assert!(p.requests_sent <= declared, "{label}: {} sent {} > declared {declared}", p.name, p.requests_sent);
+    }
+    let inf = r.inference.as_ref().expect("inference");
+    assert_eq!(inf.implementation, Implementation::Electrumx, "{label}: {:#?}", inf.evidence);
+    assert_eq!(inf.version.as_deref(), Some(version), "{label}");
+    assert!(!inf.mismatch, "{label}: {:?}", inf.mismatch_reasons);
+    assert!(inf.confidence >= 0.7, "{label}: {}", inf.confidence);
+    // The removed blockchain.address.* methods (protocol 1.3) are refused with an error.
+    let legacy = r.probes.iter().find_map(|p| match &p.detail {
+        ProbeDetail::AddressFormats(a) => Some(a),
+        _ => None,
+    });
+    let legacy = legacy.expect("address-formats detail");
+    assert!(!legacy.legacy_address_answered, "{label}: a legacy blockchain.address.* call was answered");
+    assert!(!legacy.legacy_address.is_empty(), "{label}: no legacy call was sent");
+    for call in &legacy.legacy_address {
+        assert!(call.method.starts_with("blockchain.address."), "{label}: {}", call.method);
+        assert_eq!(call.outcome, "error", "{label}: {call:?}");
+        assert_eq!(call.error.as_ref().and_then(|e| e.code), Some(-32601), "{label}: {call:?}");
+    }
+    // Politeness: nothing the server had to throttle, and the whole visit, priced with
+    // ElectrumX's cost model over every connection, within the documented probe budget.
+    for p in &r.probes {
+        if let ProbeDetail::RateLimit(rl) = &p.detail {
+            assert!(!rl.throttling_observed && rl.throttle_errors.is_empty(), "{label}: {rl:?}");
+        }
+    }
+    let cost = visit_cost(r);
+    assert!(cost.total() <= STANDARD_COST_CEILING, "{label}: visit cost {cost:?} over the budget {STANDARD_COST_CEILING}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn electrumx_versions_are_identified_and_hashed_by_behavior() {
+    let Some(a2) = start(ExVersion::V2_0_0, "first 2.0.0 instance") else { return };
+    let Some(b2) = start(ExVersion::V2_0_0, "second 2.0.0 instance, another banner") else { return };
+    let Some(a1) = start(ExVersion::V1_16_0, "a 1.16.0 instance") else { return };
+    let Some(b1) = start(ExVersion::V1_16_0, "another 1.16.0 instance") else { return };
+    // All are 127.0.0.1, so the scans queue on the per-IP lock exactly as in a real run.
+    let (ra2, rb2, ra1, rb1) = tokio::join!(scan(&a2), scan(&b2), scan(&a1), scan(&b1));
+    // A second visit to the same servers (their cost accounting now holds the first visit).
+    let (ra2_again, ra1_again) = tokio::join!(scan(&a2), scan(&a1));
+    let scans = [
+        ("2.0.0 a", &ra2, "2.0.0"),
+        ("2.0.0 b", &rb2, "2.0.0"),
+        ("2.0.0 a, second run", &ra2_again, "2.0.0"),
+        ("1.16.0 a", &ra1, "1.16.0"),
+        ("1.16.0 b", &rb1, "1.16.0"),
+        ("1.16.0 a, second run", &ra1_again, "1.16.0"),
+    ];
+    for (label, r, _) in scans {
+        report(label, r);
+    }
+    for (label, r, version) in scans {
+        check_scan(label, r, version);
+    }
+    // The budget itself is below ElectrumX's default soft limit, with room for a second visit.
+    let declared = total_cost(ProbeLevel::Standard);
+    assert!(declared.electrumx_units <= STANDARD_COST_CEILING, "{declared:?}");
+    assert!(STANDARD_COST_CEILING * 2.0 <= ELECTRUMX_COST_SOFT_LIMIT);
+    let hash = |r: &EndpointRecord| r.behavior_hash.clone().expect("behavior hash");
+    let desc = |r: &EndpointRecord| r.inference.as_ref().map(|i| i.behavior_description.clone()).unwrap_or_default();
+    assert_ne!(hash(&ra2), hash(&ra1), "2.0.0 and 1.16.0 must differ");
+    assert_eq!(hash(&ra2), hash(&ra2_again), "2.0.0, two runs: {:#?} vs {:#?}", desc(&ra2), desc(&ra2_again));
+    assert_eq!(hash(&ra1), hash(&ra1_again), "1.16.0, two runs: {:#?} vs {:#?}", desc(&ra1), desc(&ra1_again));
+    assert_eq!(hash(&ra2), hash(&rb2), "two 2.0.0 instances: {:#?} vs {:#?}", desc(&ra2), desc(&rb2));
+    assert_eq!(hash(&ra1), hash(&rb1), "two 1.16.0 instances: {:#?} vs {:#?}", desc(&ra1), desc(&rb1));
+    // The behaviors that tell the versions apart, as facts.
+    let line = |r: &EndpointRecord, key: &str| desc(r).into_iter().find(|l| l.starts_with(key));
+    assert_eq!(line(&ra2, "wire.padded=").as_deref(), Some("wire.padded=yes"));
+    assert_eq!(line(&ra1, "wire.padded=").as_deref(), Some("wire.padded=no"));
+    assert_eq!(line(&ra2, "malformed.before-version=").as_deref(), Some("malformed.before-version=notified:disconnected"));
+    assert_eq!(
+        line(&ra2, "malformed.before-version.notified=").as_deref(),
+        Some("malformed.before-version.notified=blockchain.relayfee,blockchain.estimatefee")
+    );
+    assert!(line(&ra1, "malformed.before-version=").is_some_and(|l| l.starts_with("malformed.before-version=result")));
+}
