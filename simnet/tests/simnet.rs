@@ -12,7 +12,7 @@ use common::{addr_of, find, Client};
 use observatory_model::raw::Transport;
 use observatory_protocol::message::{classify, Incoming};
 use observatory_simnet::{
-    Behavior, Flavor, GroundTruth, HostileKind, Plan, Role, Simnet, SimnetConfig, HONEYPOT_BANNER, SCRIPTHASH_LIMIT,
+    Behavior, Flavor, GroundTruth, HostileKind, Plan, Role, Simnet, SimnetConfig, HONEYPOT_BANNER, HISTORY_LIMIT,
 };
 use serde_json::{json, Value};
 
@@ -281,13 +281,15 @@ async fn honeypots_share_a_certificate_a_banner_and_log_history() {
     c.call("blockchain.scripthash.get_history", json!([SCRIPTHASH])).await;
     let history = t.elapsed();
     assert!(history > ping + Duration::from_millis(40), "history {history:?} vs ping {ping:?}");
-    // Selective rate limiting: scripthash queries are throttled, pings are not.
-    let mut throttled = false;
-    for _ in 0..SCRIPTHASH_LIMIT + 1 {
-        let r = c.call("blockchain.scripthash.get_balance", json!([SCRIPTHASH])).await;
-        throttled |= r["error"]["code"] == observatory_simnet::THROTTLE_CODE;
+    // Selective rate limiting: history queries past the limit are refused, nothing else is.
+    for i in 1..HISTORY_LIMIT {
+        let r = c.call("blockchain.scripthash.get_history", json!([SCRIPTHASH])).await;
+        assert!(r["result"].is_array(), "history query {i} answered: {r}");
     }
-    assert!(throttled, "scripthash queries get throttled");
+    let r = c.call("blockchain.scripthash.get_history", json!([SCRIPTHASH])).await;
+    assert_eq!(r["error"]["code"], observatory_simnet::THROTTLE_CODE, "{r}");
+    assert_eq!(r["error"]["message"], observatory_simnet::THROTTLE_MESSAGE);
+    assert!(c.call("blockchain.scripthash.get_balance", json!([SCRIPTHASH])).await["result"].is_object(), "balances pass");
     assert!(c.call("server.ping", json!([])).await["result"].is_null(), "pings still pass");
     net.shutdown().await;
 }

@@ -183,6 +183,6 @@ pub fn addr_of(e: &EndpointTruth) -> SocketAddr {
 }
 
 /// The first endpoint matching a predicate.
-pub fn find<'a>(truth: &'a GroundTruth, pred: impl Fn(&EndpointTruth) -> bool) -> &'a EndpointTruth {
+pub fn find(truth: &GroundTruth, pred: impl Fn(&EndpointTruth) -> bool) -> &EndpointTruth {
     truth.endpoints.iter().find(|e| pred(e)).expect("no endpoint matches")
 }
