@@ -93,7 +93,7 @@ if [ "$SIMNET" = 1 ]; then
   done
   [ -s "$SIMDIR/ground_truth.json" ] || { echo "run.sh: the simnet did not come up in ${SIMNET_READY_SECONDS}s" >&2; exit 1; }
   echo "== scan the simnet"
-  "$OBS" scan --servers "$SIMDIR/servers.json" --allow-private --crawl --out "$DATA"
+  "$OBS" scan --servers "$SIMDIR/servers.json" --allow-loopback --crawl --out "$DATA"
   stop_simnet
 else
   echo "== scan the live network (embedded seed list)"

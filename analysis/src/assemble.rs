@@ -107,7 +107,7 @@ pub fn analyze(data: &LoadedData, enricher: &Enricher, opts: &Options) -> Analys
     let facts = profile(&n, enricher);
     lap("profile+enrich", &mut t);
     let ctx = hss::Context::build(&facts, &n);
-    let scores: Vec<_> = facts.iter().map(|f| hss::score(f, &facts, &ctx, &n)).collect();
+    let scores: Vec<_> = facts.iter().map(|f| hss::score(f, &ctx)).collect();
     lap("hss", &mut t);
     let clusters = cluster::cluster(&facts, &n);
     lap("cluster", &mut t);

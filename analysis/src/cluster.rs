@@ -41,6 +41,11 @@ pub const SILHOUETTE_SAMPLE: usize = 400;
 /// Hierarchical cut: merge while the average-linkage distance (mean squared z difference
 /// per feature) stays below this.
 pub const HIER_MAX_DISTANCE: f64 = 0.15;
+/// Hierarchical clustering runs on at most this many servers: its dense kernel matrix is
+/// O(n²) in memory (2,000² × 8 B = 32 MB) and the linkage at least O(n²) in time. Larger
+/// inputs are clustered on an evenly spaced sample; every other server joins the nearest
+/// group centroid when within [`HIER_MAX_DISTANCE`] (O(n × groups)).
+pub const HIER_MAX_SERVERS: usize = 2_000;
 /// A feature with |mean z| at least this is "what a cluster shares".
 pub const EXPLAIN_Z: f64 = 0.8;
 /// Outlier: distance to its KMeans centroid above mean + this many standard deviations.
@@ -353,23 +358,13 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
     }
 
     // Hierarchical, average linkage on a Gaussian kernel (distance = mean squared z difference).
-    let hier: Vec<Option<u32>> = if members.len() < 2 {
-        (0..members.len()).map(|_| Some(0)).collect()
-    } else {
-        catch(|| {
-            let kernel = Kernel::params().kind(KernelType::Dense).method(KernelMethod::Gaussian(p as f64)).transform(z.view());
-            let res = HierarchicalCluster::default()
-                .with_method(linfa_hierarchical::Method::Average)
-                .max_distance(HIER_MAX_DISTANCE)
-                .transform(kernel)
-                .ok()?;
-            Some(canonical_labels(&res.targets().iter().map(|&l| Some(l)).collect::<Vec<_>>()))
-        })
-        .unwrap_or_else(|| vec![None; members.len()])
-    };
+    let (hier, hier_sampled) = hierarchical(&z);
     out.clustering.hierarchical = cluster_set(
         "hierarchical",
-        format!("agglomerative, average linkage (UPGMA) on distance = mean squared standardized difference per feature (Gaussian kernel, -ln); cut at {HIER_MAX_DISTANCE}"),
+        format!(
+            "agglomerative, average linkage (UPGMA) on distance = mean squared standardized difference per feature (Gaussian kernel, -ln); cut at {HIER_MAX_DISTANCE}{}",
+            if hier_sampled { format!("; run on an evenly spaced sample of {HIER_MAX_SERVERS} servers, the others joined to the nearest group centroid within the cut") } else { String::new() }
+        ),
         &hier,
         &z,
         &members,
@@ -406,6 +401,61 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
         out.assignments.insert(f.idx, a);
     }
     out
+}
+
+/// Operator groups by hierarchical clustering over standardized rows `z`; the flag says
+/// whether a sample was clustered (more than [`HIER_MAX_SERVERS`] rows).
+fn hierarchical(z: &Array2<f64>) -> (Vec<Option<u32>>, bool) {
+    hierarchical_capped(z, HIER_MAX_SERVERS)
+}
+
+/// [`hierarchical`] with the sample size as a parameter (tests use a small one).
+fn hierarchical_capped(z: &Array2<f64>, cap: usize) -> (Vec<Option<u32>>, bool) {
+    let n = z.nrows();
+    if n < 2 {
+        return ((0..n).map(|_| Some(0)).collect(), false);
+    }
+    let cap = cap.max(2);
+    let sampled = n > cap;
+    let sample: Vec<usize> = if sampled { (0..cap).map(|i| i * n / cap).collect() } else { (0..n).collect() };
+    let zs = z.select(Axis(0), &sample);
+    let p = z.ncols().max(1);
+    let labels = catch(|| {
+        let kernel = Kernel::params().kind(KernelType::Dense).method(KernelMethod::Gaussian(p as f64)).transform(zs.view());
+        let res = HierarchicalCluster::default().with_method(linfa_hierarchical::Method::Average).max_distance(HIER_MAX_DISTANCE).transform(kernel).ok()?;
+        Some(canonical_labels(&res.targets().iter().map(|&l| Some(l)).collect::<Vec<_>>()))
+    });
+    let Some(labels) = labels else { return (vec![None; n], sampled) };
+    if !sampled {
+        return (labels, false);
+    }
+    // Centroids of the sample's groups, then every row joins the nearest one within the cut.
+    let mut sums: BTreeMap<u32, (Array1<f64>, f64)> = BTreeMap::new();
+    for (row, l) in zs.outer_iter().zip(&labels) {
+        let Some(l) = l else { continue };
+        let e = sums.entry(*l).or_insert_with(|| (Array1::zeros(z.ncols()), 0.0));
+        e.0 += &row;
+        e.1 += 1.0;
+    }
+    let centroids: Vec<(u32, Array1<f64>)> = sums.into_iter().map(|(l, (s, c))| (l, s / c)).collect();
+    let own: HashMap<usize, Option<u32>> = sample.iter().copied().zip(labels.iter().copied()).collect();
+    let all: Vec<Option<usize>> = z
+        .outer_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            // A sampled row keeps the group the linkage gave it.
+            if let Some(l) = own.get(&i) {
+                return l.map(|l| l as usize);
+            }
+            centroids
+                .iter()
+                .map(|(l, c)| (*l, (&row - c).mapv(|d| d * d).sum() / p as f64))
+                .filter(|(_, d)| *d <= HIER_MAX_DISTANCE)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(l, _)| l as usize)
+        })
+        .collect();
+    (canonical_labels(&all), true)
 }
 
 /// The most common tip height among reachable servers.
@@ -534,6 +584,28 @@ mod tests {
         let z = standardize(&x);
         assert_eq!(z, array![[-1.0, 0.0], [1.0, 0.0]]);
         assert_eq!(standardize(&Array2::zeros((0, 3))).nrows(), 0);
+    }
+
+    #[test]
+    fn hierarchical_sample_assigns_every_row_to_its_blob() {
+        // Two tight blobs far apart (rows 0..60 and 60..120); clustered whole and through a 30-row sample.
+        let n = 120;
+        let z = Array2::from_shape_fn((n, 3), |(i, j)| if i < n / 2 { 0.0 } else { 5.0 } + 0.01 * ((i * 7 + j * 3) % 5) as f64);
+        let (full, sampled_full) = hierarchical_capped(&z, n);
+        let (capped, sampled) = hierarchical_capped(&z, 30);
+        assert!(!sampled_full && sampled);
+        for labels in [&full, &capped] {
+            assert!(labels.iter().all(Option::is_some), "{labels:?}");
+            let first: std::collections::BTreeSet<_> = labels.iter().take(n / 2).collect();
+            let second: std::collections::BTreeSet<_> = labels.iter().skip(n / 2).collect();
+            assert_eq!((first.len(), second.len()), (1, 1), "{labels:?}");
+            assert_ne!(first, second);
+        }
+        // A row far from both blobs joins neither.
+        let mut far = z.clone();
+        far.row_mut(1).fill(40.0);
+        let (labels, _) = hierarchical_capped(&far, 30);
+        assert_eq!(labels[1], None, "row 1 is not in the sample (rows 0, 4, 8, …) and is far from both groups");
     }
 
     #[test]

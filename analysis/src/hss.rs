@@ -45,6 +45,9 @@ pub const XPUB_SLOPE_MS: f64 = 2.0;
 pub const XPUB_SLOPE_MIN_QUERIES: u32 = 20;
 /// Uniform groups need at least this many IP-only servers in one ASN.
 pub const UNIFORM_MIN_GROUP: usize = 5;
+/// Points of a uniform group whose certificates were not minted together (the rest of the
+/// weight is for certificates minted together).
+pub const UNIFORM_BASE_POINTS: f64 = 10.0;
 /// Certificates "minted together": notBefore of the whole group within this many seconds.
 pub const MINTED_TOGETHER_SECS: i64 = 48 * 3600;
 /// JSON-RPC error codes that mean throttling (ElectrumX/Fulcrum, and JSON-RPC "server busy").
@@ -170,15 +173,42 @@ pub fn level(score: f64) -> Level {
     }
 }
 
-/// Network-wide facts the indicators compare a server against.
+/// What is known about one leaf certificate presented by several servers, computed once
+/// per certificate (not once per member: a fleet of m servers would cost O(m²)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedCert {
+    /// Servers presenting it.
+    pub servers: usize,
+    /// Distinct IPs among them.
+    pub ips: usize,
+    /// Distinct ASNs among them.
+    pub asns: usize,
+    /// Every host of every member shares one base domain (one operator's certificate).
+    pub one_domain: bool,
+}
+
+/// A uniform group: its members and whether their certificates were minted together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UniformGroup {
+    /// Server indices.
+    pub members: Vec<usize>,
+    /// notBefore of at least [`UNIFORM_MIN_GROUP`] members within [`MINTED_TOGETHER_SECS`].
+    pub minted_together: bool,
+}
+
+/// Network-wide facts the indicators compare a server against, built in O(n).
 #[derive(Debug, Default)]
 pub struct Context {
     /// Leaf SHA-256 → servers presenting it.
     pub cert_servers: HashMap<String, Vec<usize>>,
+    /// Leaf SHA-256 → reuse facts, for certificates on at least [`CERT_REUSE_MIN_SERVERS`] servers.
+    pub shared_certs: HashMap<String, SharedCert>,
     /// Share of servers (with enough rounds) with perfect uptime.
     pub perfect_uptime_share: Option<f64>,
-    /// Server index → its uniform group (members), when in one.
-    pub uniform: HashMap<usize, (Vec<usize>, bool)>,
+    /// Uniform groups.
+    pub uniform_groups: Vec<UniformGroup>,
+    /// Server index → index into `uniform_groups`.
+    pub uniform: HashMap<usize, usize>,
 }
 
 /// Base domain (last two labels) of a DNS name; None for IP literals and onions.
@@ -216,20 +246,34 @@ impl Context {
         }
         for members in groups.into_values().filter(|m| m.len() >= UNIFORM_MIN_GROUP) {
             let before: Vec<i64> = members.iter().filter_map(|&i| facts.get(i)?.leaf?.not_before_unix).collect();
-            let minted = before.len() >= UNIFORM_MIN_GROUP
+            let minted_together = before.len() >= UNIFORM_MIN_GROUP
                 && before.iter().max().zip(before.iter().min()).is_some_and(|(a, b)| a - b <= MINTED_TOGETHER_SECS);
+            let g = ctx.uniform_groups.len();
             for &m in &members {
-                ctx.uniform.insert(m, (members.clone(), minted));
+                ctx.uniform.insert(m, g);
             }
+            ctx.uniform_groups.push(UniformGroup { members, minted_together });
+        }
+        for (sha, members) in ctx.cert_servers.iter().filter(|(_, m)| m.len() >= CERT_REUSE_MIN_SERVERS) {
+            let mut domains: BTreeSet<Option<String>> = BTreeSet::new();
+            for &m in members {
+                for h in n.servers.get(m).map(|g| g.hosts.as_slice()).unwrap_or_default() {
+                    domains.insert(base_domain(h));
+                }
+            }
+            let asns: BTreeSet<u32> = members.iter().filter_map(|&m| facts.get(m)?.info.asn).collect();
+            let ips: BTreeSet<&str> = members.iter().filter_map(|&m| facts.get(m)?.ip.as_deref()).collect();
+            let one_domain = domains.len() == 1 && domains.iter().next().is_some_and(Option::is_some);
+            ctx.shared_certs.insert(sha.clone(), SharedCert { servers: members.len(), ips: ips.len(), asns: asns.len(), one_domain });
         }
         ctx
     }
 }
 
-/// Scores one server.
-pub fn score(f: &Facts<'_>, facts: &[Facts<'_>], ctx: &Context, n: &Normalized<'_>) -> Hss {
+/// Scores one server against the network context (O(1) per server beyond its own facts).
+pub fn score(f: &Facts<'_>, ctx: &Context) -> Hss {
     let fired: Vec<FiredIndicator> = [
-        cert_reuse(f, facts, ctx, n),
+        cert_reuse(f, ctx),
         perfect_uptime(f, ctx),
         latency_stability(f),
         protocol_mismatch(f),
@@ -249,34 +293,23 @@ fn fire(id: &str, fraction: f64, evidence: String) -> Option<FiredIndicator> {
 }
 
 /// Certificate reuse across unrelated servers.
-pub fn cert_reuse(f: &Facts<'_>, facts: &[Facts<'_>], ctx: &Context, n: &Normalized<'_>) -> Option<FiredIndicator> {
+pub fn cert_reuse(f: &Facts<'_>, ctx: &Context) -> Option<FiredIndicator> {
     let leaf = f.leaf?;
-    let members = ctx.cert_servers.get(&leaf.sha256)?;
-    if members.len() < CERT_REUSE_MIN_SERVERS {
-        return None;
-    }
-    let mut domains: BTreeSet<Option<String>> = BTreeSet::new();
-    for &m in members {
-        for h in n.servers.get(m).map(|g| g.hosts.as_slice()).unwrap_or_default() {
-            domains.insert(base_domain(h));
-        }
-    }
+    let c = ctx.shared_certs.get(&leaf.sha256)?;
     // One shared base domain across every host: one operator's multi-host certificate.
-    if domains.len() == 1 && domains.iter().next().is_some_and(Option::is_some) {
+    if c.one_domain {
         return None;
     }
-    let asns: BTreeSet<u32> = members.iter().filter_map(|&m| facts.get(m)?.info.asn).collect();
-    let ips: BTreeSet<&str> = members.iter().filter_map(|&m| facts.get(m)?.ip.as_deref()).collect();
-    let fraction = if asns.len() >= 2 { 1.0 } else { 0.75 };
+    let fraction = if c.asns >= 2 { 1.0 } else { 0.75 };
     fire(
         ids::CERT_REUSE,
         fraction,
         format!(
             "leaf {} presented by {} servers on {} IPs in {} ASN(s) without a common domain (threshold >= {CERT_REUSE_MIN_SERVERS} servers)",
             leaf.sha256.chars().take(16).collect::<String>(),
-            members.len(),
-            ips.len(),
-            asns.len()
+            c.servers,
+            c.ips,
+            c.asns
         ),
     )
 }
@@ -390,8 +423,9 @@ pub fn selective_rate_limit(f: &Facts<'_>) -> Option<FiredIndicator> {
 
 /// Suspiciously uniform group.
 pub fn uniform_group(f: &Facts<'_>, ctx: &Context) -> Option<FiredIndicator> {
-    let (members, minted) = ctx.uniform.get(&f.idx)?;
-    let fraction = if *minted { 1.0 } else { 10.0 / weight(ids::UNIFORM_GROUP) };
+    let g = ctx.uniform_groups.get(*ctx.uniform.get(&f.idx)?)?;
+    let (members, minted) = (&g.members, &g.minted_together);
+    let fraction = if *minted { 1.0 } else { UNIFORM_BASE_POINTS / weight(ids::UNIFORM_GROUP) };
     fire(
         ids::UNIFORM_GROUP,
         fraction,

@@ -128,17 +128,22 @@ pub fn run(cfg: &Config) -> Result<Summary> {
     let mut ecfg = cfg.enrich.clone();
     enrich::discover(&mut ecfg, &cfg.geoip_dirs);
     let enricher = enrich::Enricher::open(&ecfg)?;
-    let mut warnings: Vec<String> = data
-        .warnings
-        .iter()
-        .map(|w| format!("{}{}: {}", w.file, w.line.map(|l| format!(":{l}")).unwrap_or_default(), w.problem))
-        .collect();
-    if enricher.geo.is_none() {
-        warnings.push("no GeoIP database found: locations unknown (run `observatory geoip fetch` or scripts/setup/20-geoip.sh)".into());
+    // Enrichment notes travel with the load warnings so the report shows them too.
+    let mut notes: Vec<load::LoadWarning> = Vec::new();
+    let mut note = |problem: &str| notes.push(load::LoadWarning { file: "geoip".into(), line: None, problem: problem.into() });
+    match &enricher.geo {
+        None => note("no GeoIP database found: locations unknown (run `observatory geoip fetch` or scripts/setup/20-geoip.sh)"),
+        Some(g) if g.is_country_only() => note(
+            "GeoIP database is country-level: no city names, map points at country centroids (`observatory geoip fetch` adds the DB-IP city database)",
+        ),
+        Some(_) => {}
     }
     if enricher.asn.is_none() {
-        warnings.push("no ASN database found: ASN and provider dimensions unknown".into());
+        note("no ASN database found: ASN and provider dimensions unknown");
     }
+    let all_warnings: Vec<load::LoadWarning> = data.warnings.iter().cloned().chain(notes).collect();
+    let warnings: Vec<String> =
+        all_warnings.iter().map(|w| format!("{}{}: {}", w.file, w.line.map(|l| format!(":{l}")).unwrap_or_default(), w.problem)).collect();
     for w in &warnings {
         tracing::warn!("{w}");
     }
@@ -150,7 +155,7 @@ pub fn run(cfg: &Config) -> Result<Summary> {
     };
     let mut analysis = assemble::analyze(&data, &enricher, &opts);
     analysis.stage_ms.insert(0, ("load".into(), load_ms));
-    let files = write_outputs(cfg, &data, &enricher, &mut analysis)?;
+    let files = write_outputs(cfg, &data, &all_warnings, &enricher, &mut analysis)?;
     let s = &analysis.snapshot;
     Ok(Summary {
         run_id: s.run_id.clone(),
@@ -170,13 +175,16 @@ pub fn run(cfg: &Config) -> Result<Summary> {
     })
 }
 
+/// Serializations tried to make the snapshot's recorded own size exact.
+const MAX_SIZE_PASSES: usize = 4;
+
 /// Snapshot file name for a run id (ids are `[A-Za-z0-9-]` by construction; anything else is replaced).
 pub fn snapshot_file(run_id: &str) -> String {
     let safe: String = run_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     format!("{}.json", if safe.is_empty() { "snapshot".into() } else { safe })
 }
 
-fn write_outputs(cfg: &Config, data: &load::LoadedData, enricher: &enrich::Enricher, a: &mut assemble::Analysis) -> Result<Vec<PathBuf>> {
+fn write_outputs(cfg: &Config, data: &load::LoadedData, warnings: &[load::LoadWarning], enricher: &enrich::Enricher, a: &mut assemble::Analysis) -> Result<Vec<PathBuf>> {
     let d = &cfg.data_dir;
     let mut files = Vec::new();
     let mut downloads = Vec::new();
@@ -193,10 +201,16 @@ fn write_outputs(cfg: &Config, data: &load::LoadedData, enricher: &enrich::Enric
     let file = snapshot_file(&a.snapshot.run_id);
     downloads.push(Download { label: "This snapshot, JSON".into(), path: format!("snapshots/{file}"), bytes: 0 });
     a.snapshot.downloads = downloads;
-    // The snapshot's own size is only known once serialized; one more pass settles it.
+    // The snapshot records its own size, which it only knows once serialized; writing the
+    // number can change the size (more digits), so repeat until it is a fixed point. Two or
+    // three passes settle it: the digit count of a length stops changing at once.
     let mut json = serde_json::to_vec_pretty(&a.snapshot).map_err(|source| Error::Json { what: "snapshot", source })?;
-    if let Some(dl) = a.snapshot.downloads.last_mut() {
-        dl.bytes = json.len() as u64;
+    for _ in 0..MAX_SIZE_PASSES {
+        let size = json.len() as u64 + 1; // + the final newline
+        match a.snapshot.downloads.last_mut() {
+            Some(dl) if dl.bytes != size => dl.bytes = size,
+            _ => break,
+        }
         json = serde_json::to_vec_pretty(&a.snapshot).map_err(|source| Error::Json { what: "snapshot", source })?;
     }
     json.push(b'\n');
@@ -223,7 +237,7 @@ fn write_outputs(cfg: &Config, data: &load::LoadedData, enricher: &enrich::Enric
     atomic::write_json(&index_path, "snapshot index", &index)?;
     files.push(index_path);
 
-    let rep = report::build(&a.snapshot, &data.warnings, data.corrupt_lines, data.corrupt_files, &enricher.sources, &a.stage_ms);
+    let rep = report::build(&a.snapshot, warnings, data.corrupt_lines, data.corrupt_files, &enricher.sources, &a.stage_ms);
     let p = d.join("reports/summary.json");
     atomic::write_json(&p, "report", &rep)?;
     files.push(p);

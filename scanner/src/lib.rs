@@ -10,7 +10,8 @@
 //! [`Status`](observatory_model::raw::Status) through the one function [`status::classify`].
 //! Every limit is a named constant in [`limits`]; [`discovery`] parses what servers say
 //! about other servers for `--crawl`; [`run`] schedules (global cap, one connection per
-//! host and per IP).
+//! host and per IP); [`history`] merges runs, rounds and vantages into per-endpoint uptime,
+//! latency stability and tip lag.
 //!
 //! ```no_run
 //! use observatory_scanner::{scan, MemorySink, ScanConfig, targets::TargetSet};
@@ -28,6 +29,7 @@ pub mod connection;
 pub mod dial;
 pub mod discovery;
 pub mod endpoint;
+pub mod history;
 pub mod inference;
 pub mod limits;
 pub mod locks;

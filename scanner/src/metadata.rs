@@ -95,6 +95,10 @@ pub async fn negotiate(session: &mut Session) -> (Option<Answer<ServerVersion>>,
         CallOutcome::Error { .. } => {
             (answer(at, outcome.clone(), parse_version), Err(Failure::Version { outcome, closure: None, bad_line: None }))
         }
+        // Silence toward our id while replies with other ids arrive is a protocol fault, not a timeout.
+        CallOutcome::Timeout if session.unmatched_replies() > 0 && session.last_bad_line().is_none() => {
+            (None, Err(Failure::UnmatchedIds { count: session.unmatched_replies() }))
+        }
         _ => {
             let failure = Failure::Version {
                 outcome,

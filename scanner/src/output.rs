@@ -140,7 +140,7 @@ impl RunDir {
 
 /// Reads complete records; returns them, the number of unreadable lines, and the length of
 /// the file up to the end of its last newline-terminated line.
-fn read_records(file: &mut File) -> io::Result<(Vec<EndpointRecord>, u64, u64)> {
+pub fn read_records(file: &mut File) -> io::Result<(Vec<EndpointRecord>, u64, u64)> {
     file.seek(SeekFrom::Start(0))?;
     let mut reader = BufReader::new(&mut *file);
     let (mut records, mut bad, mut good_len) = (Vec::new(), 0u64, 0u64);

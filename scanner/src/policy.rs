@@ -4,7 +4,11 @@
 //! answer naming a private, loopback, link-local or otherwise special address is either a
 //! mistake or an attempt to make the scanner probe someone's internal network, so such
 //! addresses are refused before any packet is sent (status `refused-by-policy`), unless
-//! `--allow-private` is given (the tests use it, and only ever target 127.0.0.0/8).
+//! `--allow-private` is given (permits every special range), `--allow-loopback` is given
+//! (permits 127.0.0.0/8 and `::1` and nothing else: the allowance of the tests and of the
+//! simulated network, so a test can never reach a private network), or the address is named
+//! by an explicit `--allow-ip` (exactly the 127.0.0.N addresses a test's fake servers listen
+//! on, so a crawled peer at another loopback address is still refused).
 //!
 //! The check is on addresses, not names: the scanner resolves a name, checks every
 //! address, and connects only to an address it checked (no second lookup, so DNS
@@ -125,17 +129,24 @@ fn classify_v6(ip: Ipv6Addr) -> Option<Range> {
 }
 
 /// The scanner's decision for one address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
-    /// `--allow-private`: permit every special range (tests on loopback, private networks).
+    /// `--allow-private`: permit every special range (private networks, loopback).
     pub allow_private: bool,
+    /// `--allow-loopback`: permit 127.0.0.0/8 and `::1` only; every other special range
+    /// (private networks included) stays refused.
+    pub allow_loopback: bool,
+    /// `--allow-ip`: these exact addresses are permitted whatever their range (the tests'
+    /// allowance for their own loopback servers; nothing else in the range is).
+    pub allow_ips: Vec<IpAddr>,
 }
 
 impl Policy {
     /// `Ok` when the scanner may connect to `ip`; otherwise the range that forbids it.
     pub fn check(&self, ip: IpAddr) -> Result<(), Range> {
         match classify(ip) {
-            Some(range) if !self.allow_private => Err(range),
+            Some(Range::Loopback) if self.allow_loopback => Ok(()),
+            Some(range) if !self.allow_private && !self.allow_ips.contains(&ip) => Err(range),
             _ => Ok(()),
         }
     }
@@ -207,7 +218,7 @@ mod tests {
 
     #[test]
     fn every_special_range_is_refused_by_default() {
-        let policy = Policy { allow_private: false };
+        let policy = Policy::default();
         for (text, range) in REFUSED {
             let ip: IpAddr = text.parse().unwrap();
             assert_eq!(classify(ip), Some(*range), "{text}");
@@ -217,7 +228,7 @@ mod tests {
 
     #[test]
     fn global_unicast_is_allowed() {
-        let policy = Policy { allow_private: false };
+        let policy = Policy::default();
         for text in ALLOWED {
             let ip: IpAddr = text.parse().unwrap();
             assert_eq!(classify(ip), None, "{text}");
@@ -228,7 +239,29 @@ mod tests {
     #[test]
     fn loopback_is_allowed_only_with_the_allowance() {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        assert!(Policy { allow_private: false }.check(ip).is_err());
-        assert!(Policy { allow_private: true }.check(ip).is_ok());
+        assert!(Policy::default().check(ip).is_err());
+        assert!(Policy { allow_private: true, ..Policy::default() }.check(ip).is_ok());
+        assert!(Policy { allow_loopback: true, ..Policy::default() }.check(ip).is_ok());
+    }
+
+    #[test]
+    fn the_loopback_allowance_permits_loopback_only() {
+        let policy = Policy { allow_loopback: true, ..Policy::default() };
+        for ok in ["127.0.0.1", "127.1.2.3", "::1"] {
+            assert_eq!(policy.check(ok.parse().unwrap()), Ok(()), "{ok}");
+        }
+        for refused in ["10.0.0.5", "172.16.0.1", "192.168.0.5", "100.64.0.1", "169.254.1.1", "0.0.0.0", "fc00::1", "fe80::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1"] {
+            assert!(policy.check(refused.parse().unwrap()).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn an_allowed_ip_permits_only_itself() {
+        let allowed: IpAddr = "127.0.0.5".parse().unwrap();
+        let policy = Policy { allow_ips: vec![allowed], ..Policy::default() };
+        assert_eq!(policy.check(allowed), Ok(()));
+        for other in ["127.0.0.6", "127.0.0.1", "::1", "10.0.0.5", "192.168.0.5"] {
+            assert!(policy.check(other.parse().unwrap()).is_err(), "{other}");
+        }
     }
 }

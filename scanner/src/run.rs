@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +45,10 @@ pub struct ScanConfig {
     pub request_timeout: Duration,
     /// Permit private, loopback and other special addresses.
     pub allow_private: bool,
+    /// Permit 127.0.0.0/8 and `::1` only (tests, the simulated network).
+    pub allow_loopback: bool,
+    /// Permit exactly these addresses whatever their range (tests' loopback servers).
+    pub allow_ips: Vec<IpAddr>,
     /// SOCKS5 proxy for onions.
     pub socks5: Option<SocketAddr>,
     /// Send every endpoint through the SOCKS5 proxy.
@@ -87,6 +91,8 @@ impl ScanConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             allow_private: false,
+            allow_loopback: false,
+            allow_ips: Vec::new(),
             socks5: None,
             socks_all: false,
             probes: true,
@@ -164,7 +170,7 @@ pub async fn scan<S: Sink>(config: ScanConfig, sink: &mut S) -> Result<RunManife
     let env = Arc::new(EndpointEnv {
         run_id: config.run_id.clone(),
         vantage: config.vantage.clone(),
-        policy: Policy { allow_private: config.allow_private },
+        policy: Policy { allow_private: config.allow_private, allow_loopback: config.allow_loopback, allow_ips: config.allow_ips.clone() },
         socks5: config.socks5,
         socks_all: config.socks_all,
         connect_timeout: config.connect_timeout,
@@ -245,7 +251,11 @@ async fn run_round<S: Sink>(
     let concurrency = config.concurrency.max(1);
     loop {
         while tasks.len() < concurrency {
-            let Some(job) = queue.pop_front() else { break };
+            let Some(mut job) = queue.pop_front() else { break };
+            // Sources found after the job was queued (the same peer in peers and features.hosts).
+            if let Some((provenance, _)) = known.map.get(&job.endpoint) {
+                job.provenance.clone_from(provenance);
+            }
             if busy_hosts.contains(&job.endpoint.host) {
                 waiting.entry(job.endpoint.host.clone()).or_default().push_back(job);
                 continue;

@@ -162,6 +162,11 @@ impl Session {
         self.bad_lines
     }
 
+    /// Replies whose id matched no request sent (wrong, duplicate or other-type ids).
+    pub fn unmatched_replies(&self) -> u64 {
+        self.conn.wire().unmatched_replies
+    }
+
     /// Number of rate-limit errors seen (each caused a pause).
     pub fn rate_limited(&self) -> u32 {
         self.backoffs

@@ -50,6 +50,14 @@ pub enum Failure {
         /// The last line that was not JSON-RPC.
         bad_line: Option<String>,
     },
+    /// `server.version` got no reply with its id, but the server did send replies, all with
+    /// ids matching no request (wrong, duplicated or of another type): it talks, but not
+    /// JSON-RPC as the protocol requires.
+    #[error("server.version: no reply with its id; {count} replies carried ids matching no request")]
+    UnmatchedIds {
+        /// Replies whose id matched no request.
+        count: u64,
+    },
     /// `server.version` answered with a result of the wrong shape.
     #[error("server.version result has an unexpected shape: {0}")]
     VersionShape(String),
@@ -96,7 +104,11 @@ pub fn classify(result: &Result<(), Failure>) -> Status {
         Failure::Socks(e) => match e {
             tokio_socks::Error::Io(io) => io_status(io),
             tokio_socks::Error::ConnectionRefused => Status::ConnectionRefused,
-            tokio_socks::Error::NetworkUnreachable | tokio_socks::Error::HostUnreachable => Status::Unreachable,
+            // The proxy itself cannot be reached: nothing got through to the endpoint (the
+            // error text names the proxy, so analysis can tell this from a dead server).
+            tokio_socks::Error::NetworkUnreachable
+            | tokio_socks::Error::HostUnreachable
+            | tokio_socks::Error::ProxyServerUnreachable => Status::Unreachable,
             tokio_socks::Error::TtlExpired => Status::ConnectionTimeout,
             _ => Status::UnknownError,
         },
@@ -115,7 +127,7 @@ pub fn classify(result: &Result<(), Failure>) -> Status {
             (CallOutcome::Timeout, None) => Status::IoTimeout,
             (CallOutcome::Closed { .. }, None) => Status::ClosedByPeer,
         },
-        Failure::VersionShape(_) => Status::ProtocolError,
+        Failure::VersionShape(_) | Failure::UnmatchedIds { .. } => Status::ProtocolError,
         Failure::Internal(_) => Status::UnknownError,
     }
 }
@@ -141,6 +153,7 @@ mod tests {
             (Err(Failure::Connect(io::ErrorKind::TimedOut.into())), Status::ConnectionTimeout),
             (Err(Failure::Connect(io::ErrorKind::HostUnreachable.into())), Status::Unreachable),
             (Err(Failure::Socks(tokio_socks::Error::HostUnreachable)), Status::Unreachable),
+            (Err(Failure::Socks(tokio_socks::Error::ProxyServerUnreachable)), Status::Unreachable),
             (Err(Failure::Socks(tokio_socks::Error::ConnectionRefused)), Status::ConnectionRefused),
             (Err(Failure::Tls("alert".into())), Status::TlsHandshakeError),
             (Err(Failure::TlsTimeout), Status::IoTimeout),
@@ -149,6 +162,7 @@ mod tests {
             (version(CallOutcome::Timeout, None, Some("HTTP/1.1 400")), Status::ProtocolError),
             (version(closed(), Some(Closure::Protocol("junk".into())), None), Status::ProtocolError),
             (Err(Failure::VersionShape("42".into())), Status::ProtocolError),
+            (Err(Failure::UnmatchedIds { count: 3 }), Status::ProtocolError),
             (
                 version(CallOutcome::Error { error: RpcError { code: Some(1), message: "unsupported".into() }, rtt_ms: 1.0 }, None, None),
                 Status::ApplicationError,

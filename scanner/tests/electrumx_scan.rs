@@ -16,7 +16,7 @@ fn scan_targets(targets: &[String]) -> Vec<EndpointRecord> {
         set.add_target(t).unwrap();
     }
     let mut config = ScanConfig::new(set.into_vec(), "test-run".into());
-    config.allow_private = true;
+    config.allow_loopback = true;
     config.endpoint_timeout = Duration::from_secs(30);
     let mut sink = MemorySink::default();
     let rt = tokio::runtime::Runtime::new().unwrap();

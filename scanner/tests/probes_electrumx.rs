@@ -29,7 +29,7 @@ fn env() -> Arc<EndpointEnv> {
     Arc::new(EndpointEnv {
         run_id: "20260101T000000Z-probes".into(),
         vantage: "test".into(),
-        policy: Policy { allow_private: true },
+        policy: Policy { allow_loopback: true, ..Policy::default() },
         socks5: None,
         socks_all: false,
         connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -177,7 +177,7 @@ async fn electrumx_versions_are_identified_and_hashed_by_behavior() {
     // The budget itself is below ElectrumX's default soft limit, with room for a second visit.
     let declared = total_cost(ProbeLevel::Standard);
     assert!(declared.electrumx_units <= STANDARD_COST_CEILING, "{declared:?}");
-    assert!(STANDARD_COST_CEILING * 2.0 <= ELECTRUMX_COST_SOFT_LIMIT);
+    const { assert!(STANDARD_COST_CEILING * 2.0 <= ELECTRUMX_COST_SOFT_LIMIT) };
     let hash = |r: &EndpointRecord| r.behavior_hash.clone().expect("behavior hash");
     let desc = |r: &EndpointRecord| r.inference.as_ref().map(|i| i.behavior_description.clone()).unwrap_or_default();
     assert_ne!(hash(&ra2), hash(&ra1), "2.0.0 and 1.16.0 must differ");

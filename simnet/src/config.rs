@@ -49,7 +49,8 @@ pub enum HostileKind {
     /// Answers `server.peers.subscribe` with 100,000 peers (all on 127.0.0.0/8). Opt-in.
     HugePeers,
     /// Advertises peers at private, link-local and CGNAT addresses (strings only). Opt-in:
-    /// a scan run with `--allow-private --crawl` could otherwise send packets to them.
+    /// a scan run with `--allow-private --crawl` would send packets to them (`--allow-loopback`,
+    /// which simnet scans use, refuses them).
     PrivatePeers,
 }
 

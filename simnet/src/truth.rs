@@ -4,7 +4,7 @@
 //!   transport), so tests and benchmarks can score what the observatory found.
 //! * `servers.json`: the seeded servers in the Electrum client's `servers.json` format
 //!   (`{"127.50.0.7": {"pruning": "-", "s": "50002", "t": "50001", "version": "1.4.2"}}`),
-//!   for `observatory scan --servers DIR/servers.json --allow-private`.
+//!   for `observatory scan --servers DIR/servers.json --allow-loopback`.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -152,6 +152,12 @@ impl GeoDb {
         format!("type {:?}, {layout}", self.database_type)
     }
 
+    /// True for a country-level database (no city names; coordinates are country centroids).
+    pub fn is_country_only(&self) -> bool {
+        let t = self.database_type.to_ascii_lowercase();
+        t.contains("country") && !t.contains("city")
+    }
+
     /// Looks up an address.
     pub fn lookup(&self, ip: IpAddr) -> Option<Location> {
         let result = self.reader.lookup(ip).ok()?;

@@ -2,8 +2,8 @@
 //! directory with a progress bar on a terminal. All scanning logic is in the library.
 
 use std::io::IsTerminal;
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use observatory_model::raw::{EndpointRecord, RunManifest};
 use observatory_scanner::limits::{DEFAULT_CONCURRENCY, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SERVERS};
 use observatory_scanner::output::{new_run_id, RunDir, Sink};
+use observatory_scanner::history;
 use observatory_scanner::targets::TargetSet;
 use observatory_scanner::{scan, ScanConfig};
 
@@ -53,6 +54,13 @@ pub struct Args {
     /// Allow private, loopback and other special-purpose addresses (tests, private networks).
     #[arg(long)]
     allow_private: bool,
+    /// Allow 127.0.0.0/8 and ::1 only (the simulated network, tests); private networks stay refused.
+    #[arg(long)]
+    allow_loopback: bool,
+    /// Allow exactly this address whatever its range (repeatable; for tests on 127.0.0.N:
+    /// other loopback and private addresses, e.g. crawled peers, stay refused).
+    #[arg(long = "allow-ip", value_name = "IP")]
+    allow_ips: Vec<IpAddr>,
     /// SOCKS5 proxy (e.g. Tor at 127.0.0.1:9050) for .onion endpoints; names are resolved by the proxy.
     #[arg(long, value_name = "HOST:PORT")]
     socks5: Option<SocketAddr>,
@@ -68,9 +76,15 @@ pub struct Args {
     /// Time between the starts of consecutive rounds (e.g. 10m).
     #[arg(long, value_parser = parse_duration, default_value = "0s")]
     interval: Duration,
-    /// Continue an interrupted run in this run directory (DIR/raw/<run-id>), skipping endpoints already recorded.
+    /// Continue an interrupted run in this run directory (DIR/raw/<run-id>), skipping endpoints
+    /// already recorded. Alone, it reuses the run's recorded options; given targets, it uses those.
     #[arg(long, value_name = "RUN_DIR")]
     resume: Option<PathBuf>,
+    /// Merge earlier runs (this DIR's raw/<run-id>/ directories, from any machine) with this
+    /// one into OUT/history.json: per-endpoint uptime, RTT stability, tip lag. Repeatable.
+    /// history.json is also written, for this run alone, when --rounds > 1.
+    #[arg(long = "history", value_name = "DIR")]
+    history: Vec<PathBuf>,
     /// Label of the machine/network the scan runs from.
     #[arg(long, default_value = "local")]
     vantage: String,
@@ -89,6 +103,35 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         _ => return Err(format!("bad duration unit in {s:?} (use ms, s, m, h)")),
     };
     Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+/// `scan` parsed on its own (to re-read the options recorded in a manifest).
+#[derive(Debug, clap::Parser)]
+#[command(name = "scan")]
+struct Recorded {
+    #[command(flatten)]
+    args: Args,
+}
+
+/// The options of the run being resumed (`--resume DIR` alone): the manifest's recorded
+/// command line, minus anything before `scan`, with this invocation's `--resume`.
+fn recorded_options(dir: &Path, current: &Args) -> anyhow::Result<Args> {
+    let path = dir.join(observatory_scanner::output::MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let manifest: RunManifest = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let after_scan = manifest.args.iter().position(|a| a == "scan").map_or(0, |i| i + 1);
+    let recorded = manifest.args.get(after_scan..).unwrap_or_default();
+    let parsed = <Recorded as clap::Parser>::try_parse_from(std::iter::once("scan").chain(recorded.iter().map(String::as_str)))
+        .with_context(|| format!("re-reading the options recorded in {}", path.display()))?;
+    Ok(Args { resume: current.resume.clone(), ..parsed.args })
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), KiB; logged at the end of
+/// a scan so that operators (and the hostile-server tests) see what the run cost.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Wraps the run directory with a progress bar (hidden when stderr is not a terminal).
@@ -118,6 +161,10 @@ impl Sink for ProgressSink {
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let cli_args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match &args.resume {
+        Some(dir) if args.targets.is_empty() && args.servers.is_none() && !args.seeds => recorded_options(dir, &args)?,
+        _ => args,
+    };
     let (run_dir, run_id, previous, started_ms, recorded_args) = match &args.resume {
         Some(dir) => {
             let (run_dir, resumed) = RunDir::resume(dir).with_context(|| format!("resuming {}", dir.display()))?;
@@ -153,6 +200,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     config.connect_timeout = args.connect_timeout.unwrap_or(config.connect_timeout);
     config.request_timeout = args.request_timeout.unwrap_or(config.request_timeout);
     config.allow_private = args.allow_private;
+    config.allow_loopback = args.allow_loopback;
+    config.allow_ips = args.allow_ips.clone();
     config.socks5 = args.socks5;
     config.socks_all = args.socks5_all;
     config.probes = !args.no_probes;
@@ -180,9 +229,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut sink = ProgressSink { inner: run_dir, bar };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let manifest = runtime.block_on(scan(config, &mut sink))?;
-    tracing::info!(run = %manifest.run_id, dir = %dir.display(), counts = ?manifest.counts_by_status, "scan complete");
+    let peak_rss_kib = peak_rss_kib().unwrap_or(0);
+    tracing::info!(run = %manifest.run_id, dir = %dir.display(), counts = ?manifest.counts_by_status, peak_rss_kib, "scan complete");
+    if !args.history.is_empty() || manifest.rounds > 1 {
+        let path = write_history(&args, &dir)?;
+        tracing::info!(file = %path.display(), "history written");
+    }
     println!("{}", dir.display());
     Ok(())
+}
+
+/// Merges the `--history` runs with this one (a pure function over the raw files) and
+/// writes `history.json` atomically beside the `raw/` directory of this run.
+fn write_history(args: &Args, run_dir: &Path) -> anyhow::Result<PathBuf> {
+    let mut dirs = args.history.clone();
+    dirs.push(run_dir.to_path_buf());
+    let loaded = history::load(&dirs).context("reading runs for --history")?;
+    let merged = history::merge(&loaded.records);
+    // run_dir is OUT/raw/<run-id>: history.json goes to OUT.
+    let out = run_dir.parent().and_then(Path::parent).unwrap_or(run_dir);
+    let path = out.join("history.json");
+    let tmp = out.join("history.json.tmp");
+    let mut text = serde_json::to_vec_pretty(&merged)?;
+    text.push(b'\n');
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
 }
 
 #[cfg(test)]

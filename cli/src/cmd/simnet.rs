@@ -124,7 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.base
         );
         println!("ground truth: {}", args.out.join(GROUND_TRUTH_FILE).display());
-        println!("seed list:    {}  (observatory scan --servers {} --allow-private)", args.out.join(SERVERS_FILE).display(), args.out.join(SERVERS_FILE).display());
+        println!("seed list:    {}  (observatory scan --servers {} --allow-loopback)", args.out.join(SERVERS_FILE).display(), args.out.join(SERVERS_FILE).display());
         println!("stops after {}s or on Ctrl-C", args.duration.as_secs());
         tokio::select! {
             _ = tokio::signal::ctrl_c() => eprintln!("simnet: interrupted, stopping"),

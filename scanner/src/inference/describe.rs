@@ -245,35 +245,16 @@ mod tests {
     /// the error line is read before the reset is a race; the description must not see it.
     #[test]
     fn notified_then_closed_reads_the_same_with_or_without_the_reply() {
-        use observatory_model::probes::{MalformedCase, MalformedDetail, ProbeResult};
-        use observatory_model::raw::{Endpoint, Status, Transport};
-        let case = |outcome: &str, code: Option<i64>, message: Option<&str>| MalformedCase {
-            case: "before-version".into(),
-            sent: String::new(),
-            outcome: outcome.into(),
-            code,
-            message: message.map(str::to_string),
-            result_shape: None,
-            disconnected: true,
-            rtt_ms: Some(1.0),
-            message_has_markup_or_url: false,
-            reply_form: code.map(|_| "jsonrpc,error,id;compact".to_string()),
-            notifications_before_reply: vec!["blockchain.relayfee".into(), "blockchain.estimatefee".into()],
+        use crate::probes::fake::{malformed_case, record_with_malformed};
+        let case = |outcome: &str, code: Option<i64>, message: Option<&str>| {
+            let mut c = malformed_case("before-version", outcome, true);
+            c.code = code;
+            c.message = message.map(str::to_string);
+            c.reply_form = code.map(|_| "jsonrpc,error,id;compact".to_string());
+            c.notifications_before_reply = vec!["blockchain.relayfee".into(), "blockchain.estimatefee".into()];
+            c
         };
-        let lines = |c: MalformedCase| {
-            let ep = Endpoint { host: "127.0.0.1".into(), port: 50001, transport: Transport::Tcp };
-            let mut r = EndpointRecord::new("run", 0, "test", ep, 0);
-            r.probes.push(ProbeResult {
-                name: "malformed".into(),
-                status: Status::Success,
-                error: None,
-                started_ms: 0,
-                duration_ms: 0.0,
-                requests_sent: 3,
-                detail: ProbeDetail::Malformed(MalformedDetail { cases: vec![c] }),
-            });
-            describe(&r).into_iter().filter(|l| l.starts_with("malformed.")).collect::<Vec<_>>()
-        };
+        let lines = |c| describe(&record_with_malformed(vec![c])).into_iter().filter(|l| l.starts_with("malformed.")).collect::<Vec<_>>();
         let read = lines(case("error", Some(1), Some("use server.version to identify client")));
         let lost = lines(case("disconnect", None, None));
         assert_eq!(read, lost);

@@ -5,8 +5,9 @@
 //! what was actually sent, so tests against a real server (and `docs/probes.md`) can check
 //! the visit against ElectrumX's default `COST_SOFT_LIMIT`. Why the whole visit and not one
 //! session: ElectrumX adds a closed session's cost to its IP group's retained cost (a /24 for
-//! IPv4, weight 1.0), and a live session is throttled on its own cost *plus* its group's, so
-//! the malformed probe's side connections count against the main session too.
+//! IPv4, weight 1.0; private addresses exempt), and a live session is throttled on its own cost
+//! *plus* its group's, so the malformed probe's side connections count against the main
+//! session too.
 //!
 //! The model, from spesmilo/electrumx `server/session.py` and aiorpcX `session.py`
 //! (both 1.16.0 and 2.0.0 agree): 5.0 per connection, the handler's `bump_cost` per method
@@ -119,47 +120,20 @@ fn sent(outcome: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use observatory_model::probes::{MalformedCase, MalformedDetail, ProbeResult};
-    use observatory_model::raw::{Endpoint, RequestLog, Status, Transport};
+    use observatory_model::raw::RequestLog;
 
     use super::*;
+    use crate::probes::fake::{malformed_case as case, record_with_malformed};
 
     fn req(method: &str, outcome: &str, bytes: u64) -> RequestLog {
         RequestLog { id: 1, method: method.into(), sent_offset_ms: 0.0, rtt_ms: Some(1.0), outcome: outcome.into(), reply_bytes: Some(bytes) }
     }
 
-    fn case(name: &str, outcome: &str, disconnected: bool) -> MalformedCase {
-        MalformedCase {
-            case: name.into(),
-            sent: String::new(),
-            outcome: outcome.into(),
-            code: None,
-            message: None,
-            result_shape: None,
-            disconnected,
-            rtt_ms: None,
-            message_has_markup_or_url: false,
-            reply_form: None,
-            notifications_before_reply: Vec::new(),
-        }
-    }
-
-    fn record(requests: Vec<RequestLog>, cases: Vec<MalformedCase>) -> EndpointRecord {
-        let ep = Endpoint { host: "127.0.0.1".into(), port: 50001, transport: Transport::Tcp };
-        let mut r = EndpointRecord::new("run", 0, "test", ep, 0);
+    fn record(requests: Vec<RequestLog>, cases: Vec<observatory_model::probes::MalformedCase>) -> EndpointRecord {
+        let mut r = record_with_malformed(cases);
         r.requests = requests;
-        r.probes.push(ProbeResult {
-            name: "malformed".into(),
-            status: Status::Success,
-            error: None,
-            started_ms: 0,
-            duration_ms: 0.0,
-            requests_sent: 0,
-            detail: ProbeDetail::Malformed(MalformedDetail { cases }),
-        });
         r
     }
-
     #[test]
     fn prices_methods_errors_bytes_and_side_connections() {
         let r = record(

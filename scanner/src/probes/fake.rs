@@ -172,3 +172,40 @@ impl Opener for FakeOpener {
         Some(c)
     }
 }
+
+/// A malformed case as recorded, with nothing but its name, outcome and hang-up.
+pub fn malformed_case(name: &str, outcome: &str, disconnected: bool) -> observatory_model::probes::MalformedCase {
+    observatory_model::probes::MalformedCase {
+        case: name.into(),
+        sent: String::new(),
+        outcome: outcome.into(),
+        code: None,
+        message: None,
+        result_shape: None,
+        disconnected,
+        rtt_ms: None,
+        message_has_markup_or_url: false,
+        reply_form: None,
+        notifications_before_reply: Vec::new(),
+    }
+}
+
+/// A record of a loopback endpoint whose only probe result is `malformed` with `cases`.
+pub fn record_with_malformed(
+    cases: Vec<observatory_model::probes::MalformedCase>,
+) -> observatory_model::raw::EndpointRecord {
+    use observatory_model::probes::{MalformedDetail, ProbeDetail, ProbeResult};
+    use observatory_model::raw::{Endpoint, EndpointRecord, Status, Transport};
+    let ep = Endpoint { host: "127.0.0.1".into(), port: 50001, transport: Transport::Tcp };
+    let mut r = EndpointRecord::new("run", 0, "test", ep, 0);
+    r.probes.push(ProbeResult {
+        name: "malformed".into(),
+        status: Status::Success,
+        error: None,
+        started_ms: 0,
+        duration_ms: 0.0,
+        requests_sent: 0,
+        detail: ProbeDetail::Malformed(MalformedDetail { cases }),
+    });
+    r
+}

@@ -14,7 +14,10 @@
 //!   [`MAX_VERSIONED_CONNECTIONS`]).
 //!
 //! Every answered case is followed by a `server.ping`, so "disconnected" is
-//! known exactly, per case.
+//! known exactly, per case. A notification arriving before a case's reply
+//! (ElectrumX 2.x pushes `blockchain.relayfee` and `blockchain.estimatefee` at a
+//! client that skipped `server.version`) is noted and read past with the same
+//! follow-up, at most [`MAX_NOTIFICATIONS_BEFORE_REPLY`] times.
 //!
 //! Errors are expensive on ElectrumX (aiorpcx charges `error_base_cost` = 100
 //! per error reply and 1100 for unparsable JSON), so only the most telling

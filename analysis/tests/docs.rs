@@ -1,0 +1,62 @@
+//! Documentation that restates code must agree with it.
+//!
+//! * `docs/honeypot-indicators.md`: the table between the `indicators:begin/end` markers
+//!   is exactly [`hss::CATALOGUE`] (id, name, weight, threshold), and the level thresholds
+//!   quoted in the text are [`hss::MEDIUM_THRESHOLD`] and [`hss::HIGH_THRESHOLD`].
+//! * `docs/methodology.md`: the clustering feature table is [`cluster::FEATURES`].
+//!
+//! `UPDATE_GOLDEN=1` rewrites the generated blocks in place (then review the diff).
+
+use std::path::PathBuf;
+
+use observatory_analysis::{cluster, hss};
+
+fn doc(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs").join(name)
+}
+
+/// Replaces or checks the block between `<!-- {tag}:begin -->` and `<!-- {tag}:end -->`.
+fn check_block(file: &str, tag: &str, want: &str) {
+    let path = doc(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (begin, end) = (format!("<!-- {tag}:begin -->\n"), format!("<!-- {tag}:end -->"));
+    let b = text.find(&begin).unwrap_or_else(|| panic!("{file}: no {begin:?} marker")) + begin.len();
+    let e = text[b..].find(&end).unwrap_or_else(|| panic!("{file}: no {end:?} marker")) + b;
+    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        let updated = format!("{}{want}{}", &text[..b], &text[e..]);
+        std::fs::write(&path, updated).unwrap();
+        return;
+    }
+    assert!(text[b..e] == *want, "{file}: the {tag} block differs from the code; rerun with UPDATE_GOLDEN=1 and review.\n--- code says:\n{want}");
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+#[test]
+fn honeypot_indicator_table_matches_the_code() {
+    let mut t = String::from("| Indicator | Id | Weight (points) | Fires when |\n|---|---|---:|---|\n");
+    for i in hss::CATALOGUE {
+        t.push_str(&format!("| {} | `{}` | {} | {} |\n", cell(i.name), i.id, i.weight, cell(i.threshold)));
+    }
+    check_block("honeypot-indicators.md", "indicators", &t);
+    let text = std::fs::read_to_string(doc("honeypot-indicators.md")).unwrap();
+    for (what, v) in [("medium", hss::MEDIUM_THRESHOLD), ("high", hss::HIGH_THRESHOLD)] {
+        let needle = format!("`{what}` at {v} points");
+        assert!(text.contains(&needle), "honeypot-indicators.md must say {needle:?}");
+    }
+    for i in hss::CATALOGUE {
+        assert!(text.contains(&format!("### `{}`", i.id)), "honeypot-indicators.md: no section for {}", i.id);
+        assert!(text.contains(i.rationale), "honeypot-indicators.md: rationale of {} differs from the code", i.id);
+    }
+}
+
+#[test]
+fn methodology_feature_table_matches_the_code() {
+    let mut t = String::from("| # | Feature | Meaning |\n|---:|---|---|\n");
+    for (n, (name, what)) in cluster::FEATURES.iter().enumerate() {
+        t.push_str(&format!("| {} | `{name}` | {} |\n", n + 1, cell(what)));
+    }
+    check_block("methodology.md", "features", &t);
+}

