@@ -49,7 +49,7 @@ fn scan_and_analysis_find_what_the_simnet_planted() {
         let mut targets = TargetSet::default();
         targets.add_servers_file(&truth.servers_json().to_string(), "simnet servers.json").unwrap();
         let mut scan_config = ScanConfig::new(targets.into_vec(), "simnet-e2e".into());
-        scan_config.allow_private = true;
+        scan_config.allow_loopback = true;
         scan_config.crawl = true;
         scan_config.endpoint_timeout = ENDPOINT_DEADLINE;
         let mut sink = MemorySink::default();

@@ -198,7 +198,7 @@ fn timed_scan(runtime: &tokio::runtime::Runtime, targets: Vec<(Endpoint, Vec<Pro
     let run_id = new_run_id();
     let mut sink = RunDir::create(data_dir, &run_id)?;
     let mut config = ScanConfig::new(targets, run_id);
-    config.allow_private = true;
+    config.allow_loopback = true;
     config.concurrency = concurrency;
     config.args = std::env::args().skip(1).collect();
     let started = Instant::now();
