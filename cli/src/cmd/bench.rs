@@ -25,6 +25,7 @@ use observatory_analysis::assemble::{analyze, Options};
 use observatory_analysis::enrich::Enricher;
 use observatory_analysis::load::load_dir;
 use observatory_model::raw::{Endpoint, EndpointRecord, Provenance, Status};
+use observatory_scanner::limits::{DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT};
 use observatory_scanner::output::{new_run_id, RunDir};
 use observatory_scanner::{scan, ScanConfig};
 use observatory_simnet::{GroundTruth, Plan, Role, SimnetConfig, GROUND_TRUTH_FILE, MAX_SERVERS};
@@ -71,7 +72,7 @@ struct ScanBench {
     #[arg(long, default_value = "127.90.0.0")]
     base: std::net::Ipv4Addr,
     /// Endpoints scanned at once in the full run.
-    #[arg(long, default_value_t = observatory_scanner::limits::DEFAULT_CONCURRENCY)]
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
     concurrency: usize,
     /// Size of the subset scanned one endpoint at a time (0: skip).
     #[arg(long, default_value_t = 100)]
@@ -272,7 +273,6 @@ fn bench_scan(b: &ScanBench) -> anyhow::Result<()> {
     let analysis = analyze(&data, &Enricher::default(), &Options { generated_at: "bench".into(), ..Options::default() });
     let analysis_ms = analyzed_at.elapsed().as_secs_f64() * 1000.0;
     let card = truth.score(&records, &analysis.snapshot.servers);
-    let config = ScanConfig::new(Vec::new(), String::new());
 
     let count = |r: Role| truth.endpoints.iter().filter(|e| e.role == r).count();
     let by_status = |s: Status| records.iter().filter(|r| r.status == s).count();
@@ -292,8 +292,8 @@ fn bench_scan(b: &ScanBench) -> anyhow::Result<()> {
     println!(
         "Scanner: concurrency {}, endpoint deadline {} s, connect timeout {} s, probes on.\n",
         b.concurrency,
-        config.endpoint_timeout.as_secs(),
-        config.connect_timeout.as_secs()
+        DEFAULT_ENDPOINT_TIMEOUT.as_secs(),
+        DEFAULT_CONNECT_TIMEOUT.as_secs()
     );
     println!("| figure | value |\n|---|---|");
     println!("| wall time, full scan | {:.1} s |", wall.as_secs_f64());
@@ -316,7 +316,7 @@ fn bench_scan(b: &ScanBench) -> anyhow::Result<()> {
         card.ranking.min_honeypot().map_or("n/a".into(), score),
         card.ranking.max_honest.as_ref().map_or("n/a".into(), |r| score(r.score))
     );
-    println!("| hostile and blackholed endpoints not contained within the deadline | {} |", card.uncontained(config.endpoint_timeout).len());
+    println!("| hostile and blackholed endpoints not contained within the deadline | {} |", card.uncontained(DEFAULT_ENDPOINT_TIMEOUT).len());
     println!("| analysis of the run (in process, no GeoIP) | {analysis_ms:.0} ms |");
     println!("\nRecords: {}", full_dir.display());
     eprintln!("{card}");
