@@ -5,15 +5,17 @@
 #   scripts/run.sh --simnet        scan a simulated network on 127.0.0.0/8 instead (offline)
 #
 # Options:
-#   --servers N     simnet size (default 60)
-#   --seed S        simnet seed (default 1)
-#   --data DIR      data directory (default: data, or data-simnet with --simnet)
-#   --port P        port of the local web server (default 8080)
-#   --no-serve      stop after building the site (tests, CI)
-#   -h, --help      this text
+#   --servers N          simnet size (default 60)
+#   --seed S             simnet seed (default 1)
+#   --servers-file FILE  live mode: scan this Electrum servers.json instead of the seed list
+#   --data DIR           data directory (default: data, or data/simnet with --simnet)
+#   --port P             port of the local web server (default 8080)
+#   --no-serve           stop after building the site (tests, CI)
+#   -h, --help           this text
 #
-# A fresh machine gets what it lacks from scripts/setup/ (Rust wasm target, GeoIP data,
-# trunk and wasm-bindgen-cli); each setup script skips what is already installed.
+# A fresh machine gets what it lacks from scripts/setup/ (Rust and its wasm target, GeoIP
+# data, trunk and wasm-bindgen-cli); each setup script skips what is already installed.
+# OBSERVATORY_BIN=path/to/observatory skips the release build (tests use the debug binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -21,21 +23,25 @@ source scripts/env.sh
 SIMNET=0
 SERVERS=60
 SEED=1
+SERVERS_FILE=""
 DATA=""
 PORT=8080
 SERVE=1
-# The simnet is started in the background for the scan only and never outlives this bound.
+# The simnet runs in the background for the scan only and never outlives this bound.
 SIMNET_MAX_DURATION=30m
 # How long to wait for the simnet to bind its sockets and write its ground truth.
 SIMNET_READY_SECONDS=120
+# Setup scripts the pipeline needs (the test-only ones are left to scripts/test.sh).
+SETUP_SCRIPTS="00-rust 20-geoip 30-site-tools"
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --simnet) SIMNET=1 ;;
     --servers) SERVERS="${2:?--servers needs a number}"; shift ;;
     --seed) SEED="${2:?--seed needs a number}"; shift ;;
+    --servers-file) SERVERS_FILE="${2:?--servers-file needs a file}"; shift ;;
     --data) DATA="${2:?--data needs a directory}"; shift ;;
     --port) PORT="${2:?--port needs a number}"; shift ;;
     --no-serve) SERVE=0 ;;
@@ -45,11 +51,12 @@ while [ $# -gt 0 ]; do
   shift
 done
 if [ -z "$DATA" ]; then
-  if [ "$SIMNET" = 1 ]; then DATA=data-simnet; else DATA=data; fi
+  # data/simnet/ is gitignored: simulated results never end up next to real ones.
+  if [ "$SIMNET" = 1 ]; then DATA=data/simnet; else DATA=data; fi
 fi
 
 echo "== setup (installs only what is missing)"
-for name in 00-rust 20-geoip 30-site-tools; do
+for name in $SETUP_SCRIPTS; do
   script="scripts/setup/$name.sh"
   if [ -e "$script" ]; then
     echo "-- $script"
@@ -59,9 +66,14 @@ for name in 00-rust 20-geoip 30-site-tools; do
   fi
 done
 
-echo "== build observatory (release)"
-cargo build --release -p observatory
-OBS="$PWD/target/release/observatory"
+if [ -n "${OBSERVATORY_BIN:-}" ]; then
+  OBS="$OBSERVATORY_BIN"
+  echo "== using $OBS"
+else
+  echo "== build observatory (release)"
+  cargo build --release -p observatory
+  OBS="$PWD/target/release/observatory"
+fi
 
 SIMPID=""
 stop_simnet() {
@@ -73,9 +85,13 @@ stop_simnet() {
 }
 trap stop_simnet EXIT
 
+# The run directory a scan printed (its last line of stdout).
+run_dir_of() { tail -n 1 "$1"; }
+
 mkdir -p "$DATA"
+SCANLOG="$(mktemp)"
 if [ "$SIMNET" = 1 ]; then
-  SIMDIR="$DATA/simnet"
+  SIMDIR="$DATA/net"
   mkdir -p "$SIMDIR"
   rm -f "$SIMDIR/ground_truth.json" "$SIMDIR/servers.json"
   echo "== simnet: $SERVERS servers on 127.0.0.0/8 (seed $SEED), log in $SIMDIR/simnet.log"
@@ -92,20 +108,26 @@ if [ "$SIMNET" = 1 ]; then
     sleep 1
   done
   [ -s "$SIMDIR/ground_truth.json" ] || { echo "run.sh: the simnet did not come up in ${SIMNET_READY_SECONDS}s" >&2; exit 1; }
-  echo "== scan the simnet"
-  "$OBS" scan --servers "$SIMDIR/servers.json" --allow-loopback --crawl --out "$DATA"
+  echo "== scan the simnet (ground truth in $SIMDIR/ground_truth.json)"
+  "$OBS" scan --servers "$SIMDIR/servers.json" --allow-loopback --crawl --out "$DATA" | tee "$SCANLOG"
   stop_simnet
 else
-  echo "== scan the live network (embedded seed list)"
-  "$OBS" scan --out "$DATA" || true
-  latest="$(ls -1t "$DATA"/raw 2>/dev/null | head -n 1)"
-  manifest="$DATA/raw/$latest/manifest.json"
-  if [ -z "$latest" ] || ! grep -q '"success"' "$manifest" 2>/dev/null; then
+  if [ -n "$SERVERS_FILE" ]; then
+    echo "== scan the servers in $SERVERS_FILE"
+    source_args=(--servers "$SERVERS_FILE")
+  else
+    echo "== scan the live network (embedded seed list)"
+    source_args=()
+  fi
+  "$OBS" scan "${source_args[@]}" --out "$DATA" | tee "$SCANLOG" || true
+  manifest="$(run_dir_of "$SCANLOG")/manifest.json"
+  # The manifest counts records by status; no "success" means no server answered at all.
+  if [ ! -s "$manifest" ] || ! grep -q '"success"' "$manifest"; then
     cat >&2 <<EOF
 
 run.sh: no Electrum server answered: the live network looks unreachable from this machine
-(no internet access, or outbound ports 50001/50002 blocked).
-To run the whole pipeline offline on a simulated network, use:
+(no internet access, DNS not working, or outbound ports 50001/50002 blocked).
+To run the whole pipeline offline on a simulated network instead, use:
 
     scripts/run.sh --simnet
 
@@ -113,23 +135,21 @@ EOF
     exit 1
   fi
 fi
+rm -f "$SCANLOG"
 
 echo "== analyze"
 "$OBS" analyze --data "$DATA"
 
 echo "== build the site"
 if [ -e scripts/build-site.sh ]; then
-  OBSERVATORY_DATA="$DATA" bash scripts/build-site.sh
+  bash scripts/build-site.sh "$DATA"
 else
-  echo "-- scripts/build-site.sh not present, site not built" >&2
+  echo "run.sh: scripts/build-site.sh is missing; cannot build the site" >&2
+  exit 1
 fi
 
 if [ "$SERVE" = 1 ]; then
-  if [ -d dist ]; then
-    echo "== serve"
-    exec "$OBS" serve --dir dist --port "$PORT"
-  fi
-  echo "run.sh: no dist/ to serve (the site was not built)" >&2
-  exit 1
+  echo "== serve (the URL is printed below; Ctrl-C stops)"
+  exec "$OBS" serve --dir dist --port "$PORT"
 fi
 echo "== done: data in $DATA/, site in dist/"

@@ -120,7 +120,7 @@ impl Default for SimnetConfig {
             blackholed_share: 0.10,
             unseeded_share: 0.20,
             latency_ms: (20, 300),
-            honeypot_latency_ms: 40,
+            honeypot_latency_ms: 50,
             hostile_kinds: HostileKind::DEFAULT_SET.to_vec(),
             tip_height: DEFAULT_TIP_HEIGHT,
             giant_json_bytes: DEFAULT_GIANT_JSON_BYTES,

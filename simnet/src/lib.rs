@@ -11,7 +11,8 @@
 //!
 //! Everything except key material is a pure function of the [`SimnetConfig`] (seed
 //! included): [`Plan::generate`] decides, [`GroundTruth`] records it, and
-//! [`GroundTruth::write`] saves `ground_truth.json` and a `servers.json` seed list.
+//! [`GroundTruth::write`] saves `ground_truth.json` and a `servers.json` seed list;
+//! [`GroundTruth::score`] scores a scan and its analysis against it ([`Scorecard`]).
 //!
 //! Main types: [`SimnetConfig`], [`Simnet`], [`SimnetHandle`], [`GroundTruth`],
 //! [`EndpointTruth`], [`Role`], [`Flavor`].
@@ -37,6 +38,7 @@ mod hostile;
 mod json;
 mod net;
 mod plan;
+mod score;
 mod session;
 mod tls;
 mod truth;
@@ -54,9 +56,12 @@ use tokio_rustls::TlsAcceptor;
 pub use chain::{Chain, CHAIN_WINDOW, GENESIS_HASH};
 pub use config::{HostileKind, SimnetConfig, DEFAULT_BASE, MAX_SERVERS};
 pub use flavor::Flavor;
-pub use honeypot::{HISTORY_BASE_MS, HISTORY_MAX_MS, HISTORY_STEP_MS, SCRIPTHASH_LIMIT, SCRIPTHASH_WINDOW};
+pub use honeypot::{
+    HISTORY_BASE_MS, HISTORY_LIMIT, HISTORY_MAX_MS, HISTORY_STEP_MS, HISTORY_WINDOW, THROTTLE_CODE, THROTTLE_MESSAGE,
+};
 pub use hostile::{DEEP_JSON_DEPTH, FLOOD_PER_REQUEST};
 pub use plan::{address_for, Behavior, CertGroup, Latency, Plan, Role, ServerPlan, HONEYPOT_BANNER, TEST_VECTOR_ADDRESS};
+pub use score::{HoneypotRanking, Miss, Outcome, Ranked, Scorecard, DEADLINE_GRACE};
 pub use session::{MAX_REQUEST_BYTES, MAX_REQUEST_LINE};
 pub use truth::{EndpointTruth, GroundTruth, GROUND_TRUTH_FILE, GROUND_TRUTH_VERSION, SERVERS_FILE};
 

@@ -234,8 +234,10 @@ fn honest(config: &SimnetConfig, index: usize, ip: Ipv4Addr, rng: &mut Xoshiro25
         _ => String::new(),
     };
     let (lo, hi) = config.latency_ms;
-    let base_ms = rng.gen_range(lo as f64..=hi as f64);
-    let jitter_ms = base_ms * rng.gen_range(0.10..0.25) + 2.0;
+    // Rounded to microseconds so the ground truth survives a JSON round trip unchanged.
+    let round_us = |ms: f64| (ms * 1000.0).round() / 1000.0;
+    let base_ms = round_us(rng.gen_range(lo as f64..=hi as f64));
+    let jitter_ms = round_us(base_ms * rng.gen_range(0.10..0.25) + 2.0);
     let lag_roll: f64 = rng.gen();
     let tip_lag = if lag_roll < 0.85 {
         0
@@ -264,6 +266,10 @@ fn honest(config: &SimnetConfig, index: usize, ip: Ipv4Addr, rng: &mut Xoshiro25
     }
 }
 
+/// Jitter of the honeypots' reply latency, milliseconds: next to nothing (a fixed artificial
+/// delay in front of the server). The tokio timer's 1 ms granularity adds more than this.
+const HONEYPOT_JITTER_MS: f64 = 0.1;
+
 fn honeypot(config: &SimnetConfig, index: usize, ip: Ipv4Addr) -> ServerPlan {
     // They claim a popular, slightly old ElectrumX and all look the same.
     ServerPlan {
@@ -272,7 +278,7 @@ fn honeypot(config: &SimnetConfig, index: usize, ip: Ipv4Addr) -> ServerPlan {
         tls_port: Some(config.tls_port),
         cert: Some(CertGroup::SharedHoneypot),
         banner: HONEYPOT_BANNER.to_string(),
-        latency: Latency { base_ms: config.honeypot_latency_ms as f64, jitter_ms: 0.2 },
+        latency: Latency { base_ms: config.honeypot_latency_ms as f64, jitter_ms: HONEYPOT_JITTER_MS },
         honeypot_group: Some(0),
         ..bare(index, ip, Role::Honeypot, Behavior::Honeypot)
     }

@@ -95,8 +95,8 @@ pub(crate) struct Session {
     pub cost_at: Instant,
     /// Errors counted against the client (Fulcrum disconnects after a few).
     pub errors: u32,
-    /// Times of recent scripthash queries (honeypot throttling).
-    pub scripthash_times: VecDeque<Instant>,
+    /// Times of recent history queries answered (honeypot throttling).
+    pub history_times: VecDeque<Instant>,
 }
 
 impl Session {
@@ -108,7 +108,7 @@ impl Session {
             cost: 0.0,
             cost_at: Instant::now(),
             errors: 0,
-            scripthash_times: VecDeque::new(),
+            history_times: VecDeque::new(),
         }
     }
 }
@@ -238,11 +238,6 @@ pub(crate) fn param_text(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// True for the scripthash-query methods (what honeypots throttle and log).
-pub(crate) fn is_scripthash_method(method: &str) -> bool {
-    method.starts_with("blockchain.scripthash.")
 }
 
 /// The `{hex, height}` tip object, keys in the order given (sorted styles re-sort them).
