@@ -138,7 +138,12 @@ fi
 rm -f "$SCANLOG"
 
 echo "== analyze"
-"$OBS" analyze --data "$DATA"
+if [ "$SIMNET" = 1 ]; then
+  # Stand-in public addresses give the simulated servers a place on the map (never contacted).
+  "$OBS" analyze --data "$DATA" --ip-aliases "$SIMDIR/ip-aliases.json"
+else
+  "$OBS" analyze --data "$DATA"
+fi
 
 echo "== build the site"
 if [ -e scripts/build-site.sh ]; then

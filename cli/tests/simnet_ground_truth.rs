@@ -89,6 +89,27 @@ fn scan_and_analysis_find_what_the_simnet_planted() {
         assert_eq!(card.foreign_records, 0, "the crawl stayed inside the simnet");
         assert!(card.identified_share() >= MIN_IDENTIFIED, "implementation identified for too few endpoints:\n{card}");
         assert!(card.ranking.separated(), "honeypots not ranked above every honest server:\n{card}");
+
+        // With the real GeoIP/ASN databases and the simnet's stand-in addresses, the network
+        // has a geography: honeypots land in one cloud ASN, the uniform-group indicator can
+        // see them, and the ranking still separates.
+        if let Some(geoip) = observatory_analysis::enrich::real_geoip_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")) {
+            let located = located_enricher(&truth, geoip);
+            let analysis = analyze(&data, &located, &opts);
+            let card = truth.score(&sink.records, &analysis.snapshot.servers);
+            eprintln!("with stand-in locations:\n{card}");
+            assert!(card.ranking.separated(), "honeypots not ranked above every honest server with locations:\n{card}");
+            let honeypot_hosts: BTreeSet<&str> =
+                truth.endpoints.iter().filter(|e| e.role == Role::Honeypot).map(|e| e.address.as_str()).collect();
+            let honeypot_asns: BTreeSet<Option<u32>> =
+                analysis.snapshot.servers.iter().filter(|s| honeypot_hosts.contains(s.host.as_str())).map(|s| s.asn).collect();
+            assert_eq!(honeypot_asns, BTreeSet::from([Some(16509)]), "the honeypot fleet sits in one cloud ASN");
+            let located_servers = analysis.snapshot.servers.iter().filter(|s| s.location.is_some()).count();
+            assert!(located_servers * 2 > analysis.snapshot.servers.len(), "{located_servers} of {} located", analysis.snapshot.servers.len());
+        } else {
+            assert!(std::env::var("OBSERVATORY_REQUIRE_TOOLS").as_deref() != Ok("1"), "no GeoIP databases: run scripts/setup/20-geoip.sh");
+        }
+
         let uncontained: Vec<_> = card
             .uncontained(ENDPOINT_DEADLINE)
             .into_iter()
@@ -96,6 +117,19 @@ fn scan_and_analysis_find_what_the_simnet_planted() {
             .collect();
         assert!(uncontained.is_empty(), "hostile endpoints not contained: {uncontained:?}\n{card}");
     });
+}
+
+/// An enricher over the real databases in `geoip` that looks the simnet's loopback
+/// addresses up as their stand-in public addresses.
+fn located_enricher(truth: &observatory_simnet::GroundTruth, geoip: std::path::PathBuf) -> Enricher {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("simnet-ground-truth-aliases");
+    truth.write(&dir).unwrap();
+    let mut cfg = observatory_analysis::enrich::EnrichConfig {
+        ip_aliases: Some(dir.join(observatory_simnet::IP_ALIASES_FILE)),
+        ..Default::default()
+    };
+    observatory_analysis::enrich::discover(&mut cfg, &[geoip]);
+    Enricher::open(&cfg).unwrap()
 }
 
 /// Writes what was scanned, analyzed and planted under the target directory, so a failure

@@ -40,6 +40,7 @@ mod net;
 mod plan;
 mod score;
 mod session;
+mod standin;
 mod tls;
 mod truth;
 
@@ -63,6 +64,7 @@ pub use hostile::{DEEP_JSON_DEPTH, FLOOD_PER_REQUEST};
 pub use plan::{address_for, Behavior, CertGroup, Latency, Plan, Role, ServerPlan, HONEYPOT_BANNER, TEST_VECTOR_ADDRESS};
 pub use score::{HoneypotRanking, Miss, Outcome, Ranked, Scorecard, DEADLINE_GRACE};
 pub use session::{MAX_REQUEST_BYTES, MAX_REQUEST_LINE};
+pub use standin::{stand_in, IP_ALIASES_FILE};
 pub use truth::{EndpointTruth, GroundTruth, GROUND_TRUTH_FILE, GROUND_TRUTH_VERSION, SERVERS_FILE};
 
 use dialect::{PeerAd, ServerCtx};

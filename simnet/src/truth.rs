@@ -5,6 +5,8 @@
 //! * `servers.json`: the seeded servers in the Electrum client's `servers.json` format
 //!   (`{"127.50.0.7": {"pruning": "-", "s": "50002", "t": "50001", "version": "1.4.2"}}`),
 //!   for `observatory scan --servers DIR/servers.json --allow-loopback`.
+//! * `ip-aliases.json`: each address's stand-in public address (see [`crate::standin`]),
+//!   for `observatory analyze --ip-aliases DIR/ip-aliases.json`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::SimnetConfig;
 use crate::plan::{Behavior, CertGroup, Plan, Role, ServerPlan};
+use crate::standin::{stand_in, IP_ALIASES_FILE};
 use crate::SimnetError;
 
 /// Version of the ground-truth file format.
@@ -58,6 +61,9 @@ pub struct EndpointTruth {
     pub tip_lag: u64,
     /// Listed in `servers.json` (false: reachable only by crawling peers).
     pub seeded: bool,
+    /// The public address enrichment looks up in place of `address` (never contacted).
+    #[serde(default)]
+    pub stand_in: Option<String>,
 }
 
 /// The ground truth of one simulated network.
@@ -111,7 +117,18 @@ impl GroundTruth {
     pub fn write(&self, dir: &Path) -> Result<(), SimnetError> {
         std::fs::create_dir_all(dir).map_err(|e| SimnetError::io(dir, e))?;
         write_json(&dir.join(GROUND_TRUTH_FILE), &serde_json::to_value(self).map_err(SimnetError::Json)?)?;
+        write_json(&dir.join(IP_ALIASES_FILE), &self.ip_aliases())?;
         write_json(&dir.join(SERVERS_FILE), &self.servers_json())
+    }
+
+    /// `{"<loopback address>": "<stand-in public address>"}` for every address.
+    pub fn ip_aliases(&self) -> serde_json::Value {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .endpoints
+            .iter()
+            .filter_map(|e| Some((e.address.clone(), serde_json::Value::from(e.stand_in.clone()?))))
+            .collect();
+        serde_json::Value::Object(map)
     }
 
     /// The seeded endpoints in `servers.json` format: one entry per address.
@@ -144,6 +161,7 @@ fn endpoint_truth(s: &ServerPlan, port: u16, transport: Transport) -> EndpointTr
         latency_ms: s.latency.base_ms,
         tip_lag: s.tip_lag,
         seeded: s.seeded,
+        stand_in: Some(stand_in(s.index, s.role).to_string()),
     }
 }
 

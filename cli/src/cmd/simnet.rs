@@ -125,6 +125,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
         println!("ground truth: {}", args.out.join(GROUND_TRUTH_FILE).display());
         println!("seed list:    {}  (observatory scan --servers {} --allow-loopback)", args.out.join(SERVERS_FILE).display(), args.out.join(SERVERS_FILE).display());
+        let aliases = args.out.join(observatory_simnet::IP_ALIASES_FILE);
+        println!("stand-ins:    {}  (observatory analyze --ip-aliases {})", aliases.display(), aliases.display());
         println!("stops after {}s or on Ctrl-C", args.duration.as_secs());
         tokio::select! {
             _ = tokio::signal::ctrl_c() => eprintln!("simnet: interrupted, stopping"),
