@@ -43,13 +43,13 @@ pub struct Args {
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
     concurrency: usize,
     /// Wall-clock budget per endpoint, e.g. 45s, 2m [default: limits::DEFAULT_ENDPOINT_TIMEOUT, 45s].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = super::parse_duration)]
     endpoint_timeout: Option<Duration>,
     /// TCP/SOCKS connect deadline [default: limits::DEFAULT_CONNECT_TIMEOUT, 10s].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = super::parse_duration)]
     connect_timeout: Option<Duration>,
     /// Deadline for each reply [default: limits::DEFAULT_REQUEST_TIMEOUT, 10s].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = super::parse_duration)]
     request_timeout: Option<Duration>,
     /// Allow private, loopback and other special-purpose addresses (tests, private networks).
     #[arg(long)]
@@ -74,7 +74,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     rounds: u32,
     /// Time between the starts of consecutive rounds (e.g. 10m).
-    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    #[arg(long, value_parser = super::parse_duration, default_value = "0s")]
     interval: Duration,
     /// Continue an interrupted run in this run directory (DIR/raw/<run-id>), skipping endpoints
     /// already recorded. Alone, it reuses the run's recorded options; given targets, it uses those.
@@ -88,21 +88,6 @@ pub struct Args {
     /// Label of the machine/network the scan runs from.
     #[arg(long, default_value = "local")]
     vantage: String,
-}
-
-/// Parses `500ms`, `45s`, `2m`, `1h` or a bare number of seconds.
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s.find(|c: char| !c.is_ascii_digit() && c != '.').map_or((s, "s"), |i| s.split_at(i));
-    let n: f64 = num.parse().map_err(|_| format!("bad duration {s:?}"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("bad duration unit in {s:?} (use ms, s, m, h)")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
 }
 
 /// `scan` parsed on its own (to re-read the options recorded in a manifest).
@@ -288,12 +273,4 @@ mod tests {
         assert_eq!(args.resume.as_deref(), Some(tmp.as_path()));
     }
 
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("45s"), Ok(Duration::from_secs(45)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        assert!(parse_duration("3x").is_err());
-    }
 }

@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
     /// Stop after this long (`90s`, `30m`, `2h`); default: until Ctrl-C.
-    #[arg(long, value_parser = super::simnet::parse_duration)]
+    #[arg(long, value_parser = super::parse_duration)]
     pub duration: Option<Duration>,
 }
 

@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(long, default_value = "simnet")]
     pub out: PathBuf,
     /// Stop after this long: seconds, or with a unit (`90s`, `30m`, `2h`).
-    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    #[arg(long, default_value = "30m", value_parser = super::parse_duration)]
     pub duration: Duration,
     /// First address block (servers get .1, .2, … after it; must be in 127.0.0.0/8).
     #[arg(long, default_value_t = observatory_simnet::DEFAULT_BASE)]
@@ -83,23 +83,6 @@ impl Args {
     }
 }
 
-/// Parses `90`, `90s`, `30m`, `2h`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: u64 = number.parse().map_err(|_| format!("not a duration: {s:?}"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("unknown unit in {s:?} (use s, m or h)")),
-    };
-    Ok(Duration::from_secs(secs))
-}
-
 fn parse_hostile_kind(s: &str) -> Result<HostileKind, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| format!("unknown hostile kind {s:?}"))
 }
@@ -140,15 +123,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
-        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-        assert!(parse_duration("5d").is_err());
-        assert!(parse_duration("m").is_err());
-    }
 
     #[test]
     fn hostile_kinds_parse_in_kebab_case() {
