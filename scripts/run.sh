@@ -140,9 +140,11 @@ rm -f "$SCANLOG"
 echo "== analyze"
 if [ "$SIMNET" = 1 ]; then
   # Stand-in public addresses give the simulated servers a place on the map (never contacted).
-  "$OBS" analyze --data "$DATA" --ip-aliases "$SIMDIR/ip-aliases.json"
+  # The executive summary stays with the simulated data, never over docs/results_summary.md.
+  "$OBS" analyze --data "$DATA" --ip-aliases "$SIMDIR/ip-aliases.json" --summary "$DATA/results_summary.md"
 else
-  "$OBS" analyze --data "$DATA"
+  # A live run refreshes the published executive summary.
+  "$OBS" analyze --data "$DATA" --write-summary
 fi
 
 echo "== build the site"
