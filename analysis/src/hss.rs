@@ -412,9 +412,9 @@ pub fn selective_rate_limit(f: &Facts<'_>) -> Option<FiredIndicator> {
         ids::SELECTIVE_RATE_LIMIT,
         1.0,
         format!(
-            "{} throttling error(s) on xpub history queries (first: code {:?}, {:?}) while a burst of {} cheap requests was not throttled",
+            "{} throttling error(s) on xpub history queries (first: code {}, {:?}) while a burst of {} cheap requests was not throttled",
             hits.len(),
-            first.code,
+            first.code.map_or_else(|| "none".to_string(), |c| c.to_string()),
             first.message.chars().take(80).collect::<String>(),
             r.burst_size
         ),

@@ -206,6 +206,9 @@ fn table_cells(line: &str) -> Vec<String> {
     cells
 }
 
+/// The character entities the generated reports use, and what they stand for.
+const ENTITIES: &[(&str, char)] = &[("&lt;", '<'), ("&gt;", '>'), ("&amp;", '&'), ("&quot;", '"'), ("&#39;", '\''), ("&#124;", '|')];
+
 /// Splits a line into inline spans. Unclosed markers stay literal text.
 pub fn inlines(text: &str) -> Vec<Inline> {
     let mut out = Vec::new();
@@ -233,8 +236,18 @@ pub fn inlines(text: &str) -> Vec<Inline> {
                 rest = &rest[len..];
             }
             None => {
-                plain.push(c);
-                rest = &rest[c.len_utf8()..];
+                // The reports escape `< > &` in table cells as entities (GitHub renders them);
+                // decoded here into plain text, which is still only ever a text node.
+                match ENTITIES.iter().find(|(e, _)| rest.starts_with(e)) {
+                    Some((entity, decoded)) => {
+                        plain.push(*decoded);
+                        rest = &rest[entity.len()..];
+                    }
+                    None => {
+                        plain.push(c);
+                        rest = &rest[c.len_utf8()..];
+                    }
+                }
             }
         }
     }
@@ -304,6 +317,8 @@ mod tests {
             ]
         );
         assert_eq!(inlines("**unclosed"), vec![text("**unclosed")]);
+        // Entities decode to text, never to markup: `&lt;script&gt;` is the literal `<script>`.
+        assert_eq!(inlines("&gt;= 3 &lt;script&gt; &amp;lt; &unknown;"), vec![text(">= 3 <script> &lt; &unknown;")]);
         assert_eq!(inlines("snake_case_name"), vec![text("snake_case_name")]);
         assert_eq!(inlines("_em_"), vec![Inline::Emphasis("em".into())]);
     }
