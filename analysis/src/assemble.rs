@@ -371,7 +371,7 @@ fn server_view(f: &Facts<'_>, n: &Normalized<'_>, hss: observatory_model::snapsh
         name_matches: f.tls.is_some_and(|t| t.name_matches),
         tls_version: f.tls.and_then(|t| t.protocol_version.clone()),
         cipher_suite: f.tls.and_then(|t| t.cipher_suite.clone()),
-        chain_len: f.tls.map_or(0, |t| t.chain.len() as u32),
+        chain_len: f.tls.map_or(0, |t| t.chain_presented.unwrap_or(t.chain.len() as u32)),
         shared_with: share_count(&c.sha256).saturating_sub(1) as u32,
     });
     let height = f.tip_height();

@@ -212,6 +212,7 @@ impl Rec {
             cipher_suite: Some("TLS13_AES_256_GCM_SHA384".into()),
             sni: None,
             chain: vec![leaf],
+            chain_presented: Some(1),
             webpki_valid,
             webpki_error: (!webpki_valid).then(|| "UnknownIssuer".into()),
             name_matches: webpki_valid,

@@ -181,8 +181,9 @@ fn check_details(cases: &[Case], by_key: &HashMap<String, &EndpointRecord>) {
     let malformed = get("tls-malformed-der").tls.as_ref().expect("malformed-der: chain recorded");
     assert!(malformed.chain.first().is_some_and(|c| c.parse_error.is_some()), "{malformed:?}");
 
-    let chain = &get("tls-huge-chain").tls.as_ref().expect("huge chain: TLS recorded").chain;
-    assert_eq!(chain.len(), observatory_scanner::limits::MAX_CHAIN_CERTS, "only the first certificates are parsed");
+    let huge = get("tls-huge-chain").tls.as_ref().expect("huge chain: TLS recorded");
+    assert_eq!(huge.chain.len(), observatory_scanner::limits::MAX_CHAIN_CERTS, "only the first certificates are parsed");
+    assert_eq!(huge.chain_presented, Some(support::fake_servers::HUGE_CHAIN_CERTS as u32), "but all are counted");
 
     let answer = get("100k-peers").metadata.peers.as_ref();
     let peers = answer.and_then(|a| a.result.as_ref()).unwrap_or_else(|| panic!("no peers: {answer:?}"));

@@ -381,8 +381,12 @@ pub struct TlsObservation {
     pub cipher_suite: Option<String>,
     /// SNI sent (None when the host is an IP literal).
     pub sni: Option<String>,
-    /// Certificates as presented, leaf first.
+    /// Certificates as presented, leaf first (at most the scanner's `MAX_CHAIN_CERTS`).
     pub chain: Vec<Certificate>,
+    /// How many certificates the server presented, including those beyond what `chain`
+    /// keeps (None in records written before this field existed).
+    #[serde(default)]
+    pub chain_presented: Option<u32>,
     /// True when the chain validates against the Mozilla (webpki-roots) root store for the host name.
     pub webpki_valid: bool,
     /// Why webpki validation failed, as text.

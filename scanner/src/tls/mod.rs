@@ -102,5 +102,12 @@ pub fn observe_chain(chain: &[CertificateDer<'static>], host: &str) -> TlsObserv
     let name_matches = certs
         .first()
         .is_some_and(|leaf| validity::name_matches(host, &leaf.san, leaf.san_count, leaf.subject_cn.as_deref()));
-    TlsObservation { chain: certs, webpki_valid, webpki_error, name_matches, ..TlsObservation::default() }
+    TlsObservation {
+        chain: certs,
+        chain_presented: Some(u32::try_from(chain.len()).unwrap_or(u32::MAX)),
+        webpki_valid,
+        webpki_error,
+        name_matches,
+        ..TlsObservation::default()
+    }
 }
