@@ -217,6 +217,7 @@ impl Rec {
             webpki_error: (!webpki_valid).then(|| "UnknownIssuer".into()),
             name_matches: webpki_valid,
             handshake_signature_valid: true,
+            handshake_signature_scheme: Some("RSA_PSS_SHA256".into()),
         });
         self
     }

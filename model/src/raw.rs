@@ -393,9 +393,16 @@ pub struct TlsObservation {
     pub webpki_error: Option<String>,
     /// True when the leaf certificate's SAN (or CN without SAN) covers the host we connected to.
     pub name_matches: bool,
-    /// True when the server's handshake signature verified against the leaf certificate's key.
-    /// Always true on success: a failed signature aborts the handshake.
+    /// True when the scanner's verifier checked the server's handshake signature (TLS 1.3
+    /// CertificateVerify, TLS 1.2 ServerKeyExchange) against the leaf certificate's key and it
+    /// verified. False when it did not verify (the handshake is then aborted and the endpoint
+    /// ends `tls-handshake-error`, chain still recorded) or was never checked.
     pub handshake_signature_valid: bool,
+    /// The signature scheme the server's handshake signature claimed (rustls name, e.g.
+    /// `ECDSA_NISTP256_SHA256`, `RSA_PSS_SHA256`), valid or not; None when no signature was
+    /// seen (or in records written before this field existed).
+    #[serde(default)]
+    pub handshake_signature_scheme: Option<String>,
 }
 
 /// One X.509 certificate, as parsed from the presented DER.
