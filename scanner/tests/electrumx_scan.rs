@@ -3,12 +3,13 @@
 
 mod support;
 
+use std::path::Path;
 use std::time::Duration;
 
-use observatory_model::raw::{EndpointRecord, Status, Transport};
+use observatory_model::raw::{Certificate, EndpointRecord, Status, Transport};
 use observatory_scanner::targets::TargetSet;
 use observatory_scanner::{scan, MemorySink, ScanConfig};
-use support::electrumx::{openssl_field, openssl_sha256_fingerprint, Config, ElectrumX, ExVersion};
+use support::electrumx::{openssl_fingerprint, openssl_spki_sha256, openssl_x509, Config, ElectrumX, ExVersion};
 
 fn scan_targets(targets: &[String]) -> Vec<EndpointRecord> {
     let mut set = TargetSet::default();
@@ -37,6 +38,9 @@ fn check_metadata(r: &EndpointRecord, ex: &ElectrumX) {
     assert_eq!(f.genesis_hash.as_deref(), Some(ex.chain.genesis_hash.as_str()));
     assert_eq!(f.server_version.as_deref(), Some("ElectrumX 2.0.0"));
     assert_eq!(f.protocol_min.as_deref(), Some("1.4"));
+    // ElectrumX 2.0.0's `PROTOCOL_MAX = (1, 7, 0)` (electrumx/server/session.py), printed with
+    // all three parts; the session itself negotiated 1.6, the top of what the scanner asks for.
+    assert_eq!(f.protocol_max.as_deref(), Some("1.7.0"));
     assert!(f.keys.contains(&"hosts".to_string()));
     assert!(r.metadata.features_raw.as_ref().unwrap().get("genesis_hash").is_some());
     let tip = r.metadata.headers.as_ref().unwrap().result.as_ref().unwrap();
@@ -74,33 +78,62 @@ fn metadata_and_v1_certificate_from_real_electrumx_2_0_0() {
     assert!(tls.protocol_version.as_deref().is_some_and(|v| v.starts_with("TLSv1_")), "{tls:?}");
     assert!(tls.cipher_suite.is_some());
     assert_eq!(tls.sni, None, "no SNI for an IP literal");
+    // The verifier checked ElectrumX's handshake signature against the v1 certificate's RSA key.
     assert!(tls.handshake_signature_valid);
+    assert!(tls.handshake_signature_scheme.as_deref().is_some_and(|s| s.starts_with("RSA_")), "{tls:?}");
     assert!(!tls.webpki_valid);
     assert!(tls.webpki_error.is_some());
     assert!(!tls.name_matches, "CN electrumx.test does not cover 127.0.0.1");
     assert_eq!(tls.chain.len(), 1);
-    let c = &tls.chain[0];
+    check_certificate_against_openssl(&tls.chain[0], &ex.cert_path);
+}
+
+/// Every field of the recorded certificate that openssl can print, compared with openssl's
+/// reading of the PEM file ElectrumX serves.
+fn check_certificate_against_openssl(c: &Certificate, pem: &Path) {
+    let x509 = |args: &[&str]| openssl_x509(pem, args);
+    let after = |text: String, prefix: &str| text.strip_prefix(prefix).unwrap_or_else(|| panic!("{text:?} lacks {prefix:?}")).to_string();
     assert_eq!(c.parse_error, None);
-    assert_eq!(c.sha256, openssl_sha256_fingerprint(&ex.cert_path));
-    assert_eq!(c.version, Some(1));
+    assert_eq!(c.sha256, openssl_fingerprint(pem, "-sha256"));
+    assert_eq!(c.sha1, openssl_fingerprint(pem, "-sha1"));
+    assert_eq!(c.spki_sha256.as_deref(), Some(openssl_spki_sha256(pem).as_str()));
+    // `serial=44AE9E…`: the integer in hex (openssl upper-case, without the DER sign byte).
+    let digits = |s: &str| s.trim_start_matches('0').to_ascii_lowercase();
+    assert_eq!(digits(&after(x509(&["-serial"]), "serial=")), digits(c.serial.as_deref().unwrap()));
+    // `-nameopt sep_comma_plus_space` prints RDNs in certificate order as `CN=…, O=…`.
+    let dn = |which: &str| after(x509(&[&format!("-{which}"), "-nameopt", "sep_comma_plus_space"]), &format!("{which}="));
+    assert_eq!(c.subject.as_deref(), Some(dn("subject").as_str()));
+    assert_eq!(c.issuer.as_deref(), Some(dn("issuer").as_str()));
+    assert_eq!(c.subject.as_deref(), Some("CN=electrumx.test, O=Observatory Test"));
     assert_eq!(c.subject_cn.as_deref(), Some("electrumx.test"));
     assert_eq!(c.issuer_cn.as_deref(), Some("electrumx.test"));
     assert_eq!(c.issuer_org.as_deref(), Some("Observatory Test"));
-    assert_eq!(c.subject, c.issuer);
-    assert!(c.subject.as_deref().unwrap().contains("CN=electrumx.test"));
-    // `serial=44AE9E…` from openssl.
-    let serial = openssl_field(&ex.cert_path, "-serial");
-    let digits = |s: &str| s.trim_start_matches('0').to_ascii_lowercase();
-    assert_eq!(digits(serial.trim_start_matches("serial=")), digits(c.serial.as_deref().unwrap()));
-    assert!(c.san.is_empty() && c.san_count == 0);
+    // `notBefore=2026-07-01 12:00:00Z` with `-dateopt iso_8601`; the record holds RFC 3339.
+    for (flag, prefix, text, unix) in
+        [("-startdate", "notBefore=", &c.not_before, c.not_before_unix), ("-enddate", "notAfter=", &c.not_after, c.not_after_unix)]
+    {
+        let iso = after(x509(&[flag, "-dateopt", "iso_8601"]), prefix).replacen(' ', "T", 1);
+        assert_eq!(text.as_deref(), Some(iso.as_str()), "{flag}");
+        let parsed = time::OffsetDateTime::parse(&iso, &time::format_description::well_known::Rfc3339).expect("openssl date");
+        assert_eq!(unix, Some(parsed.unix_timestamp()), "{flag}");
+    }
+    assert_eq!(c.validity_days, Some(1825));
+    assert!(!c.expired && !c.not_yet_valid);
+    // Version, key and signature algorithm as `openssl x509 -text` states them.
+    let text = x509(&["-text"]);
+    let line = |label: &str| {
+        let l = text.lines().map(str::trim).find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("no {label:?} in -text"));
+        l[label.len()..].trim().to_string()
+    };
+    assert_eq!(line("Version:"), format!("{} (0x{:x})", c.version.unwrap(), c.version.unwrap() - 1));
+    assert_eq!(c.version, Some(1), "ElectrumX's HOWTO recipe makes X.509 v1");
+    assert_eq!(line("Public Key Algorithm:"), "rsaEncryption");
     assert_eq!(c.key_type.as_deref(), Some("RSA"));
+    assert_eq!(line("Public-Key:"), format!("({} bit)", c.key_bits.unwrap()));
     assert_eq!(c.key_bits, Some(2048));
+    assert_eq!(c.signature_algorithm.as_deref(), Some(line("Signature Algorithm:").as_str()));
     assert_eq!(c.signature_algorithm.as_deref(), Some("sha256WithRSAEncryption"));
+    assert!(c.san.is_empty() && c.san_count == 0, "a v1 certificate has no extensions");
     assert!(c.self_signed);
     assert!(!c.is_ca);
-    assert!(!c.expired && !c.not_yet_valid);
-    assert_eq!(c.validity_days, Some(1825));
-    assert_eq!(c.sha1.len(), 40);
-    assert!(c.spki_sha256.is_some());
-    assert!(c.not_before.is_some() && c.not_after_unix.is_some());
 }

@@ -140,25 +140,57 @@ pub fn make_v1_certificate(dir: &Path, subject: &str) -> PathBuf {
     dir.join("server.crt")
 }
 
+/// `openssl ARGS` with `input` on its stdin; its stdout. Panics with its stderr on failure.
+pub fn openssl_pipe(args: &[&str], input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new("openssl")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run openssl");
+    child.stdin.take().expect("stdin").write_all(input).expect("write to openssl");
+    let out = child.wait_with_output().expect("openssl output");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// `openssl x509 -noout ARGS` of a PEM file, trimmed.
+pub fn openssl_x509(cert: &Path, args: &[&str]) -> String {
+    let pem = std::fs::read(cert).expect("read certificate");
+    let mut all = vec!["x509", "-noout"];
+    all.extend_from_slice(args);
+    String::from_utf8_lossy(&openssl_pipe(&all, &pem)).trim().to_string()
+}
+
+/// `openssl x509 -noout -fingerprint -<digest>` of a PEM file, as lower-case hex without colons.
+pub fn openssl_fingerprint(cert: &Path, digest: &str) -> String {
+    let text = openssl_x509(cert, &["-fingerprint", digest]);
+    // "sha256 Fingerprint=AB:CD:..." (the prefix's case differs between openssl versions)
+    let (_, fp) = text.split_once('=').expect("fingerprint line");
+    fp.replace(':', "").to_ascii_lowercase()
+}
+
 /// `openssl x509 -noout -fingerprint -sha256` of a PEM file, as lower-case hex without colons.
 pub fn openssl_sha256_fingerprint(cert: &Path) -> String {
-    let out = Command::new("openssl")
-        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
-        .arg(cert)
-        .output()
-        .expect("run openssl");
-    assert!(out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout);
-    // "sha256 Fingerprint=AB:CD:..." (the prefix's case differs between openssl versions)
-    let (_, fp) = text.trim().split_once('=').expect("fingerprint line");
-    fp.replace(':', "").to_ascii_lowercase()
+    openssl_fingerprint(cert, "-sha256")
 }
 
 /// `openssl x509 -noout -<field>` of a PEM file, trimmed.
 pub fn openssl_field(cert: &Path, field: &str) -> String {
-    let out = Command::new("openssl").args(["x509", "-noout", field, "-in"]).arg(cert).output().expect("run openssl");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    openssl_x509(cert, &[field])
+}
+
+/// SHA-256 of the certificate's SubjectPublicKeyInfo DER, lower-case hex, computed by openssl:
+/// `openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256`.
+pub fn openssl_spki_sha256(cert: &Path) -> String {
+    let pem = std::fs::read(cert).expect("read certificate");
+    let public_key = openssl_pipe(&["x509", "-pubkey", "-noout"], &pem);
+    let spki_der = openssl_pipe(&["pkey", "-pubin", "-outform", "DER"], &public_key);
+    // `-r`: "<hex> *stdin"
+    let digest = openssl_pipe(&["dgst", "-sha256", "-r"], &spki_der);
+    String::from_utf8_lossy(&digest).split_whitespace().next().expect("digest").to_ascii_lowercase()
 }
 
 impl ElectrumX {
