@@ -37,6 +37,8 @@ struct Case {
     fake: Fake,
     tls: bool,
     want: Status,
+    /// DER of the leaf the fake presents (TLS cases).
+    leaf: Option<Vec<u8>>,
 }
 
 fn hundred_thousand_peers() -> Value {
@@ -82,12 +84,24 @@ async fn start_cases() -> Vec<Case> {
         add("tls-16kb-san", Behavior::good(), Some(certs::huge_san()), Status::Success),
         add("tls-huge-chain", Behavior::good(), Some(certs::huge_chain()), Status::Success),
         add("100k-peers", Behavior::with_peers(hundred_thousand_peers(), json!({})), None, Status::Success),
+        add("tls-wrong-key", Behavior::good(), Some(certs::wrong_key()), Status::TlsHandshakeError),
     ];
     for (name, ip, behavior, tls, is_tls, want) in specs {
+        let leaf = match &tls {
+            Some(TlsSetup::Chain { chain, .. }) => chain.first().cloned(),
+            _ => None,
+        };
         let fake = spawn_fake(&ip, behavior, tls).await;
-        cases.push(Case { name, fake, tls: is_tls, want });
+        cases.push(Case { name, fake, tls: is_tls, want, leaf });
     }
     cases
+}
+
+/// Runs `observatory scan ARGS` writing into `out`, and waits for it (measured, bounded).
+async fn scan(out: &std::path::Path, args: &[String]) -> support::Finished {
+    let child = support::spawn_scan(out, args);
+    let out = out.to_path_buf();
+    tokio::task::spawn_blocking(move || support::wait_measured(child, &out, CHILD_LIMIT)).await.expect("wait")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,13 +126,7 @@ async fn hostile_servers_end_with_meaningful_statuses_in_bounded_time_and_memory
     for c in &cases {
         args.extend(["--target".to_string(), c.fake.target(c.tls), "--allow-ip".to_string(), c.fake.addr.ip().to_string()]);
     }
-    let child = support::spawn_scan(out.path(), &args);
-    let finished = tokio::task::spawn_blocking({
-        let out = out.path().to_path_buf();
-        move || support::wait_measured(child, &out, CHILD_LIMIT)
-    })
-    .await
-    .expect("wait");
+    let finished = scan(out.path(), &args).await;
     let log = support::log(out.path());
     println!("hostile suite: {:?} wall, peak RSS {} MiB", finished.elapsed, finished.peak_rss / (1024 * 1024));
     assert_eq!(finished.code, Some(0), "scan failed:\n{log}");
@@ -202,4 +210,106 @@ fn check_details(cases: &[Case], by_key: &HashMap<String, &EndpointRecord>) {
 
     let dup = get("duplicate-ids");
     assert!(dup.wire.unmatched_replies > 0, "{:?}", dup.wire);
+
+    // Every TLS endpoint that got as far as a certificate recorded the leaf it was shown, and
+    // the handshake signature was recorded valid exactly where the server held the leaf's key.
+    for c in cases.iter().filter(|c| c.leaf.is_some()) {
+        let tls = get(c.name).tls.as_ref().unwrap_or_else(|| panic!("{}: no TLS recorded", c.name));
+        let want = c.leaf.as_deref().map(|der| observatory_scanner::tls::certificate::describe(der, 0, 0).sha256);
+        assert_eq!(tls.chain.first().map(|l| l.sha256.clone()), want, "{}: recorded leaf", c.name);
+        let holds_key = !matches!(c.name, "tls-wrong-key" | "tls-malformed-der");
+        assert_eq!(tls.handshake_signature_valid, holds_key, "{}: {tls:?}", c.name);
+    }
+    // Certificate A signed with key B: refused at the handshake, the signature recorded as
+    // checked and failed, A's chain kept.
+    let wrong = get("tls-wrong-key");
+    let tls = wrong.tls.as_ref().expect("chain recorded");
+    assert_eq!(tls.handshake_signature_scheme.as_deref(), Some("ECDSA_NISTP256_SHA256"), "{tls:?}");
+    assert!(wrong.error.as_deref().is_some_and(|e| e.contains("BadSignature")), "{:?}", wrong.error);
+    assert!(wrong.requests.is_empty(), "nothing was sent to a server that failed the handshake");
+}
+
+/// Private and reserved addresses a hostile peer list names, with the range the policy must
+/// give as the reason. None of them is ever dialled (the policy decides before a route
+/// exists), so naming them here sends no packet even if the policy were broken only partly.
+const RESERVED_PEERS: &[(&str, &str)] = &[
+    ("10.0.0.1", "Private"),
+    ("192.168.1.1", "Private"),
+    ("172.16.0.1", "Private"),
+    ("169.254.169.254", "LinkLocal"),
+    ("100.64.0.1", "SharedCgnat"),
+    ("fd00::1", "UniqueLocal"),
+    ("fe80::1", "LinkLocal"),
+    ("2001:db8::1", "Documentation"),
+    ("224.0.0.1", "Multicast"),
+];
+
+/// A server advertising peers (and `features.hosts`) at private and reserved addresses, next
+/// to a well-behaved loopback neighbour, scanned with the tests' loopback allowance: loopback
+/// is scanned, every other special range is still refused with a recorded status and no
+/// connection attempt, and the neighbour is unaffected. (Host names resolving to loopback
+/// without the allowance, DNS rebinding, are `scanner/tests/crawl_policy.rs`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_at_private_and_reserved_addresses_are_refused_with_loopback_allowed() {
+    let neighbour = spawn_fake("127.0.2.2", Behavior::good(), None).await;
+    let neighbour_ip = neighbour.addr.ip().to_string();
+    let mut peers: Vec<Value> = RESERVED_PEERS.iter().map(|(ip, _)| json!([ip, ip, ["v1.4", "t50001", "s50002"]])).collect();
+    peers.push(json!([neighbour_ip, neighbour_ip, ["v1.4", format!("t{}", neighbour.addr.port())]]));
+    // The same addresses through features.hosts, on another port: a second lead each.
+    let hosts: serde_json::Map<String, Value> =
+        RESERVED_PEERS.iter().map(|(ip, _)| (ip.to_string(), json!({"tcp_port": 50011, "ssl_port": null}))).collect();
+    let hub = spawn_fake("127.0.2.1", Behavior::with_peers(Value::Array(peers), Value::Object(hosts)), None).await;
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let args: Vec<String> = [
+        "--out",
+        &out.path().display().to_string(),
+        "--endpoint-timeout",
+        &format!("{}s", ENDPOINT_TIMEOUT.as_secs()),
+        "--connect-timeout",
+        "2s",
+        "--crawl",
+        "--allow-loopback",
+        "--target",
+        &hub.target(false),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let finished = scan(out.path(), &args).await;
+    let log = support::log(out.path());
+    assert_eq!(finished.code, Some(0), "scan failed:\n{log}");
+    let run = support::run_dir(out.path());
+    let (records, _) = support::read_records(&run);
+    let by_key: HashMap<String, &EndpointRecord> = records.iter().map(|r| (r.endpoint.key(), r)).collect();
+    let status = |key: &str| by_key.get(key).map(|r| (r.status, r.error.clone()));
+
+    // The hub and its loopback neighbour (a crawled peer) are scanned normally.
+    assert_eq!(status(&hub.target(false)).map(|s| s.0), Some(Status::Success), "{:?}", status(&hub.target(false)));
+    assert_eq!(status(&neighbour.target(false)).map(|s| s.0), Some(Status::Success), "{:?}", status(&neighbour.target(false)));
+    assert!(neighbour.accepted() >= 1, "the neighbour was dialled");
+
+    // Each reserved address: three leads (t and s from the peer list, t from features.hosts),
+    // each refused by policy, naming its range, with nothing chosen to dial and nothing measured.
+    let mut refused = 0;
+    for (ip, range) in RESERVED_PEERS {
+        let addr: IpAddr = ip.parse().unwrap();
+        let mine: Vec<&EndpointRecord> = records.iter().filter(|r| r.endpoint.host.parse::<IpAddr>().ok() == Some(addr)).collect();
+        assert_eq!(mine.len(), 3, "{ip}: {:?}", mine.iter().map(|r| r.endpoint.key()).collect::<Vec<_>>());
+        for r in mine {
+            let key = r.endpoint.key();
+            assert_eq!(r.status, Status::RefusedByPolicy, "{key}: {:?}", r.error);
+            assert!(r.error.as_deref().is_some_and(|e| e.contains(&format!("{addr} ({range})"))), "{key}: {:?}", r.error);
+            assert_eq!(r.resolved_ips, vec![addr.to_string()], "{key}");
+            assert_eq!(r.ip, None, "{key}: no address was chosen to dial");
+            assert!(r.timing.connect_ms.is_none() && r.timing.tls_ms.is_none(), "{key}: {:?}", r.timing);
+            assert!(r.tls.is_none() && r.requests.is_empty() && r.wire.bytes_received == 0, "{key}");
+            assert!(!r.provenance.is_empty(), "{key}: learned from the hub");
+            refused += 1;
+        }
+    }
+    assert_eq!(records.len(), 2 + refused, "{:?}", by_key.keys());
+    let manifest = support::manifest(&run);
+    assert!(manifest.complete);
+    assert_eq!(manifest.counts_by_status.get("refused-by-policy").copied(), Some(refused as u64), "{:?}", manifest.counts_by_status);
 }

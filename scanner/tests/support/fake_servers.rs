@@ -269,6 +269,14 @@ pub mod certs {
         TlsSetup::Chain { chain: vec![garbage], key }
     }
 
+    /// A valid certificate (A) presented with another key (B) that signs the handshake: the
+    /// server cannot prove it holds A's key, as a man in the middle replaying A could not.
+    pub fn wrong_key() -> TlsSetup {
+        let TlsSetup::Chain { chain, .. } = valid() else { unreachable!() };
+        let TlsSetup::Chain { key, .. } = valid() else { unreachable!() };
+        TlsSetup::Chain { chain, key }
+    }
+
     /// A valid leaf followed by [`HUGE_CHAIN_CERTS`] - 1 more certificates.
     pub fn huge_chain() -> TlsSetup {
         let TlsSetup::Chain { mut chain, key } = valid() else { unreachable!() };
