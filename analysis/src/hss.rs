@@ -117,7 +117,7 @@ pub const CATALOGUE: &[Indicator] = &[
         id: ids::PROTOCOL_MISMATCH,
         name: "Inconsistent or modified protocol responses",
         weight: 20.0,
-        threshold: "inference: claimed implementation disagrees with observed behavior (full points); or the removed blockchain.address.* methods answer while protocol >= 1.3 was negotiated (half points)",
+        threshold: "inference: claimed implementation disagrees with observed behavior (full points); or the removed blockchain.address.* methods answer while protocol >= 1.3 was negotiated, or replies arrive that match no request (wrong, duplicate or mistyped ids) (half points)",
         rationale: "A server that claims to be stock software but behaves differently runs modified code; modified servers are where extra logging lives.",
     },
     Indicator {
@@ -352,17 +352,32 @@ fn protocol_at_least_1_3(p: &str) -> bool {
     (maj, min) >= (1, 3)
 }
 
-/// Inconsistent or modified protocol responses.
+/// Inconsistent or modified protocol responses. Full points for a claim that behavior
+/// contradicts, half points otherwise; the evidence lists every reason seen.
 pub fn protocol_mismatch(f: &Facts<'_>) -> Option<FiredIndicator> {
+    let mut reasons = Vec::new();
     if f.implementation.mismatch {
         let why = if f.implementation.mismatch_reasons.is_empty() { "no reason recorded".to_string() } else { f.implementation.mismatch_reasons.join("; ") };
-        return fire(ids::PROTOCOL_MISMATCH, 1.0, format!("claimed implementation disagrees with behavior: {why}"));
+        reasons.push(format!("claimed implementation disagrees with behavior: {why}"));
     }
-    let proto = f.main?.metadata.version.as_ref()?.result.as_ref()?.protocol.clone();
-    if f.address_formats?.legacy_address_answered && protocol_at_least_1_3(&proto) {
-        return fire(ids::PROTOCOL_MISMATCH, 0.5, format!("blockchain.address.* answered although protocol {proto} (>= 1.3) was negotiated"));
+    if let Some(main) = f.main {
+        let proto = main.metadata.version.as_ref().and_then(|a| a.result.as_ref()).map(|v| v.protocol.as_str());
+        if let Some(proto) = proto.filter(|p| protocol_at_least_1_3(p)) {
+            if f.address_formats.is_some_and(|a| a.legacy_address_answered) {
+                reasons.push(format!("blockchain.address.* answered although protocol {proto} (>= 1.3) was negotiated"));
+            }
+        }
+        // A stock server answers each request once, with its id; the scanner sets the others
+        // aside (`wire.unmatched_replies`), so the metadata stands but the deviation shows here.
+        let unmatched = main.wire.unmatched_replies;
+        if unmatched > 0 {
+            reasons.push(format!("{unmatched} repl{} matched no request (wrong, duplicate or mistyped id)", if unmatched == 1 { "y" } else { "ies" }));
+        }
     }
-    None
+    if reasons.is_empty() {
+        return None;
+    }
+    fire(ids::PROTOCOL_MISMATCH, if f.implementation.mismatch { 1.0 } else { 0.5 }, reasons.join("; "))
 }
 
 /// Timing that suggests logging.

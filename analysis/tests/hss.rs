@@ -213,6 +213,20 @@ fn cases() -> Vec<Case> {
             points: None,
         },
         Case {
+            name: "replies that match no request (wrong, duplicate or mistyped ids)",
+            baseline_always_up: false,
+            records: || {
+                every_round(|r| {
+                    let mut rec = honest(r, "wrong-ids.example", "95.216.4.4");
+                    rec.wire.unmatched_replies = 3;
+                    rec
+                })
+            },
+            host: "wrong-ids.example",
+            indicator: ids::PROTOCOL_MISMATCH,
+            points: Some(10.0),
+        },
+        Case {
             name: "history lookups 20x slower than ping",
             baseline_always_up: false,
             records: || every_round(|r| replace_probe(honest(r, "slow.history.example", "138.68.6.6"), "xpub", |b| b.xpub(true, vec![900.0; 20], 0.0, vec![]))),
