@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for a bounded time (default 60 s each). Not part of
 # the CI test run: run it by hand or on a schedule. Crashes land in
-# fuzz/artifacts/<target>/; add each as a regression test next to the parser.
+# fuzz/artifacts/<target>/ (git-ignored); copy each into fuzz/regressions/<target>/,
+# where scanner/tests/fuzz_corpus.rs replays it in every test run, then fix the parser.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."

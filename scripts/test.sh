@@ -15,6 +15,7 @@ done
 echo "== build (native workspace, schema crate for wasm32)"
 cargo build --workspace --all-targets
 cargo build -p observatory-model --target wasm32-unknown-unknown
+cargo check --manifest-path fuzz/Cargo.toml --lib --bins --target-dir "${CARGO_TARGET_DIR:-target}"
 
 echo "== unit and integration tests"
 cargo test --workspace --no-fail-fast

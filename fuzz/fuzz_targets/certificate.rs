@@ -1,16 +1,5 @@
-//! Certificate field extraction and chain observation over arbitrary DER. The first byte
-//! splits the input into a chain of up to four "certificates".
+//! Fuzz target `certificate`: the body is [`observatory_fuzz::certificate`] (documented there), which
+//! `scanner/tests/fuzz_corpus.rs` also replays over the seed corpus and the regressions.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use observatory_scanner::tls::{certificate::describe, observe_chain};
-use rustls_pki_types::CertificateDer;
-
-fuzz_target!(|data: &[u8]| {
-    let _ = describe(data, 0, 1_700_000_000);
-    let Some((&split, rest)) = data.split_first() else { return };
-    let size = usize::from(split).max(1) * 16;
-    let chain: Vec<CertificateDer<'static>> =
-        rest.chunks(size).take(4).map(|c| CertificateDer::from(c.to_vec())).collect();
-    let _ = observe_chain(&chain, "electrum.example.org");
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| observatory_fuzz::certificate(data));

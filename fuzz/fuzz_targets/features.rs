@@ -1,15 +1,5 @@
-//! `server.features` results: arbitrary JSON through the features parser and the
-//! clearnet↔onion link extraction.
+//! Fuzz target `features`: the body is [`observatory_fuzz::features`] (documented there), which
+//! `scanner/tests/fuzz_corpus.rs` also replays over the seed corpus and the regressions.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use observatory_model::raw::{Endpoint, Transport};
-use observatory_scanner::discovery::{linked_hosts, parse_features};
-
-fuzz_target!(|data: &[u8]| {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
-    if let Some(features) = parse_features(&value) {
-        let endpoint = Endpoint { host: "127.0.0.1".into(), port: 50002, transport: Transport::Tls };
-        let _ = linked_hosts(&endpoint, &features);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| observatory_fuzz::features(data));
