@@ -2,7 +2,8 @@
 //!
 //! Order of work: resolve (A and AAAA, under a deadline) → address policy on every
 //! resolved address → wait for the per-IP lock → connect (direct or SOCKS5) → TLS →
-//! `server.version` → metadata (pipelined) → probes → implementation inference. Each
+//! `server.version` → metadata (pipelined) → main-session probes → close → side-connection
+//! probes (one connection at a time) → implementation inference. Each
 //! step records what it saw; the first failure ends the attempt and is classified by
 //! [`status::classify`](crate::status::classify). Nothing here can outlive the
 //! endpoint deadline: every await is bounded by it, and [`scan_endpoint`] adds a hard stop.
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use observatory_model::raw::{Endpoint, EndpointRecord, Provenance};
-use observatory_protocol::frame::Limits;
+use observatory_protocol::frame::{ByteTally, Limits};
 use observatory_protocol::message::truncate;
 use tokio::time::{timeout, Instant};
 
@@ -157,7 +158,12 @@ async fn attempt(record: &mut EndpointRecord, env: &EndpointEnv) -> Result<(), F
         route,
         connect_timeout: env.connect_timeout,
         limits: env.limits,
-        params: SessionParams { request_timeout: env.request_timeout, endpoint_deadline: deadline, budget: Budget::new(REQUEST_BUDGET) },
+        params: SessionParams {
+            request_timeout: env.request_timeout,
+            endpoint_deadline: deadline,
+            budget: Budget::new(REQUEST_BUDGET),
+            received: ByteTally::new(),
+        },
     };
     match timeout(env.endpoint_timeout + HARD_STOP_GRACE, session(record, env, &dialer)).await {
         Ok(r) => r,
@@ -193,6 +199,7 @@ async fn session(record: &mut EndpointRecord, env: &EndpointEnv, dialer: &Dialer
             }
             if env.probes && !session.is_closed() {
                 let ctx = ProbeContext { endpoint: record.endpoint.clone(), protocol: Some(v.protocol.clone()) };
+                // Closes the main session before any side connection is opened.
                 record.probes = probes::run_all(&mut session, dialer, &ctx).await;
             }
             Ok(())
@@ -200,7 +207,11 @@ async fn session(record: &mut EndpointRecord, env: &EndpointEnv, dialer: &Dialer
         Err(f) => Err(f),
     };
     session.close().await;
-    let (requests, notifications, wire) = session.into_records();
+    let (requests, notifications, mut wire) = session.into_records();
+    // Bytes over every connection of the visit (the byte cap's count), side connections apart.
+    let total = dialer.bytes_received().max(wire.bytes_received);
+    wire.side_bytes_received = total - wire.bytes_received;
+    wire.bytes_received = total;
     record.requests = requests;
     record.notifications = notifications;
     record.wire = wire;
