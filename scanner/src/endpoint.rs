@@ -23,7 +23,7 @@ use crate::limits::{DNS_TIMEOUT, REQUEST_BUDGET};
 use crate::locks::KeyedLocks;
 use crate::metadata;
 use crate::policy::Policy;
-use crate::probes::{self, ProbeContext};
+use crate::probes::{self, ProbeContext, ProbeLevel};
 use crate::session::{now_ms, Budget, SessionParams};
 use crate::status::{classify, Failure};
 use crate::{inference, rpc::Rpc};
@@ -57,6 +57,10 @@ pub struct EndpointEnv {
     pub limits: Limits,
     /// Run the behavioral probes after the metadata.
     pub probes: bool,
+    /// Which probe cases run; [`ProbeLevel::Full`] only reaches endpoints dialled directly at
+    /// an address the operator allowed and that is not public ([`Policy::operator_lab`]),
+    /// every other endpoint gets [`ProbeLevel::Standard`].
+    pub probe_level: ProbeLevel,
     /// One connection at a time per IP address.
     pub ip_locks: KeyedLocks,
 }
@@ -200,7 +204,7 @@ async fn session(record: &mut EndpointRecord, env: &EndpointEnv, dialer: &Dialer
             if env.probes && !session.is_closed() {
                 let ctx = ProbeContext { endpoint: record.endpoint.clone(), protocol: Some(v.protocol.clone()) };
                 // Closes the main session before any side connection is opened.
-                record.probes = probes::run_all(&mut session, dialer, &ctx).await;
+                record.probes = probes::run_all_at(&mut session, dialer, &ctx, probe_level(env, &dialer.route)).await;
             }
             Ok(())
         }
@@ -224,6 +228,19 @@ async fn session(record: &mut EndpointRecord, env: &EndpointEnv, dialer: &Dialer
     result
 }
 
+/// The probe level this endpoint gets: the full set only on a direct route to an address that
+/// is the operator's own ([`Policy::operator_lab`]), whatever the run asked for.
+fn probe_level(env: &EndpointEnv, route: &Route) -> ProbeLevel {
+    match (env.probe_level, route) {
+        (ProbeLevel::Full, Route::Direct(addr)) if env.policy.operator_lab(addr.ip()) => ProbeLevel::Full,
+        (ProbeLevel::Full, _) => {
+            tracing::warn!(route = ?route, "full probe level refused for an endpoint that is not the operator's own");
+            ProbeLevel::Standard
+        }
+        (level, _) => level,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +258,7 @@ mod tests {
             endpoint_timeout: Duration::from_secs(1),
             limits: Limits::default(),
             probes: false,
+            probe_level: ProbeLevel::Standard,
             ip_locks: KeyedLocks::default(),
         }
     }
@@ -279,6 +297,20 @@ mod tests {
         assert!(route(&mut record("127.0.0.10"), &loopback).await.is_ok());
         assert!(route(&mut record("::1"), &loopback).await.is_ok());
         assert!(matches!(route(&mut record("10.0.0.1"), &loopback).await, Err(Failure::Policy(_))));
+    }
+
+    #[test]
+    fn the_full_level_reaches_only_the_operators_own_addresses() {
+        let allowed: IpAddr = "127.0.0.9".parse().unwrap();
+        let mut env = env(Policy { allow_ips: vec![allowed], ..Policy::default() });
+        env.probe_level = ProbeLevel::Full;
+        let direct = |ip: &str| Route::Direct(SocketAddr::new(ip.parse().unwrap(), 50001));
+        assert_eq!(probe_level(&env, &direct("127.0.0.9")), ProbeLevel::Full);
+        assert_eq!(probe_level(&env, &direct("8.8.8.8")), ProbeLevel::Standard, "public address");
+        let proxied = Route::Socks5 { proxy: "127.0.0.9:9050".parse().unwrap(), host: "x.onion".into(), port: 50001 };
+        assert_eq!(probe_level(&env, &proxied), ProbeLevel::Standard, "behind a proxy: anyone's server");
+        env.probe_level = ProbeLevel::Standard;
+        assert_eq!(probe_level(&env, &direct("127.0.0.9")), ProbeLevel::Standard);
     }
 
     #[tokio::test]

@@ -32,7 +32,7 @@ async fn visit(level: ProbeLevel, ip: &str) {
     let tcp = spawn_fake(ip, Behavior::quirky(Quirk::Slow(REPLY_DELAY)), None).await;
     let tls = spawn_fake(ip, Behavior::quirky(Quirk::Slow(REPLY_DELAY)), Some(certs::valid())).await;
     let mut config = support::loopback_config(&[tcp.target(false), tls.target(true)], Duration::from_secs(45));
-    assert_eq!(level, ProbeLevel::Standard);
+    config.probe_level = level;
     // A pipelined burst of 30 slow replies takes over a second: more than the loopback default.
     config.request_timeout = Duration::from_secs(10);
     let records = support::run(config).await;
@@ -70,6 +70,11 @@ async fn visit(level: ProbeLevel, ip: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_connection_per_host_at_a_time_during_a_standard_probed_visit() {
     visit(ProbeLevel::Standard, "127.0.9.1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_connection_per_host_at_a_time_during_a_full_probed_visit() {
+    visit(ProbeLevel::Full, "127.0.9.2").await;
 }
 
 #[test]

@@ -30,7 +30,7 @@ use observatory_scanner::probes::rate_limit::BURST;
 use observatory_scanner::probes::{total_cost, ProbeLevel, ELECTRUMX_COST_SOFT_LIMIT, REGISTRY, STANDARD_COST_CEILING};
 use support::electrumx::{Config, ElectrumX, ExVersion};
 
-fn env() -> Arc<EndpointEnv> {
+fn env(level: ProbeLevel) -> Arc<EndpointEnv> {
     Arc::new(EndpointEnv {
         run_id: "20260101T000000Z-probes".into(),
         vantage: "test".into(),
@@ -43,18 +43,23 @@ fn env() -> Arc<EndpointEnv> {
         endpoint_timeout: DEFAULT_ENDPOINT_TIMEOUT,
         limits: Limits::default(),
         probes: true,
+        probe_level: level,
         ip_locks: KeyedLocks::default(),
     })
 }
 
 async fn scan(ex: &ElectrumX) -> EndpointRecord {
+    scan_at(ex, ProbeLevel::Standard).await
+}
+
+async fn scan_at(ex: &ElectrumX, level: ProbeLevel) -> EndpointRecord {
     let job = Job {
         endpoint: Endpoint { host: "127.0.0.1".into(), port: ex.tcp_port, transport: Transport::Tcp },
         provenance: Vec::new(),
         round: 0,
         depth: 0,
     };
-    scan_endpoint(job, env()).await
+    scan_endpoint(job, env(level)).await
 }
 
 fn report(label: &str, r: &EndpointRecord) {
@@ -244,3 +249,59 @@ async fn electrumx_versions_are_identified_and_hashed_by_behavior() {
     assert!(line(&ra1, "malformed.before-version=").is_some_and(|l| l.starts_with("malformed.before-version=result")));
 }
 
+/// The full probe level on loopback (the operator's own servers): every malformed case reaches
+/// both versions, what they answer is recorded verbatim, and the aiorpcX error-text rules that
+/// only the full cases can trigger fire on each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_level_fires_the_aiorpcx_rules_on_both_versions() {
+    let Some(v2) = start(ExVersion::V2_0_0, "2.0.0, full probe level") else { return };
+    let Some(v1) = start(ExVersion::V1_16_0, "1.16.0, full probe level") else { return };
+    let (r2, r1) = tokio::join!(scan_at(&v2, ProbeLevel::Full), scan_at(&v1, ProbeLevel::Full));
+    for (label, r, version) in [("2.0.0 full", &r2, "2.0.0"), ("1.16.0 full", &r1, "1.16.0")] {
+        report(label, r);
+        check_scan_at(label, r, version, ProbeLevel::Full);
+        let cases = r
+            .probes
+            .iter()
+            .find_map(|p| match &p.detail {
+                ProbeDetail::Malformed(m) => Some(m.cases.clone()),
+                _ => None,
+            })
+            .expect("malformed detail");
+        assert_eq!(cases.len(), 11, "{label}: every case at the full level");
+        for c in &cases {
+            println!("   {:<24} {:<10} {:?} {:?}{}", c.case, c.outcome, c.code, c.message, if c.disconnected { " +disc" } else { "" });
+        }
+        let case = |name: &str| cases.iter().find(|c| c.case == name).unwrap_or_else(|| panic!("{label}: no {name}"));
+        // What the servers really answer (aiorpcX 0.25 under 2.0.0, 0.18 under 1.16.0), as the
+        // fixtures in tests/fixtures/implementations/electrumx-*.json have it.
+        let unknown = case("unknown-method");
+        assert_eq!(unknown.code, Some(-32601), "{label}");
+        assert_eq!(unknown.message.as_deref(), Some("unknown method \"observatory.no_such_method\""), "{label}");
+        let params = case("wrong-param-count");
+        assert_eq!(params.code, Some(-32602), "{label}");
+        assert_eq!(
+            params.message.as_deref(),
+            Some("0 arguments passed to method \"blockchain.scripthash.get_balance\" but it requires 1"),
+            "{label}"
+        );
+        assert_eq!((case("empty-batch").code, case("empty-batch").message.as_deref()), (Some(-32600), Some("batch is empty")), "{label}");
+        let inf = r.inference.as_ref().expect("inference");
+        for rule in ["aiorpcx-unknown-method", "aiorpcx-argument-count", "aiorpcx-empty-batch"] {
+            assert!(inf.evidence.iter().any(|e| e.starts_with(&format!("{rule}:"))), "{label}: {rule} did not fire: {:#?}", inf.evidence);
+        }
+        // The standard level's rejected legacy call also says `unknown method`; here the rule
+        // fired on the full level's own case.
+        assert!(
+            inf.evidence.iter().any(|e| e.starts_with("aiorpcx-unknown-method:") && e.contains("observatory.no_such_method")),
+            "{label}: {:#?}",
+            inf.evidence
+        );
+        // Both legacy calls are sent at the full level, and both are refused.
+        let legacy = r.probes.iter().find_map(|p| match &p.detail {
+            ProbeDetail::AddressFormats(a) => Some(a.legacy_address.len()),
+            _ => None,
+        });
+        assert_eq!(legacy, Some(2), "{label}");
+    }
+}
