@@ -222,7 +222,18 @@ impl Rec {
         self
     }
     fn probe(mut self, name: &str, detail: ProbeDetail) -> Self {
-        self.0.probes.push(ProbeResult { name: name.into(), status: Status::Success, error: None, started_ms: self.0.started_ms, duration_ms: 500.0, requests_sent: 20, detail });
+        self.0.probes.push(ProbeResult {
+            name: name.into(),
+            status: Status::Success,
+            error: None,
+            started_ms: self.0.started_ms,
+            duration_ms: 500.0,
+            requests_sent: 20,
+            detail,
+            cut_by_time_cap: false,
+            samples_planned: 20,
+            samples_taken: 20,
+        });
         self
     }
     /// Timing probe with ping samples.
@@ -263,6 +274,7 @@ impl Rec {
                 paced_interval_ms: 200,
                 paced: summary(&[20.0, 20.5]),
                 burst_slope_ms: Some(if throttling { 5.0 } else { 0.1 }),
+                burst_wall_ms: None,
                 throttle_errors: errors,
                 disconnected_after: None,
                 throttling_observed: throttling,

@@ -3,7 +3,7 @@
 //! * Layout auto-detection on two tiny fixture mmdbs (`fixtures/make_mmdb.py`): the nested
 //!   GeoLite2 layout and the flat ip-location-db (DB-IP Lite) layout.
 //! * The real databases in `data/geoip/` (installed by `scripts/setup/20-geoip.sh`) for
-//!   known addresses. Missing databases fail the test when `OBSERVATORY_REQUIRE_TOOLS=1`.
+//!   known addresses. Missing databases fail the test unless `OBSERVATORY_REQUIRE_TOOLS=0`.
 //! * `geoip_fetch::fetch_from` against a registry served on 127.0.0.1: a verified download
 //!   lands in the directory, a tampered one writes nothing, an unreachable registry falls
 //!   back to the database already in place.
@@ -16,6 +16,9 @@ use base64::Engine as _;
 use observatory_analysis::enrich::{self, geo::GeoDb, EnrichConfig, Enricher};
 use observatory_analysis::geoip_fetch;
 use sha2::{Digest, Sha512};
+
+#[path = "../../scanner/tests/support/tools.rs"]
+mod tools;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -53,11 +56,7 @@ fn both_city_layouts_are_detected_and_agree() {
 fn real_dir() -> Option<PathBuf> {
     let dir = enrich::real_geoip_dir(&repo_root());
     if dir.is_none() {
-        assert!(
-            std::env::var("OBSERVATORY_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "no GeoIP databases in data/geoip: run scripts/setup/20-geoip.sh"
-        );
-        eprintln!("skipped: no GeoIP databases (run scripts/setup/20-geoip.sh)");
+        tools::missing_tool("GeoIP databases in data/geoip", "scripts/setup/20-geoip.sh");
     }
     dir
 }

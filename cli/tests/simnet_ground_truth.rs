@@ -28,6 +28,9 @@ use observatory_scanner::targets::TargetSet;
 use observatory_scanner::{scan, MemorySink, ScanConfig};
 use observatory_simnet::{Behavior, HostileKind, Role, Simnet, SimnetConfig};
 
+#[path = "../../scanner/tests/support/tools.rs"]
+mod tools;
+
 /// Servers in the simulated network (the issue asks for about 60 in CI).
 const SERVERS: usize = 60;
 /// Share of reachable endpoints whose implementation must be identified.
@@ -111,7 +114,7 @@ fn scan_and_analysis_find_what_the_simnet_planted() {
             let located_servers = analysis.snapshot.servers.iter().filter(|s| s.location.is_some()).count();
             assert!(located_servers * 2 > analysis.snapshot.servers.len(), "{located_servers} of {} located", analysis.snapshot.servers.len());
         } else {
-            assert!(std::env::var("OBSERVATORY_REQUIRE_TOOLS").as_deref() != Ok("1"), "no GeoIP databases: run scripts/setup/20-geoip.sh");
+            tools::missing_tool("GeoIP databases in data/geoip", "scripts/setup/20-geoip.sh");
         }
 
         // The protocol violators: every one recorded with its unmatched replies counted and,

@@ -30,6 +30,21 @@ pub struct ProbeResult {
     pub requests_sent: u32,
     /// What it measured.
     pub detail: ProbeDetail,
+    /// True when the probe's time cap (or the probe set's time budget) stopped it before it
+    /// took every planned sample: its statistics then rest on `samples_taken`, not on
+    /// `samples_planned` (false in records written before this field existed).
+    #[serde(default)]
+    pub cut_by_time_cap: bool,
+    /// Samples the probe plans at its level. A sample is one scripthash query
+    /// (`address-formats`), one RTT request (`timing`), one ping (`rate-limit`), one
+    /// `get_history` query, sequential or batch item (`xpub`), one case (`malformed`).
+    /// 0 in records written before this field existed.
+    #[serde(default)]
+    pub samples_planned: u32,
+    /// Samples actually sent (answered or not); below `samples_planned` when the probe was cut
+    /// short by its time cap, the connection closing or the request budget.
+    #[serde(default)]
+    pub samples_taken: u32,
 }
 
 /// Typed detail of each probe.
@@ -191,7 +206,7 @@ pub struct XpubDetail {
 /// Detail of the `rate-limit` probe.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RateLimitDetail {
-    /// Requests sent back to back.
+    /// Requests sent in the burst (all written before any answer is read).
     pub burst_size: u32,
     /// RTTs of the burst.
     pub burst: TimingSummary,
@@ -201,13 +216,19 @@ pub struct RateLimitDetail {
     pub paced_interval_ms: u32,
     /// RTTs of the paced run.
     pub paced: TimingSummary,
-    /// Slope of burst RTT against index (ms per request).
+    /// Slope of burst RTT against index (ms per request). The burst is pipelined, so RTTs
+    /// rise with the index by queueing alone: a fact, not a throttling signal by itself.
     pub burst_slope_ms: Option<f64>,
+    /// Wall time from sending the burst to its last answer, ms (None in records written before
+    /// the burst was pipelined, or when nothing was answered).
+    #[serde(default)]
+    pub burst_wall_ms: Option<f64>,
     /// Error codes seen that signal throttling (-101, -102, 3, 4 or messages mentioning limits).
     pub throttle_errors: Vec<RpcError>,
     /// Index of the request after which the server disconnected, if it did.
     pub disconnected_after: Option<u32>,
-    /// Our summary fact: any of rising latency, throttle errors or disconnect observed.
+    /// Our summary fact: any of throttle errors, a disconnect, or a burst spread out in time
+    /// (wall time per burst request above max(20 ms, twice the paced median)).
     pub throttling_observed: bool,
 }
 

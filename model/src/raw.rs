@@ -358,8 +358,14 @@ pub struct Notification {
 /// Facts about the byte stream of the session (used by fingerprinting).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WireFacts {
-    /// Total bytes received from the server.
+    /// Total bytes received from the endpoint over the whole visit: the main session and the
+    /// probes' side connections (the byte cap applies to this total). Records written before
+    /// `side_bytes_received` existed counted the main session only.
     pub bytes_received: u64,
+    /// Of `bytes_received`, the bytes that arrived on side connections (the `malformed`
+    /// probe's). The other counters below describe the main session only.
+    #[serde(default)]
+    pub side_bytes_received: u64,
     /// Number of newline-terminated lines received.
     pub lines_received: u64,
     /// Lines that carried trailing spaces before the newline (ElectrumX 2.x pads replies).

@@ -3,6 +3,13 @@
 //! Electrum speaks one JSON document per line. A hostile server can send an
 //! endless line, or gigabytes of valid lines; [`LineBuffer`] refuses both
 //! with a [`FrameError`] as soon as a cap is crossed, before buffering more.
+//!
+//! The byte cap belongs to the endpoint, not to one connection: every connection of one
+//! endpoint visit (the main session and the probes' side connections) counts into one
+//! [`ByteTally`], so opening another connection never buys a server a fresh allowance.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use thiserror::Error;
 
@@ -10,7 +17,8 @@ use thiserror::Error;
 /// `server.peers.subscribe` answer of a few thousand peers, far below memory trouble.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
-/// Most bytes accepted from one endpoint over its whole session.
+/// Most bytes accepted from one endpoint over its whole visit: every connection to it (main
+/// session and side connections) counts into the one [`ByteTally`].
 pub const MAX_SESSION_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Framing limits (tests and the simnet use smaller ones).
@@ -18,7 +26,7 @@ pub const MAX_SESSION_BYTES: u64 = 16 * 1024 * 1024;
 pub struct Limits {
     /// Longest line, bytes.
     pub max_line: usize,
-    /// Most bytes over the session.
+    /// Most bytes over the endpoint visit (all connections sharing one [`ByteTally`]).
     pub max_total: u64,
 }
 
@@ -37,7 +45,7 @@ pub enum FrameError {
         /// The limit crossed.
         limit: usize,
     },
-    /// The session received more than `max_total` bytes.
+    /// The endpoint (over all its connections) sent more than `max_total` bytes.
     #[error("more than {limit} bytes received from this endpoint")]
     SessionTooLarge {
         /// The limit crossed.
@@ -58,6 +66,28 @@ pub struct Line {
     pub wire_len: usize,
 }
 
+/// Bytes received from one endpoint over all its connections, shared by their
+/// [`LineBuffer`]s (cloning shares the count, like the scanner's request budget).
+#[derive(Debug, Clone, Default)]
+pub struct ByteTally(Arc<AtomicU64>);
+
+impl ByteTally {
+    /// A tally at zero.
+    pub fn new() -> Self {
+        ByteTally::default()
+    }
+
+    /// Bytes counted so far, over every buffer sharing this tally.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Adds `n` bytes; returns the new total.
+    fn add(&self, n: u64) -> u64 {
+        self.0.fetch_add(n, Ordering::SeqCst).saturating_add(n)
+    }
+}
+
 /// Accumulates bytes and yields complete lines.
 #[derive(Debug)]
 pub struct LineBuffer {
@@ -67,18 +97,38 @@ pub struct LineBuffer {
     scanned: usize,
     /// Length of the unterminated tail of `buf`.
     tail: usize,
-    total: u64,
+    /// Bytes this buffer accepted.
+    own: u64,
+    /// Bytes of every buffer of the same endpoint, checked against `limits.max_total`.
+    shared: ByteTally,
 }
 
 impl LineBuffer {
-    /// An empty buffer with the given limits.
+    /// An empty buffer with the given limits and a byte tally of its own.
     pub fn new(limits: Limits) -> Self {
-        LineBuffer { limits, buf: Vec::new(), scanned: 0, tail: 0, total: 0 }
+        LineBuffer::sharing(limits, ByteTally::new())
     }
 
-    /// Total bytes accepted so far.
+    /// An empty buffer whose bytes count into `tally`, shared with the other connections
+    /// of the same endpoint: `limits.max_total` caps them all together.
+    pub fn sharing(limits: Limits, tally: ByteTally) -> Self {
+        LineBuffer { limits, buf: Vec::new(), scanned: 0, tail: 0, own: 0, shared: tally }
+    }
+
+    /// Bytes this buffer accepted so far.
     pub fn total_bytes(&self) -> u64 {
-        self.total
+        self.own
+    }
+
+    /// The byte cap over the endpoint's connections.
+    pub fn limit(&self) -> u64 {
+        self.limits.max_total
+    }
+
+    /// True when the shared tally has already reached the cap: nothing more may be read
+    /// from this endpoint, on any connection.
+    pub fn exhausted(&self) -> bool {
+        self.shared.get() >= self.limits.max_total
     }
 
     /// Bytes buffered that are not yet a complete line.
@@ -89,8 +139,8 @@ impl LineBuffer {
     /// Appends received bytes. Fails when the session cap is crossed, or when the
     /// unterminated tail is already longer than a line may be.
     pub fn extend(&mut self, data: &[u8]) -> Result<(), FrameError> {
-        self.total += data.len() as u64;
-        if self.total > self.limits.max_total {
+        self.own += data.len() as u64;
+        if self.shared.add(data.len() as u64) > self.limits.max_total {
             return Err(FrameError::SessionTooLarge { limit: self.limits.max_total });
         }
         // Only the new bytes are scanned, so a slow endless line costs linear time.
@@ -206,6 +256,33 @@ mod tests {
             while b.next_line().unwrap().is_some() {}
         }
         assert_eq!(b.extend(b"{}\n"), Err(FrameError::SessionTooLarge { limit: 64 }));
+    }
+
+    #[test]
+    fn the_byte_cap_is_per_endpoint_not_per_connection() {
+        let tally = ByteTally::new();
+        let mut main = LineBuffer::sharing(small(), tally.clone());
+        let mut side = LineBuffer::sharing(small(), tally.clone());
+        // 40 bytes on the main connection, then 24 on a side connection: 64, at the cap.
+        let line = b"{\"a\":1}\n";
+        for _ in 0..5 {
+            main.extend(line).unwrap();
+        }
+        while main.next_line().unwrap().is_some() {}
+        for _ in 0..3 {
+            side.extend(line).unwrap();
+        }
+        assert_eq!((main.total_bytes(), side.total_bytes(), tally.get()), (40, 24, 64));
+        assert!(main.exhausted() && side.exhausted());
+        // A third, fresh connection gets no fresh allowance.
+        let mut third = LineBuffer::sharing(small(), tally.clone());
+        assert_eq!(third.extend(b"\n"), Err(FrameError::SessionTooLarge { limit: 64 }));
+        // Alone, each connection would have been far below the cap.
+        let mut alone = LineBuffer::new(small());
+        for _ in 0..3 {
+            alone.extend(line).unwrap();
+        }
+        assert!(!alone.exhausted());
     }
 
     #[test]

@@ -2,12 +2,13 @@
 //!
 //! Like mini-redis' `Connection`: it owns the stream and a [`LineBuffer`] and offers
 //! [`Connection::read_line`] / [`Connection::write_line`], each under a deadline. It also
-//! counts the facts about the byte stream that fingerprinting uses ([`WireFacts`]).
+//! counts the facts about the byte stream that fingerprinting uses ([`WireFacts`]). The
+//! connections of one endpoint share one [`ByteTally`], so the byte cap is per endpoint.
 
 use std::io;
 
 use observatory_model::raw::WireFacts;
-use observatory_protocol::frame::{FrameError, Limits, Line, LineBuffer};
+use observatory_protocol::frame::{ByteTally, FrameError, Limits, Line, LineBuffer};
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
@@ -72,9 +73,21 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
-    /// Wraps a connected stream.
+    /// Wraps a connected stream whose bytes count against a cap of its own.
     pub fn new(stream: BoxStream, limits: Limits) -> Self {
-        Connection { stream, buffer: LineBuffer::new(limits), chunk: vec![0; READ_CHUNK], eof: false, wire: WireFacts::default() }
+        Connection::sharing(stream, limits, ByteTally::new())
+    }
+
+    /// Wraps a connected stream whose bytes count into `tally`, shared with the other
+    /// connections of the same endpoint (`limits.max_total` caps them together).
+    pub fn sharing(stream: BoxStream, limits: Limits, tally: ByteTally) -> Self {
+        Connection {
+            stream,
+            buffer: LineBuffer::sharing(limits, tally),
+            chunk: vec![0; READ_CHUNK],
+            eof: false,
+            wire: WireFacts::default(),
+        }
     }
 
     /// Facts about the bytes received so far.
@@ -96,6 +109,10 @@ impl Connection {
             }
             if self.eof {
                 return Err(ReadError::Closed);
+            }
+            if self.buffer.exhausted() {
+                // The endpoint's byte cap is spent (perhaps on another connection): read nothing more.
+                return Err(ReadError::Limit(FrameError::SessionTooLarge { limit: self.buffer.limit() }));
             }
             let n = match timeout_at(deadline, self.stream.read(&mut self.chunk)).await {
                 Err(_) => return Err(ReadError::Timeout),
@@ -188,6 +205,36 @@ mod tests {
         let mut conn = Connection::new(Box::new(client), limits());
         let r = conn.read_line(Instant::now() + Duration::from_millis(50)).await;
         assert!(matches!(r, Err(ReadError::Timeout)));
+    }
+
+    #[tokio::test]
+    async fn connections_of_one_endpoint_share_the_byte_cap() {
+        let tally = ByteTally::new();
+        let (a, mut server_a) = tokio::io::duplex(1024);
+        let (b, mut server_b) = tokio::io::duplex(1024);
+        let mut main = Connection::sharing(Box::new(a), limits(), tally.clone());
+        let mut side = Connection::sharing(Box::new(b), limits(), tally.clone());
+        let deadline = Instant::now() + Duration::from_secs(1);
+        // 200 of the 256 bytes arrive on the main connection …
+        let line = format!("{}\n", "x".repeat(49));
+        server_a.write_all(line.repeat(4).as_bytes()).await.unwrap();
+        for _ in 0..4 {
+            main.read_line(deadline).await.unwrap();
+        }
+        // … so the side connection gets only what is left, not a fresh 256.
+        server_b.write_all(line.as_bytes()).await.unwrap();
+        side.read_line(deadline).await.unwrap();
+        server_b.write_all(line.as_bytes()).await.unwrap();
+        let r = side.read_line(deadline).await;
+        assert!(matches!(r, Err(ReadError::Limit(FrameError::SessionTooLarge { limit: 256 }))), "{r:?}");
+        assert_eq!(main.wire().bytes_received, 200);
+        assert_eq!(side.wire().bytes_received, 100);
+        assert_eq!(tally.get(), 300);
+        // Once the cap is spent, no connection of the endpoint reads anything more.
+        let (c, _server_c) = tokio::io::duplex(1024);
+        let mut third = Connection::sharing(Box::new(c), limits(), tally.clone());
+        assert!(matches!(third.read_line(deadline).await, Err(ReadError::Limit(_))));
+        assert_eq!(tally.get(), 300);
     }
 
     #[test]

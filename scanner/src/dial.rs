@@ -2,7 +2,10 @@
 //!
 //! A [`Dialer`] is bound to one endpoint and one route (an address the policy already
 //! accepted, or a SOCKS5 proxy). It opens the main connection and, as the probes'
-//! [`Opener`], fresh extra connections with the same deadlines and the same shared budget.
+//! [`Opener`], fresh extra connections with the same deadlines, the same shared request
+//! budget and the same shared byte tally (the byte cap is per endpoint, not per connection).
+//! It never decides *when* to open: the probes open a side connection only after the main
+//! session is closed, so the endpoint never sees two connections from us at once.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -124,9 +127,15 @@ impl Dialer {
         }
     }
 
-    /// Wraps a dialed stream in a session with this endpoint's limits and shared budget.
+    /// Wraps a dialed stream in a session with this endpoint's limits, shared budget and
+    /// shared byte tally.
     pub fn session(&self, stream: BoxStream) -> Session {
-        Session::new(Connection::new(stream, self.limits), self.params.clone())
+        Session::new(Connection::sharing(stream, self.limits, self.params.received.clone()), self.params.clone())
+    }
+
+    /// Bytes received from the endpoint so far, over every connection this dialer opened.
+    pub fn bytes_received(&self) -> u64 {
+        self.params.received.get()
     }
 }
 
@@ -134,7 +143,9 @@ impl Opener for Dialer {
     type Conn = Session;
 
     async fn open_unversioned(&self) -> Option<Session> {
-        if Instant::now() >= self.params.endpoint_deadline {
+        // Past the deadline, or with the endpoint's byte cap spent, a new connection could
+        // carry nothing: do not open it.
+        if Instant::now() >= self.params.endpoint_deadline || self.bytes_received() >= self.limits.max_total {
             return None;
         }
         self.dial().await.ok().map(|d| self.session(d.stream))

@@ -2,7 +2,8 @@
 //!
 //! Order of work: resolve (A and AAAA, under a deadline) → address policy on every
 //! resolved address → wait for the per-IP lock → connect (direct or SOCKS5) → TLS →
-//! `server.version` → metadata (pipelined) → probes → implementation inference. Each
+//! `server.version` → metadata (pipelined) → main-session probes → close → side-connection
+//! probes (one connection at a time) → implementation inference. Each
 //! step records what it saw; the first failure ends the attempt and is classified by
 //! [`status::classify`](crate::status::classify). Nothing here can outlive the
 //! endpoint deadline: every await is bounded by it, and [`scan_endpoint`] adds a hard stop.
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use observatory_model::raw::{Endpoint, EndpointRecord, Provenance};
-use observatory_protocol::frame::Limits;
+use observatory_protocol::frame::{ByteTally, Limits};
 use observatory_protocol::message::truncate;
 use tokio::time::{timeout, Instant};
 
@@ -22,7 +23,7 @@ use crate::limits::{DNS_TIMEOUT, REQUEST_BUDGET};
 use crate::locks::KeyedLocks;
 use crate::metadata;
 use crate::policy::Policy;
-use crate::probes::{self, ProbeContext};
+use crate::probes::{self, ProbeContext, ProbeLevel};
 use crate::session::{now_ms, Budget, SessionParams};
 use crate::status::{classify, Failure};
 use crate::{inference, rpc::Rpc};
@@ -56,6 +57,10 @@ pub struct EndpointEnv {
     pub limits: Limits,
     /// Run the behavioral probes after the metadata.
     pub probes: bool,
+    /// Which probe cases run; [`ProbeLevel::Full`] only reaches endpoints dialled directly at
+    /// an address the operator allowed and that is not public ([`Policy::operator_lab`]),
+    /// every other endpoint gets [`ProbeLevel::Standard`].
+    pub probe_level: ProbeLevel,
     /// One connection at a time per IP address.
     pub ip_locks: KeyedLocks,
 }
@@ -157,7 +162,12 @@ async fn attempt(record: &mut EndpointRecord, env: &EndpointEnv) -> Result<(), F
         route,
         connect_timeout: env.connect_timeout,
         limits: env.limits,
-        params: SessionParams { request_timeout: env.request_timeout, endpoint_deadline: deadline, budget: Budget::new(REQUEST_BUDGET) },
+        params: SessionParams {
+            request_timeout: env.request_timeout,
+            endpoint_deadline: deadline,
+            budget: Budget::new(REQUEST_BUDGET),
+            received: ByteTally::new(),
+        },
     };
     match timeout(env.endpoint_timeout + HARD_STOP_GRACE, session(record, env, &dialer)).await {
         Ok(r) => r,
@@ -193,14 +203,19 @@ async fn session(record: &mut EndpointRecord, env: &EndpointEnv, dialer: &Dialer
             }
             if env.probes && !session.is_closed() {
                 let ctx = ProbeContext { endpoint: record.endpoint.clone(), protocol: Some(v.protocol.clone()) };
-                record.probes = probes::run_all(&mut session, dialer, &ctx).await;
+                // Closes the main session before any side connection is opened.
+                record.probes = probes::run_all_at(&mut session, dialer, &ctx, probe_level(env, &dialer.route)).await;
             }
             Ok(())
         }
         Err(f) => Err(f),
     };
     session.close().await;
-    let (requests, notifications, wire) = session.into_records();
+    let (requests, notifications, mut wire) = session.into_records();
+    // Bytes over every connection of the visit (the byte cap's count), side connections apart.
+    let total = dialer.bytes_received().max(wire.bytes_received);
+    wire.side_bytes_received = total - wire.bytes_received;
+    wire.bytes_received = total;
     record.requests = requests;
     record.notifications = notifications;
     record.wire = wire;
@@ -211,6 +226,19 @@ async fn session(record: &mut EndpointRecord, env: &EndpointEnv, dialer: &Dialer
         record.behavior_hash = behavior_hash;
     }
     result
+}
+
+/// The probe level this endpoint gets: the full set only on a direct route to an address that
+/// is the operator's own ([`Policy::operator_lab`]), whatever the run asked for.
+fn probe_level(env: &EndpointEnv, route: &Route) -> ProbeLevel {
+    match (env.probe_level, route) {
+        (ProbeLevel::Full, Route::Direct(addr)) if env.policy.operator_lab(addr.ip()) => ProbeLevel::Full,
+        (ProbeLevel::Full, _) => {
+            tracing::warn!(route = ?route, "full probe level refused for an endpoint that is not the operator's own");
+            ProbeLevel::Standard
+        }
+        (level, _) => level,
+    }
 }
 
 #[cfg(test)]
@@ -230,6 +258,7 @@ mod tests {
             endpoint_timeout: Duration::from_secs(1),
             limits: Limits::default(),
             probes: false,
+            probe_level: ProbeLevel::Standard,
             ip_locks: KeyedLocks::default(),
         }
     }
@@ -268,6 +297,20 @@ mod tests {
         assert!(route(&mut record("127.0.0.10"), &loopback).await.is_ok());
         assert!(route(&mut record("::1"), &loopback).await.is_ok());
         assert!(matches!(route(&mut record("10.0.0.1"), &loopback).await, Err(Failure::Policy(_))));
+    }
+
+    #[test]
+    fn the_full_level_reaches_only_the_operators_own_addresses() {
+        let allowed: IpAddr = "127.0.0.9".parse().unwrap();
+        let mut env = env(Policy { allow_ips: vec![allowed], ..Policy::default() });
+        env.probe_level = ProbeLevel::Full;
+        let direct = |ip: &str| Route::Direct(SocketAddr::new(ip.parse().unwrap(), 50001));
+        assert_eq!(probe_level(&env, &direct("127.0.0.9")), ProbeLevel::Full);
+        assert_eq!(probe_level(&env, &direct("8.8.8.8")), ProbeLevel::Standard, "public address");
+        let proxied = Route::Socks5 { proxy: "127.0.0.9:9050".parse().unwrap(), host: "x.onion".into(), port: 50001 };
+        assert_eq!(probe_level(&env, &proxied), ProbeLevel::Standard, "behind a proxy: anyone's server");
+        env.probe_level = ProbeLevel::Standard;
+        assert_eq!(probe_level(&env, &direct("127.0.0.9")), ProbeLevel::Standard);
     }
 
     #[tokio::test]

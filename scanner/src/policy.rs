@@ -150,11 +150,34 @@ impl Policy {
             _ => Ok(()),
         }
     }
+
+    /// True when `ip` is outside the public internet *and* one of the operator's explicit
+    /// allowances admits it (`--allow-loopback`, `--allow-ip`, `--allow-private`): a lab
+    /// address, the operator's own server, never a stranger's. Such endpoints may get the
+    /// full malformed probe set, and ElectrumX does not cost-account them.
+    pub fn operator_lab(&self, ip: IpAddr) -> bool {
+        classify(ip).is_some() && self.check(ip).is_ok()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operator_lab_is_non_public_and_explicitly_allowed() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let loopback = Policy { allow_loopback: true, ..Policy::default() };
+        assert!(loopback.operator_lab(ip("127.0.0.5")) && loopback.operator_lab(ip("::1")));
+        assert!(!loopback.operator_lab(ip("10.0.0.1")), "refused, so not the operator's");
+        assert!(!loopback.operator_lab(ip("8.8.8.8")), "public: a stranger's server");
+        let one = Policy { allow_ips: vec![ip("127.0.0.9")], ..Policy::default() };
+        assert!(one.operator_lab(ip("127.0.0.9")) && !one.operator_lab(ip("127.0.0.10")));
+        assert!(!one.operator_lab(ip("8.8.8.8")));
+        let private = Policy { allow_private: true, ..Policy::default() };
+        assert!(private.operator_lab(ip("192.168.1.1")) && !private.operator_lab(ip("1.1.1.1")));
+        assert!(!Policy::default().operator_lab(ip("127.0.0.1")));
+    }
 
     const REFUSED: &[(&str, Range)] = &[
         ("0.0.0.0", Range::Unspecified),

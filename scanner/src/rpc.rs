@@ -75,6 +75,11 @@ pub trait Rpc: Send {
     /// Notifications arriving meanwhile are recorded by the session, never returned here.
     fn call(&mut self, method: &str, params: Value) -> impl Future<Output = CallOutcome> + Send;
 
+    /// Sends every request at once, each as its own line (pipelining, not a batch), then waits
+    /// for the replies matched by id. Outcomes come back in request order; each RTT runs from
+    /// that request's own send.
+    fn pipeline(&mut self, calls: Vec<(String, Value)>) -> impl Future<Output = Vec<CallOutcome>> + Send;
+
     /// Sends the requests as one JSON-RPC batch (one line holding an array) and waits for all
     /// replies (array or individual lines), in request order. The wall time of the whole batch is
     /// returned beside the outcomes.
@@ -88,4 +93,8 @@ pub trait Rpc: Send {
 
     /// True once the connection is closed.
     fn is_closed(&self) -> bool;
+
+    /// Closes the connection (orderly where possible, bounded in time); later requests find it
+    /// closed. The probes close each connection before opening the next one to the endpoint.
+    fn close(&mut self) -> impl Future<Output = ()> + Send;
 }

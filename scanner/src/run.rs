@@ -27,7 +27,8 @@ use crate::limits::{
 };
 use crate::locks::KeyedLocks;
 use crate::output::{count_by_status, Sink};
-use crate::policy::Policy;
+use crate::policy::{classify, Policy};
+use crate::probes::ProbeLevel;
 use crate::session::now_ms;
 
 /// Everything a scan needs to know.
@@ -55,6 +56,8 @@ pub struct ScanConfig {
     pub socks_all: bool,
     /// Run behavioral probes.
     pub probes: bool,
+    /// Which probe cases run. [`ProbeLevel::Full`] is refused unless [`lab_only`] holds.
+    pub probe_level: ProbeLevel,
     /// Follow peers and `features.hosts`.
     pub crawl: bool,
     /// Deepest crawl level (targets are 0).
@@ -96,6 +99,7 @@ impl ScanConfig {
             socks5: None,
             socks_all: false,
             probes: true,
+            probe_level: ProbeLevel::Standard,
             crawl: false,
             max_depth: DEFAULT_MAX_DEPTH,
             max_servers: DEFAULT_MAX_SERVERS,
@@ -112,12 +116,64 @@ impl ScanConfig {
     }
 }
 
-/// A scan could not record its results.
+/// A scan could not run or could not record its results.
 #[derive(Debug, Error)]
 pub enum ScanError {
     /// The sink failed (disk full, directory gone): continuing would lose data silently.
     #[error("writing results: {0}")]
     Sink(#[from] io::Error),
+    /// `ProbeLevel::Full` was asked for a scan that may reach servers that are not the operator's.
+    #[error("the full probe level is only for your own servers: {0}")]
+    FullProbesNeedLab(#[from] NotLab),
+}
+
+/// Why a scan may reach a server that is not the operator's own (see [`lab_only`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum NotLab {
+    /// `--crawl` may lead anywhere, public servers included.
+    #[error("--crawl may reach servers other than the targets")]
+    Crawl,
+    /// Nothing to judge.
+    #[error("no targets")]
+    NoTargets,
+    /// A host name (or onion) could resolve to anyone's server.
+    #[error("target {0} is a host name, not an address")]
+    HostName(String),
+    /// A public address: a stranger's server.
+    #[error("target {0} is a public address")]
+    Public(String),
+    /// A non-public address no allowance admits (the scan would refuse it anyway).
+    #[error("target {0} is not allowed by --allow-loopback, --allow-ip or --allow-private")]
+    NotAllowed(String),
+}
+
+/// Ok when every endpoint the scan can reach is a non-public address that one of the
+/// operator's explicit allowances admits ([`Policy::operator_lab`]): a lab, the operator's own
+/// servers. Only then may the full malformed set run (it costs more than ElectrumX's soft limit
+/// and is not for strangers' servers), and only then are probed rounds not spaced for
+/// ElectrumX's cost decay (it does not cost-account non-public clients).
+pub fn lab_only(config: &ScanConfig) -> Result<(), NotLab> {
+    if config.crawl {
+        return Err(NotLab::Crawl);
+    }
+    if config.targets.is_empty() {
+        return Err(NotLab::NoTargets);
+    }
+    let policy = policy_of(config);
+    for (ep, _) in &config.targets {
+        let Ok(ip) = ep.host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() else {
+            return Err(NotLab::HostName(ep.host.clone()));
+        };
+        if !policy.operator_lab(ip) {
+            return Err(if classify(ip).is_none() { NotLab::Public(ep.host.clone()) } else { NotLab::NotAllowed(ep.host.clone()) });
+        }
+    }
+    Ok(())
+}
+
+/// The address policy of a configuration.
+fn policy_of(config: &ScanConfig) -> Policy {
+    Policy { allow_private: config.allow_private, allow_loopback: config.allow_loopback, allow_ips: config.allow_ips.clone() }
 }
 
 /// Raises the open-file limit toward [`NOFILE_TARGET`] (thousands of endpoints at once on simnet).
@@ -166,11 +222,14 @@ impl Known {
 
 /// Runs the scan and writes every record to `sink` as it finishes. Returns the final manifest.
 pub async fn scan<S: Sink>(config: ScanConfig, sink: &mut S) -> Result<RunManifest, ScanError> {
+    if config.probes && config.probe_level == ProbeLevel::Full {
+        lab_only(&config)?;
+    }
     raise_nofile_limit();
     let env = Arc::new(EndpointEnv {
         run_id: config.run_id.clone(),
         vantage: config.vantage.clone(),
-        policy: Policy { allow_private: config.allow_private, allow_loopback: config.allow_loopback, allow_ips: config.allow_ips.clone() },
+        policy: policy_of(&config),
         socks5: config.socks5,
         socks_all: config.socks_all,
         connect_timeout: config.connect_timeout,
@@ -178,6 +237,7 @@ pub async fn scan<S: Sink>(config: ScanConfig, sink: &mut S) -> Result<RunManife
         endpoint_timeout: config.endpoint_timeout,
         limits: config.limits,
         probes: config.probes,
+        probe_level: config.probe_level,
         ip_locks: KeyedLocks::default(),
     });
     let mut known = Known { map: BTreeMap::new(), max: config.max_servers.max(config.targets.len()) };
@@ -296,11 +356,12 @@ async fn run_round<S: Sink>(
     Ok(())
 }
 /// The time between round starts actually used: `--interval`, raised to
-/// [`MIN_PROBED_ROUND_INTERVAL`] when probed rounds go to public servers (loopback and
-/// private-network scans, which ElectrumX does not cost-account, keep what was asked).
+/// [`MIN_PROBED_ROUND_INTERVAL`] when probed rounds may reach servers that are not the
+/// operator's own. A target set of operator-allowed non-public addresses ([`lab_only`]:
+/// `--allow-loopback`, `--allow-ip` or `--allow-private`, no crawl), which ElectrumX does not
+/// cost-account, keeps what was asked.
 pub fn round_interval(config: &ScanConfig) -> Duration {
-    let public = !config.allow_loopback && !config.allow_private;
-    if config.probes && public && config.rounds > 1 && config.interval < MIN_PROBED_ROUND_INTERVAL {
+    if config.probes && config.rounds > 1 && config.interval < MIN_PROBED_ROUND_INTERVAL && lab_only(config).is_err() {
         MIN_PROBED_ROUND_INTERVAL
     } else {
         config.interval
@@ -311,10 +372,26 @@ pub fn round_interval(config: &ScanConfig) -> Duration {
 mod tests {
     use super::*;
 
+    use observatory_model::raw::Transport;
+
+    fn targets(hosts: &[&str]) -> Vec<(Endpoint, Vec<Provenance>)> {
+        hosts
+            .iter()
+            .map(|h| (Endpoint { host: (*h).into(), port: 50001, transport: Transport::Tcp }, vec![Provenance::CommandLine]))
+            .collect()
+    }
+
     fn config(rounds: u32, interval: Duration) -> ScanConfig {
-        let mut c = ScanConfig::new(Vec::new(), "test".into());
+        let mut c = ScanConfig::new(targets(&["electrum.example.org"]), "test".into());
         c.rounds = rounds;
         c.interval = interval;
+        c
+    }
+
+    fn lab(hosts: &[&str], f: impl FnOnce(&mut ScanConfig)) -> ScanConfig {
+        let mut c = config(3, Duration::from_secs(1));
+        c.targets = targets(hosts);
+        f(&mut c);
         c
     }
 
@@ -325,8 +402,50 @@ mod tests {
         let mut metadata_only = config(3, Duration::from_secs(10));
         metadata_only.probes = false;
         assert_eq!(round_interval(&metadata_only), Duration::from_secs(10));
-        let mut loopback = config(3, Duration::from_secs(1));
-        loopback.allow_loopback = true;
+        let loopback = lab(&["127.0.0.1"], |c| c.allow_loopback = true);
         assert_eq!(round_interval(&loopback), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn every_operator_allowance_counts_as_a_lab_for_round_spacing() {
+        let one_second = Duration::from_secs(1);
+        // Regression: a scan allowed only by --allow-ip was treated as public (300 s waits).
+        let allow_ip = lab(&["127.0.3.1"], |c| c.allow_ips = vec!["127.0.3.1".parse().unwrap()]);
+        assert_eq!(round_interval(&allow_ip), one_second);
+        let private = lab(&["10.1.2.3"], |c| c.allow_private = true);
+        assert_eq!(round_interval(&private), one_second);
+        // An allowance does not make strangers' servers a lab: public targets, host names and
+        // crawls keep the spacing, and so does a target no allowance admits.
+        let public = lab(&["127.0.0.1", "8.8.8.8"], |c| c.allow_loopback = true);
+        assert_eq!(round_interval(&public), MIN_PROBED_ROUND_INTERVAL);
+        let named = lab(&["electrum.example.org"], |c| c.allow_private = true);
+        assert_eq!(round_interval(&named), MIN_PROBED_ROUND_INTERVAL);
+        let crawl = lab(&["127.0.0.1"], |c| {
+            c.allow_loopback = true;
+            c.crawl = true;
+        });
+        assert_eq!(round_interval(&crawl), MIN_PROBED_ROUND_INTERVAL);
+        let other = lab(&["127.0.3.2"], |c| c.allow_ips = vec!["127.0.3.1".parse().unwrap()]);
+        assert_eq!(round_interval(&other), MIN_PROBED_ROUND_INTERVAL);
+    }
+
+    #[test]
+    fn lab_only_says_why_not() {
+        assert_eq!(lab_only(&lab(&["[::1]", "127.0.0.2"], |c| c.allow_loopback = true)), Ok(()));
+        assert_eq!(lab_only(&lab(&["1.1.1.1"], |c| c.allow_loopback = true)), Err(NotLab::Public("1.1.1.1".into())));
+        assert_eq!(lab_only(&lab(&["192.0.2.1"], |c| c.allow_loopback = true)), Err(NotLab::NotAllowed("192.0.2.1".into())));
+        assert_eq!(lab_only(&lab(&["x.onion"], |c| c.allow_private = true)), Err(NotLab::HostName("x.onion".into())));
+        assert_eq!(lab_only(&lab(&[], |c| c.allow_private = true)), Err(NotLab::NoTargets));
+    }
+
+    #[tokio::test]
+    async fn the_full_probe_level_is_refused_before_anything_is_sent() {
+        // A documentation address nothing allows: refused before any socket exists.
+        let mut c = lab(&["192.0.2.1"], |c| c.allow_loopback = true);
+        c.probe_level = ProbeLevel::Full;
+        let mut sink = crate::MemorySink::default();
+        let err = scan(c, &mut sink).await.expect_err("full level on a stranger's server");
+        assert!(matches!(err, ScanError::FullProbesNeedLab(NotLab::NotAllowed(_))), "{err}");
+        assert!(sink.records.is_empty());
     }
 }

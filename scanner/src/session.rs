@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use observatory_model::raw::{Notification, RequestLog, RpcError, WireFacts};
 use observatory_model::UnixMillis;
+use observatory_protocol::frame::ByteTally;
 use observatory_protocol::message::{classify, encode_batch, encode_request, truncate, Incoming, Reply};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -57,7 +58,8 @@ impl Budget {
     }
 }
 
-/// Deadlines and budget of a session.
+/// Deadlines, budget and byte tally of a session (the last two shared by every connection
+/// of one endpoint visit).
 #[derive(Debug, Clone)]
 pub struct SessionParams {
     /// Deadline for each reply.
@@ -66,6 +68,9 @@ pub struct SessionParams {
     pub endpoint_deadline: Instant,
     /// The endpoint's request budget.
     pub budget: Budget,
+    /// Bytes received from the endpoint over all its connections (the framing's byte cap
+    /// applies to this total).
+    pub received: ByteTally,
 }
 
 /// How a session ended (the first cause is kept).
@@ -79,6 +84,8 @@ pub enum Closure {
     Limit(String),
     /// The server sent too many lines that are not JSON-RPC.
     Protocol(String),
+    /// The scanner closed the connection ([`Session::close`]).
+    Local,
 }
 
 impl Closure {
@@ -89,6 +96,7 @@ impl Closure {
             Closure::Deadline => "endpoint deadline passed".to_string(),
             Closure::Limit(s) => format!("limit exceeded: {s}"),
             Closure::Protocol(s) => format!("protocol error: {s}"),
+            Closure::Local => "closed by the scanner".to_string(),
         }
     }
 }
@@ -117,6 +125,8 @@ pub struct Session {
     in_flight: HashMap<u64, InFlight>,
     arrived: HashMap<u64, Arrived>,
     closed: Option<Closure>,
+    /// We closed the connection ourselves.
+    shut: bool,
     backoff_until: Option<Instant>,
     backoffs: u32,
     bad_lines: u64,
@@ -137,6 +147,7 @@ impl Session {
             in_flight: HashMap::new(),
             arrived: HashMap::new(),
             closed: None,
+            shut: false,
             backoff_until: None,
             backoffs: 0,
             bad_lines: 0,
@@ -178,10 +189,20 @@ impl Session {
         (self.log, self.notifications, wire)
     }
 
-    /// Orderly close, bounded by a short deadline.
+    /// Orderly close, bounded by a short deadline; later requests find the session closed.
     pub async fn close(&mut self) {
+        if self.shut {
+            return;
+        }
+        self.shut = true;
+        self.close_with(Closure::Local);
         let deadline = Instant::now() + Duration::from_millis(500);
         self.conn.shutdown(deadline.min(self.params.endpoint_deadline.max(Instant::now()))).await;
+    }
+
+    /// True once [`Session::close`] ran (the scanner hung up, whatever the server did).
+    pub fn shut_down(&self) -> bool {
+        self.shut
     }
 
     fn close_with(&mut self, why: Closure) {
@@ -433,6 +454,21 @@ impl Rpc for Session {
         }
     }
 
+    async fn pipeline(&mut self, calls: Vec<(String, Value)>) -> Vec<CallOutcome> {
+        let mut sent = Vec::with_capacity(calls.len());
+        for (method, params) in calls {
+            sent.push(self.send(&method, params).await);
+        }
+        let mut outcomes = Vec::with_capacity(sent.len());
+        for s in sent {
+            outcomes.push(match s {
+                Ok(id) => self.wait(id).await,
+                Err(outcome) => outcome,
+            });
+        }
+        outcomes
+    }
+
     async fn batch(&mut self, calls: Vec<(String, Value)>) -> (Vec<CallOutcome>, f64) {
         let started = Instant::now();
         let n = calls.len();
@@ -520,6 +556,10 @@ impl Rpc for Session {
     fn is_closed(&self) -> bool {
         self.closed.is_some()
     }
+
+    async fn close(&mut self) {
+        Session::close(self).await;
+    }
 }
 
 #[cfg(test)]
@@ -535,6 +575,7 @@ mod tests {
             request_timeout: Duration::from_millis(300),
             endpoint_deadline: Instant::now() + Duration::from_secs(5),
             budget: Budget::new(budget),
+            received: ByteTally::new(),
         };
         (Session::new(Connection::new(Box::new(client), limits), params), server)
     }
@@ -633,6 +674,45 @@ mod tests {
         assert!(matches!(s.wait(id2).await, CallOutcome::Result { .. }));
         let (_, _, wire) = s.into_records();
         assert_eq!(wire.unmatched_replies, 0);
+    }
+
+    #[tokio::test]
+    async fn pipelined_requests_are_all_sent_before_any_reply_is_read() {
+        let (mut s, server) = session(Limits::default(), 10);
+        let task = tokio::spawn(async move {
+            let mut r = BufReader::new(server);
+            let mut ids = Vec::new();
+            // All three requests arrive before the server answers anything.
+            for _ in 0..3 {
+                let mut line = String::new();
+                r.read_line(&mut line).await.unwrap();
+                ids.push(serde_json::from_str::<Value>(&line).unwrap()["id"].as_u64().unwrap());
+            }
+            // Answered in reverse order, one with an error.
+            let reply = format!(
+                "{{\"id\":{},\"result\":3}}\n{{\"id\":{},\"error\":{{\"code\":-101,\"message\":\"excessive\"}}}}\n{{\"id\":{},\"result\":1}}\n",
+                ids[2], ids[1], ids[0]
+            );
+            r.get_mut().write_all(reply.as_bytes()).await.unwrap();
+            r
+        });
+        let calls = (0..3).map(|_| ("server.ping".to_string(), json!([]))).collect();
+        let outs = s.pipeline(calls).await;
+        let _server = task.await.unwrap();
+        assert!(matches!(&outs[0], CallOutcome::Result { value, .. } if *value == json!(1)));
+        assert!(matches!(&outs[1], CallOutcome::Error { error, .. } if error.code == Some(-101)));
+        assert!(matches!(&outs[2], CallOutcome::Result { value, .. } if *value == json!(3)));
+        assert_eq!(s.rate_limited(), 1);
+        assert_eq!(s.budget_left(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_closed_session_sends_nothing_more() {
+        let (mut s, _server) = session(Limits::default(), 10);
+        Rpc::close(&mut s).await;
+        assert!(s.is_closed() && s.shut_down());
+        assert!(matches!(s.call("server.ping", json!([])).await, CallOutcome::Closed { .. }));
+        assert_eq!(s.budget_left(), 10);
     }
 
     #[tokio::test]

@@ -124,6 +124,8 @@ pub fn classify(result: &Result<(), Failure>) -> Status {
             (_, Some(Closure::Protocol(_))) => Status::ProtocolError,
             (_, Some(Closure::Deadline)) => Status::IoTimeout,
             (_, Some(Closure::Peer(_))) => Status::ClosedByPeer,
+            // Only after the scan's own close, never while negotiating: no server behavior.
+            (_, Some(Closure::Local)) => Status::UnknownError,
             (CallOutcome::Timeout, None) => Status::IoTimeout,
             (CallOutcome::Closed { .. }, None) => Status::ClosedByPeer,
         },

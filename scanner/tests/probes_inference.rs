@@ -111,7 +111,18 @@ fn call(method: &str, outcome: &Value) -> CallObservation {
 }
 
 fn probe(name: &str, detail: ProbeDetail) -> ProbeResult {
-    ProbeResult { name: name.into(), status: Status::Success, error: None, started_ms: 0, duration_ms: 1.0, requests_sent: 1, detail }
+    ProbeResult {
+        name: name.into(),
+        status: Status::Success,
+        error: None,
+        started_ms: 0,
+        duration_ms: 1.0,
+        requests_sent: 1,
+        detail,
+        cut_by_time_cap: false,
+        samples_planned: 1,
+        samples_taken: 1,
+    }
 }
 
 /// The record the scanner would have written for this server, with the malformed cases of `level`.

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use observatory_model::raw::{EndpointRecord, RunManifest};
 use observatory_scanner::limits::{DEFAULT_CONCURRENCY, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SERVERS};
 use observatory_scanner::output::{new_run_id, RunDir, Sink};
+use observatory_scanner::probes::ProbeLevel;
 use observatory_scanner::history;
 use observatory_scanner::targets::TargetSet;
 use observatory_scanner::{scan, ScanConfig};
@@ -70,6 +71,12 @@ pub struct Args {
     /// Skip the behavioral probes (metadata only).
     #[arg(long)]
     no_probes: bool,
+    /// Which probe cases run. `standard`: the polite set, under half of ElectrumX's default
+    /// cost soft limit. `full`: every malformed case (about 2,000 ElectrumX cost units, over the
+    /// soft limit), for your own servers only: refused unless every target is a non-public
+    /// address that --allow-loopback, --allow-ip or --allow-private admits, without --crawl.
+    #[arg(long, value_enum, default_value_t = LevelArg::Standard, conflicts_with = "no_probes")]
+    probe_level: LevelArg,
     /// Number of rounds (same run id; each record carries its round).
     #[arg(long, default_value_t = 1)]
     rounds: u32,
@@ -88,6 +95,24 @@ pub struct Args {
     /// Label of the machine/network the scan runs from.
     #[arg(long, default_value = "local")]
     vantage: String,
+}
+
+/// `--probe-level` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LevelArg {
+    /// The polite set (`ProbeLevel::Standard`).
+    Standard,
+    /// Every case (`ProbeLevel::Full`): your own servers only.
+    Full,
+}
+
+impl From<LevelArg> for ProbeLevel {
+    fn from(l: LevelArg) -> Self {
+        match l {
+            LevelArg::Standard => ProbeLevel::Standard,
+            LevelArg::Full => ProbeLevel::Full,
+        }
+    }
 }
 
 /// `scan` parsed on its own (to re-read the options recorded in a manifest).
@@ -153,6 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(dir) if args.targets.is_empty() && args.servers.is_none() && !args.seeds => recorded_options(dir, &args)?,
         _ => args,
     };
+    // A new run's directory is created only once the options are known to be acceptable.
     let (run_dir, run_id, previous, started_ms, recorded_args) = match &args.resume {
         Some(dir) => {
             let (run_dir, resumed) = RunDir::resume(dir).with_context(|| format!("resuming {}", dir.display()))?;
@@ -161,12 +187,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
             tracing::info!(run = %resumed.manifest.run_id, done = resumed.records.len(), "resuming");
             let m = resumed.manifest;
-            (run_dir, m.run_id, resumed.records, Some(m.started_ms), m.args)
+            (Some(run_dir), m.run_id, resumed.records, Some(m.started_ms), m.args)
         }
-        None => {
-            let run_id = new_run_id();
-            (RunDir::create(&args.out, &run_id)?, run_id, Vec::new(), None, cli_args)
-        }
+        None => (None, new_run_id(), Vec::new(), None, cli_args),
     };
     let mut set = TargetSet::default();
     for t in &args.targets {
@@ -193,6 +216,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     config.socks5 = args.socks5;
     config.socks_all = args.socks5_all;
     config.probes = !args.no_probes;
+    config.probe_level = args.probe_level.into();
     config.crawl = args.crawl;
     config.max_depth = args.max_depth;
     config.max_servers = args.max_servers;
@@ -203,9 +227,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     config.software_version = env!("CARGO_PKG_VERSION").to_string();
     config.previous = previous;
     config.started_ms = started_ms;
+    if config.probe_level == ProbeLevel::Full {
+        if let Err(why) = observatory_scanner::run::lab_only(&config) {
+            bail!(
+                "--probe-level full is only for your own servers ({why}); it costs more than ElectrumX's \
+                 soft limit. Name every target by a loopback or private address you allow with \
+                 --allow-loopback, --allow-ip or --allow-private, without --crawl, or use --probe-level standard"
+            );
+        }
+    }
+    let run_dir = match run_dir {
+        Some(d) => d,
+        None => RunDir::create(&args.out, &config.run_id)?,
+    };
     let interval = observatory_scanner::run::round_interval(&config);
     if interval != config.interval {
-        tracing::warn!(asked = ?config.interval, used = ?interval, "probed rounds against public servers are spaced for ElectrumX's cost decay");
+        tracing::warn!(asked = ?config.interval, used = ?interval, "probed rounds that may reach servers other than your own are spaced for ElectrumX's cost decay");
     }
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0);

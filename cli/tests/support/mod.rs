@@ -10,6 +10,9 @@ pub mod fake_servers;
 #[path = "../../../scanner/tests/support/electrumx.rs"]
 pub mod electrumx;
 
+#[path = "../../../scanner/tests/support/tools.rs"]
+pub mod tools;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

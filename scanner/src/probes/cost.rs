@@ -19,7 +19,7 @@
 use observatory_model::probes::ProbeDetail;
 use observatory_model::raw::EndpointRecord;
 
-use super::malformed::{cases_at, Conn, MAX_VERSIONED_CONNECTIONS, UNITS_SIDE_CONNECTION};
+use super::malformed::{cases_at, was_sent, Conn, MAX_VERSIONED_CONNECTIONS, UNITS_SIDE_CONNECTION};
 use super::ProbeLevel;
 
 /// Session cost ElectrumX charges for accepting a connection (`SessionBase.cost = 5.0`).
@@ -97,7 +97,7 @@ fn side_cost(m: &observatory_model::probes::MalformedDetail) -> f64 {
     let mut units = 0.0;
     let mut versioned_sent = false;
     let mut reopenings = 0u32;
-    for case in m.cases.iter().filter(|c| sent(&c.outcome)) {
+    for case in m.cases.iter().filter(|c| was_sent(&c.outcome)) {
         // Full-level specs include the standard ones, so every case name is found there.
         let Some(spec) = cases_at(ProbeLevel::Full).find(|s| s.name == case.case) else { continue };
         units += spec.electrumx_units;
@@ -111,11 +111,6 @@ fn side_cost(m: &observatory_model::probes::MalformedDetail) -> f64 {
         units += f64::from(connections) * UNITS_SIDE_CONNECTION;
     }
     units
-}
-
-/// True unless the case never left the scanner (the outcomes `malformed` records without sending).
-fn sent(outcome: &str) -> bool {
-    !matches!(outcome, "not-run" | "over-budget" | "no-connection")
 }
 
 #[cfg(test)]

@@ -4,14 +4,19 @@
 //! or the raw line), so tests state behavior as a table-like function instead
 //! of a fragile sequence. The fake counts requests against a budget and can
 //! be told to close after a given raw line, like a server that disconnects.
+//! A shared [`OpenConnections`] counts how many fake connections are open at
+//! once (open from creation until `close` or drop), the politeness rule the
+//! probes must keep.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use observatory_model::raw::RpcError;
 use serde_json::Value;
 
-use super::Opener;
+use super::observe::Counted;
+use super::{Opener, Plan, Probe, ProbeLevel, ProbeOutcome};
 use crate::rpc::{CallOutcome, RawOutcome, Rpc};
 
 /// Answers for a fake server.
@@ -24,11 +29,41 @@ pub trait Script: Send + Sync {
     fn raw(&self, line: &str, version_sent: bool) -> (Vec<RawOutcome>, bool);
 }
 
+/// Connections open at once, and the most ever open together.
+#[derive(Debug, Default)]
+pub struct OpenConnections {
+    open: AtomicU32,
+    max: AtomicU32,
+}
+
+impl OpenConnections {
+    fn opened(&self) {
+        let now = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max.fetch_max(now, Ordering::SeqCst);
+    }
+
+    fn closed(&self) {
+        self.open.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// The most connections that were open at the same time.
+    pub fn max(&self) -> u32 {
+        self.max.load(Ordering::SeqCst)
+    }
+
+    /// Connections open now.
+    pub fn now(&self) -> u32 {
+        self.open.load(Ordering::SeqCst)
+    }
+}
+
 /// A fake connection.
 pub struct FakeRpc {
     script: Arc<dyn Script>,
     budget: u32,
     closed: bool,
+    /// Counted as open in this tally until closed or dropped.
+    open: Option<Arc<OpenConnections>>,
     closing: bool,
     queue: VecDeque<RawOutcome>,
     version_sent: bool,
@@ -53,6 +88,21 @@ impl FakeRpc {
             queue: VecDeque::new(),
             version_sent: true,
             log: Arc::default(),
+            open: None,
+        }
+    }
+
+    /// Like [`FakeRpc::new`], counted as open in `open` until closed or dropped.
+    pub fn counted(script: Arc<dyn Script>, budget: u32, open: Arc<OpenConnections>) -> Self {
+        open.opened();
+        let mut c = FakeRpc::new(script, budget);
+        c.open = Some(open);
+        c
+    }
+
+    fn release(&mut self) {
+        if let Some(open) = self.open.take() {
+            open.closed();
         }
     }
 
@@ -80,6 +130,12 @@ pub fn line(text: &str) -> RawOutcome {
     RawOutcome::Line { text: text.into(), rtt_ms: 1.0 }
 }
 
+impl Drop for FakeRpc {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 impl Rpc for FakeRpc {
     async fn call(&mut self, method: &str, params: Value) -> CallOutcome {
         if self.closed {
@@ -94,6 +150,14 @@ impl Rpc for FakeRpc {
             self.closed = true;
         }
         out
+    }
+
+    async fn pipeline(&mut self, calls: Vec<(String, Value)>) -> Vec<CallOutcome> {
+        let mut outs = Vec::new();
+        for (m, p) in calls {
+            outs.push(self.call(&m, p).await);
+        }
+        outs
     }
 
     async fn batch(&mut self, calls: Vec<(String, Value)>) -> (Vec<CallOutcome>, f64) {
@@ -140,7 +204,16 @@ impl Rpc for FakeRpc {
     fn is_closed(&self) -> bool {
         self.closed
     }
+
+    async fn close(&mut self) {
+        self.closed = true;
+        self.release();
+    }
 }
+
+/// Requests allowed on each fake side connection (the real budget is shared per endpoint;
+/// the probes' own accounting is tested against the main connection's).
+const SIDE_BUDGET: u32 = 100;
 
 /// Opens fake connections running the same script.
 pub struct FakeOpener {
@@ -148,6 +221,8 @@ pub struct FakeOpener {
     pub script: Arc<dyn Script>,
     /// Connections opened so far.
     pub opened: Mutex<u32>,
+    /// Where the connections it opens are counted as open.
+    pub open: Arc<OpenConnections>,
 }
 
 impl std::fmt::Debug for FakeOpener {
@@ -159,7 +234,13 @@ impl std::fmt::Debug for FakeOpener {
 impl FakeOpener {
     /// An opener for `script`.
     pub fn new(script: Arc<dyn Script>) -> Self {
-        FakeOpener { script, opened: Mutex::new(0) }
+        FakeOpener::counting(script, Arc::default())
+    }
+
+    /// An opener whose connections count into `open` (share it with the main connection's
+    /// [`FakeRpc::counted`] to check that no two are ever open at once).
+    pub fn counting(script: Arc<dyn Script>, open: Arc<OpenConnections>) -> Self {
+        FakeOpener { script, opened: Mutex::new(0), open }
     }
 }
 
@@ -167,10 +248,25 @@ impl Opener for FakeOpener {
     type Conn = FakeRpc;
     async fn open_unversioned(&self) -> Option<FakeRpc> {
         *self.opened.lock().unwrap() += 1;
-        let mut c = FakeRpc::new(self.script.clone(), 10);
+        let mut c = FakeRpc::counted(self.script.clone(), SIDE_BUDGET, self.open.clone());
         c.version_sent = false;
         Some(c)
     }
+}
+
+/// Runs `probe` with `plan` on a fresh fake main connection (budget 100) and an opener, both
+/// answering from `script`; returns the outcome and the requests sent on the main connection.
+pub async fn run_probe<P: Probe>(probe: &P, script: Arc<dyn Script>, plan: Plan) -> (ProbeOutcome, u32) {
+    let mut rpc = FakeRpc::new(script.clone(), 100);
+    let mut c = Counted::new(&mut rpc);
+    let out = probe.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), plan).await;
+    let sent = c.sent();
+    (out, sent)
+}
+
+/// A plan whose deadline has already passed.
+pub fn out_of_time(level: ProbeLevel) -> Plan {
+    Plan { level, deadline: std::time::Instant::now() }
 }
 
 /// A malformed case as recorded, with nothing but its name, outcome and hang-up.
@@ -206,6 +302,9 @@ pub fn record_with_malformed(
         duration_ms: 0.0,
         requests_sent: 0,
         detail: ProbeDetail::Malformed(MalformedDetail { cases }),
+        cut_by_time_cap: false,
+        samples_planned: 0,
+        samples_taken: 0,
     });
     r
 }

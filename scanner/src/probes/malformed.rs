@@ -4,14 +4,16 @@
 //! [`Rpc::send_raw`] so the answer is seen as the server wrote it: error code,
 //! verbatim message (bounded), reply form (key order and separators), whether
 //! the server disconnected, and time to answer. No case touches the main
-//! session, so nothing here can end it:
+//! session, so nothing here can end it. The probe runs after the main session
+//! was closed ([`Channel::SideConnections`]) and holds one connection at a time:
 //!
 //! * cases that need a connection on which `server.version` was never sent
 //!   (before-version, JSON-RPC 1.0 framing, unsupported protocol) each get a
-//!   fresh connection from the [`Opener`];
+//!   fresh connection from the [`Opener`], closed once the case is recorded;
 //! * the others share one *versioned* side connection (our own
 //!   `server.version` line first), reopened if the server drops it (at most
-//!   [`MAX_VERSIONED_CONNECTIONS`]).
+//!   [`MAX_VERSIONED_CONNECTIONS`]). [`CASES`] lists every fresh case first, so
+//!   the versioned connection is opened once the fresh ones are closed.
 //!
 //! Every answered case is followed by a `server.ping`, so "disconnected" is
 //! known exactly, per case. A notification arriving before a case's reply
@@ -32,7 +34,7 @@ use observatory_model::raw::Status;
 use observatory_protocol::message::{truncate, MAX_ERROR_TEXT};
 
 use super::observe::{reply_form, Counted, RawReply};
-use super::{Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome};
+use super::{Channel, Coverage, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome};
 use crate::rpc::{RawOutcome, Rpc};
 
 /// Which connection a case is sent on.
@@ -89,8 +91,8 @@ const PING_V2: &str = r#"{"jsonrpc":"2.0","id":900091,"method":"server.ping","pa
 /// Follow-up on the JSON-RPC 1.0 connection.
 const PING_V1: &str = r#"{"jsonrpc":"1.0","id":900092,"method":"server.ping","params":[]}"#;
 
-/// Every case, in the order sent. Fresh-connection cases first (independent of the main
-/// session); on the main session the cases most likely to end it come last.
+/// Every case, in the order sent. Fresh-connection cases first (so that only one side connection
+/// is ever open); on the versioned connection the cases most likely to end it come last.
 pub const CASES: [CaseSpec; 11] = [
     CaseSpec {
         name: "before-version",
@@ -176,6 +178,11 @@ pub fn cases_at(level: ProbeLevel) -> impl Iterator<Item = &'static CaseSpec> {
     CASES.iter().filter(move |c| level == ProbeLevel::Full || c.level == ProbeLevel::Standard)
 }
 
+/// True unless the case never left the scanner (the outcomes recorded without sending).
+pub fn was_sent(outcome: &str) -> bool {
+    !matches!(outcome, "not-run" | "over-budget" | "no-connection")
+}
+
 /// True when `message` contains an HTML tag or a URL (a known phishing marker in broadcast errors).
 pub fn has_markup_or_url(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
@@ -207,6 +214,14 @@ impl Probe for Malformed {
         ProbeCost { requests: cases.requests, electrumx_units: cases.electrumx_units + UNITS_SIDE_CONNECTION }
     }
 
+    fn samples(&self, level: ProbeLevel) -> u32 {
+        u32::try_from(cases_at(level).count()).unwrap_or(u32::MAX)
+    }
+
+    fn channel(&self) -> Channel {
+        Channel::SideConnections
+    }
+
     fn time_cap(&self) -> Duration {
         Duration::from_secs(12)
     }
@@ -230,6 +245,7 @@ impl Probe for Malformed {
             let case = match spec.conn {
                 Conn::Versioned => {
                     if versioned.as_ref().is_none_or(|c| c.is_closed()) && opened < MAX_VERSIONED_CONNECTIONS {
+                        close(versioned.take()).await;
                         opened += 1;
                         versioned = open_versioned(opener, &mut side).await;
                     }
@@ -238,20 +254,39 @@ impl Probe for Malformed {
                         Some(conn) => send_case(conn, spec, PING_V2, &mut side).await,
                     }
                 }
-                Conn::Fresh { follow_up } => match opener.open_unversioned().await {
-                    None => no_connection(spec),
-                    Some(mut conn) => send_case(&mut conn, spec, follow_up, &mut side).await,
-                },
+                Conn::Fresh { follow_up } => {
+                    // One connection at a time: a versioned connection still open goes first.
+                    close(versioned.take()).await;
+                    match opener.open_unversioned().await {
+                        None => no_connection(spec),
+                        Some(mut conn) => {
+                            let case = send_case(&mut conn, spec, follow_up, &mut side).await;
+                            conn.close().await;
+                            case
+                        }
+                    }
+                }
             };
             detail.cases.push(case);
         }
+        close(versioned).await;
         let answered = detail.cases.iter().filter(|c| !matches!(c.outcome.as_str(), "over-budget" | "no-connection")).count();
         let (status, error) = if answered == 0 && !detail.cases.is_empty() {
             (Status::Skipped, Some("no case could be sent".to_string()))
         } else {
             (Status::Success, None)
         };
-        ProbeOutcome { status, error, detail: ProbeDetail::Malformed(detail), side_requests: side }
+        let taken = u32::try_from(detail.cases.iter().filter(|c| was_sent(&c.outcome)).count()).unwrap_or(u32::MAX);
+        let cut = detail.cases.iter().any(|c| c.outcome == "not-run");
+        let coverage = Coverage::new(self.samples(plan.level), taken, cut);
+        ProbeOutcome { status, error, detail: ProbeDetail::Malformed(detail), side_requests: side, coverage }
+    }
+}
+
+/// Closes a side connection, if there is one.
+async fn close<C: Rpc>(conn: Option<C>) {
+    if let Some(mut c) = conn {
+        c.close().await;
     }
 }
 
@@ -263,7 +298,10 @@ async fn open_versioned<O: Opener>(opener: &O, side: &mut u32) -> Option<O::Conn
     *side = side.saturating_add(counted.sent());
     match out {
         RawOutcome::Line { text, .. } if matches!(RawReply::parse(&text), RawReply::Result { .. }) => Some(conn),
-        _ => None,
+        _ => {
+            conn.close().await;
+            None
+        }
     }
 }
 
@@ -357,7 +395,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::probes::fake::{line, FakeOpener, FakeRpc, Script};
+    use crate::probes::fake::{line, out_of_time, run_probe, FakeOpener, FakeRpc, Script};
     use crate::rpc::CallOutcome;
 
     /// ElectrumX 2.0.0 as read from its source (see tests/fixtures/implementations/electrumx-2.0.0.json).
@@ -396,12 +434,9 @@ mod tests {
     }
 
     async fn run(script: Arc<dyn Script>, level: ProbeLevel) -> (MalformedDetail, u32, u32) {
-        let mut rpc = FakeRpc::new(script.clone(), 100);
-        let mut c = Counted::new(&mut rpc);
-        let out =
-            Malformed.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), crate::probes::tests::plan(level)).await;
+        let (out, main) = run_probe(&Malformed, script, crate::probes::tests::plan(level)).await;
         let ProbeDetail::Malformed(d) = out.detail else { panic!() };
-        (d, c.sent(), out.side_requests)
+        (d, main, out.side_requests)
     }
 
     #[tokio::test]
@@ -431,6 +466,34 @@ mod tests {
     async fn full_level_sends_every_case() {
         let (d, _, _) = run(Arc::new(ElectrumX2), ProbeLevel::Full).await;
         assert_eq!(d.cases.len(), CASES.len());
+    }
+
+    #[test]
+    fn fresh_cases_come_first_so_one_side_connection_suffices() {
+        let first_versioned = CASES.iter().position(|c| c.conn == Conn::Versioned).unwrap();
+        assert!(CASES[first_versioned..].iter().all(|c| c.conn == Conn::Versioned));
+    }
+
+    #[tokio::test]
+    async fn side_connections_are_opened_one_at_a_time_and_closed() {
+        use crate::probes::fake::OpenConnections;
+        let script: Arc<dyn Script> = Arc::new(ElectrumX2);
+        let open = Arc::new(OpenConnections::default());
+        let opener = FakeOpener::counting(script.clone(), open.clone());
+        let mut rpc = FakeRpc::new(script, 100);
+        let mut c = Counted::new(&mut rpc);
+        let out = Malformed.run(&mut c, &opener, &crate::probes::tests::ctx(), crate::probes::tests::plan(ProbeLevel::Full)).await;
+        // before-version, jsonrpc-1.0, unsupported-protocol and at least one versioned connection.
+        assert!(*opener.opened.lock().unwrap() >= 4);
+        assert_eq!(open.max(), 1, "two side connections were open at once");
+        assert_eq!(open.now(), 0, "a side connection was left open");
+        assert_eq!(out.coverage, Coverage { planned: CASES.len() as u32, taken: CASES.len() as u32, cut_by_time_cap: false });
+    }
+
+    #[tokio::test]
+    async fn a_probe_out_of_time_says_so() {
+        let (out, _) = run_probe(&Malformed, Arc::new(ElectrumX2), out_of_time(ProbeLevel::Standard)).await;
+        assert_eq!(out.coverage, Coverage { planned: 5, taken: 0, cut_by_time_cap: true });
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! Behavioral probes (issue 3): one module per probe behind one trait.
 //!
 //! Integration contract with the session (kept stable while both are built):
-//! the session calls [`run_all`] after the metadata requests, on the same
+//! the session calls [`run_all_at`] after the metadata requests, on the same
 //! connection (`server.version` already negotiated), passing an [`Opener`]
 //! that can open a fresh connection to the same endpoint *without* sending
 //! `server.version` (for the before-version and unsupported-protocol cases).
+//!
+//! One connection at a time: the probes that talk on the main session run
+//! first; then [`run_all_at`] closes the main session, and only then do the
+//! probes that need side connections ([`Channel::SideConnections`]) open them,
+//! one after the other. The endpoint never sees two connections from us at once.
 //!
 //! * [`Probe`]: the trait (name, cost, run); each probe module implements it
 //!   for one unit struct, and [`REGISTRY`] lists them in run order.
@@ -24,9 +29,12 @@
 //! remaining budget.
 //!
 //! Time: the whole set runs within [`PROBE_TIME_BUDGET`] and each probe within
-//! its own [`Probe::time_cap`], fingerprint probes first. Sequential probes on
-//! slow servers (Tor, or ElectrumX 2.x, whose padding transport holds small
-//! replies up to one second) stop early and record what they saw; the behavior
+//! its own [`Probe::time_cap`]; the side-connection probes' caps are kept back
+//! from the main-session probes, so the fingerprint cases get the same time
+//! whatever the main session took. Independent requests are pipelined; truly
+//! sequential probes on slow servers (Tor, or ElectrumX 2.x, whose padding
+//! transport holds small replies up to one second) stop early, record what they
+//! saw and say so (`cut_by_time_cap`, samples planned and taken); the behavior
 //! description only uses facts that survive such truncation.
 
 use std::future::Future;
@@ -89,6 +97,16 @@ pub struct ProbeContext {
     pub protocol: Option<String>,
 }
 
+/// Where a probe talks to the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// On the main session (`server.version` negotiated), while it is open.
+    MainSession,
+    /// On its own side connections from the [`Opener`], opened one at a time after the main
+    /// session was closed.
+    SideConnections,
+}
+
 /// How one probe is to run: which cases, and until when.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
@@ -115,6 +133,26 @@ pub struct ProbeCost {
     pub electrumx_units: f64,
 }
 
+/// How much of its plan a probe carried out (see `ProbeResult::samples_planned` for what one
+/// sample is per probe).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Samples planned at the probe's level.
+    pub planned: u32,
+    /// Samples sent.
+    pub taken: u32,
+    /// The plan's deadline (time cap or probe time budget) stopped the probe before every
+    /// planned sample was taken.
+    pub cut_by_time_cap: bool,
+}
+
+impl Coverage {
+    /// `taken` of `planned`, cut by time when `time_ran_out` and something was left.
+    pub fn new(planned: u32, taken: u32, time_ran_out: bool) -> Self {
+        Coverage { planned, taken, cut_by_time_cap: time_ran_out && taken < planned }
+    }
+}
+
 /// How a probe ended, before [`run_all`] stamps names and times on it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProbeOutcome {
@@ -126,6 +164,8 @@ pub struct ProbeOutcome {
     pub detail: ProbeDetail,
     /// Requests sent on extra connections (the main-connection count is kept by [`Counted`]).
     pub side_requests: u32,
+    /// How much of the plan was carried out.
+    pub coverage: Coverage,
 }
 
 /// One behavioral probe.
@@ -134,6 +174,12 @@ pub trait Probe: Sync {
     fn name(&self) -> &'static str;
     /// Worst-case cost at `level`.
     fn cost(&self, level: ProbeLevel) -> ProbeCost;
+    /// Samples planned at `level` (what `Coverage::planned` reports).
+    fn samples(&self, level: ProbeLevel) -> u32;
+    /// Where it talks (main-session probes run first, side-connection probes after the close).
+    fn channel(&self) -> Channel {
+        Channel::MainSession
+    }
     /// Longest the probe may run (it stops sending new requests after it).
     fn time_cap(&self) -> Duration;
     /// Runs the probe on the main connection (and, when it needs one, fresh connections).
@@ -146,9 +192,11 @@ pub trait Probe: Sync {
     ) -> impl Future<Output = ProbeOutcome> + Send;
 }
 
-/// The registered probes, in run order: the fingerprint probes first (malformed runs on its own
-/// connections, so nothing it sends can end the main session), then the timing probes, and the
-/// xpub batch last, because some servers (mempool/electrs) answer a batch by disconnecting.
+/// The registered probes, in record order: the fingerprint probes first, then the timing probes,
+/// and the xpub batch last, because some servers (mempool/electrs) answer a batch by
+/// disconnecting. They *run* in this order within each [`Channel`]: the main-session probes,
+/// then (after the main session is closed) `malformed`, on its own side connections, so
+/// nothing it sends can end the main session and no two connections are ever open at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeKind {
     /// [`malformed::Malformed`].
@@ -163,7 +211,7 @@ pub enum ProbeKind {
     Xpub,
 }
 
-/// Every probe, in run order.
+/// Every probe, in record order.
 pub const REGISTRY: [ProbeKind; 5] =
     [ProbeKind::Malformed, ProbeKind::AddressFormats, ProbeKind::Timing, ProbeKind::RateLimit, ProbeKind::Xpub];
 
@@ -187,6 +235,28 @@ impl ProbeKind {
             ProbeKind::RateLimit => rate_limit::RateLimit.cost(level),
             ProbeKind::Xpub => xpub::XpubProbe.cost(level),
             ProbeKind::Malformed => malformed::Malformed.cost(level),
+        }
+    }
+
+    /// Samples the probe plans at `level`.
+    pub fn samples(self, level: ProbeLevel) -> u32 {
+        match self {
+            ProbeKind::AddressFormats => address_formats::AddressFormats.samples(level),
+            ProbeKind::Timing => timing::Timing.samples(level),
+            ProbeKind::RateLimit => rate_limit::RateLimit.samples(level),
+            ProbeKind::Xpub => xpub::XpubProbe.samples(level),
+            ProbeKind::Malformed => malformed::Malformed.samples(level),
+        }
+    }
+
+    /// Where the probe talks.
+    pub fn channel(self) -> Channel {
+        match self {
+            ProbeKind::AddressFormats => address_formats::AddressFormats.channel(),
+            ProbeKind::Timing => timing::Timing.channel(),
+            ProbeKind::RateLimit => rate_limit::RateLimit.channel(),
+            ProbeKind::Xpub => xpub::XpubProbe.channel(),
+            ProbeKind::Malformed => malformed::Malformed.channel(),
         }
     }
 
@@ -220,44 +290,77 @@ pub fn total_cost(level: ProbeLevel) -> ProbeCost {
     })
 }
 
-/// Runs every registered probe in order at the standard level and returns their results.
+/// Runs every registered probe at the standard level and returns their results.
 pub async fn run_all<R: Rpc, O: Opener>(rpc: &mut R, opener: &O, ctx: &ProbeContext) -> Vec<ProbeResult> {
     run_all_at(rpc, opener, ctx, ProbeLevel::Standard).await
 }
 
-/// Runs every registered probe in order at `level` within [`PROBE_TIME_BUDGET`].
+/// Runs every registered probe at `level` within [`PROBE_TIME_BUDGET`]: first those on the main
+/// session `rpc`, then it closes `rpc`, then those on side connections, one connection at a
+/// time. Results come back in [`REGISTRY`] order.
 pub async fn run_all_at<R: Rpc, O: Opener>(rpc: &mut R, opener: &O, ctx: &ProbeContext, level: ProbeLevel) -> Vec<ProbeResult> {
     let end = Instant::now() + PROBE_TIME_BUDGET;
-    let mut results = Vec::with_capacity(REGISTRY.len());
-    for kind in REGISTRY {
-        let started_ms = now_ms();
-        let clock = Instant::now();
-        let cost = kind.cost(level);
-        let plan = Plan { level, deadline: (clock + kind.time_cap()).min(end) };
-        let mut counted = Counted::new(rpc);
-        let skip = if counted.budget_left() < cost.requests {
-            Some(format!("request budget: {} left, probe needs {}", counted.budget_left(), cost.requests))
-        } else if plan.expired() {
-            Some("probe time budget exhausted".to_string())
-        } else {
-            None
-        };
-        let outcome = match skip {
-            Some(why) => ProbeOutcome { status: Status::Skipped, error: Some(why), detail: ProbeDetail::None, side_requests: 0 },
-            None => kind.run(&mut counted, opener, ctx, plan).await,
-        };
-        tracing::debug!(probe = kind.name(), status = outcome.status.as_str(), "probe finished");
-        results.push(ProbeResult {
-            name: kind.name().to_string(),
-            status: outcome.status,
-            error: outcome.error,
-            started_ms,
-            duration_ms: clock.elapsed().as_secs_f64() * 1000.0,
-            requests_sent: counted.sent().saturating_add(outcome.side_requests),
-            detail: outcome.detail,
-        });
+    // The side-connection probes keep their whole time caps, whatever the main session took.
+    let side_reserve: Duration =
+        REGISTRY.iter().filter(|k| k.channel() == Channel::SideConnections).map(|k| k.time_cap()).sum();
+    let main_end = end.checked_sub(side_reserve).unwrap_or(end);
+    let mut results: Vec<Option<ProbeResult>> = REGISTRY.iter().map(|_| None).collect();
+    for channel in [Channel::MainSession, Channel::SideConnections] {
+        if channel == Channel::SideConnections {
+            rpc.close().await;
+        }
+        let phase_end = if channel == Channel::MainSession { main_end } else { end };
+        for (slot, kind) in results.iter_mut().zip(REGISTRY).filter(|(_, k)| k.channel() == channel) {
+            *slot = Some(run_one(kind, rpc, opener, ctx, level, phase_end).await);
+        }
     }
-    results
+    results.into_iter().flatten().collect()
+}
+
+/// Runs one probe (or records why it was skipped) with its deadline at its cap or `end`.
+async fn run_one<R: Rpc, O: Opener>(
+    kind: ProbeKind,
+    rpc: &mut R,
+    opener: &O,
+    ctx: &ProbeContext,
+    level: ProbeLevel,
+    end: Instant,
+) -> ProbeResult {
+    let started_ms = now_ms();
+    let clock = Instant::now();
+    let cost = kind.cost(level);
+    let plan = Plan { level, deadline: (clock + kind.time_cap()).min(end) };
+    let mut counted = Counted::new(rpc);
+    let skip = if counted.budget_left() < cost.requests {
+        Some((format!("request budget: {} left, probe needs {}", counted.budget_left(), cost.requests), false))
+    } else if plan.expired() {
+        Some(("probe time budget exhausted".to_string(), true))
+    } else {
+        None
+    };
+    let outcome = match skip {
+        Some((why, time)) => ProbeOutcome {
+            status: Status::Skipped,
+            error: Some(why),
+            detail: ProbeDetail::None,
+            side_requests: 0,
+            coverage: Coverage::new(kind.samples(level), 0, time),
+        },
+        None => kind.run(&mut counted, opener, ctx, plan).await,
+    };
+    tracing::debug!(probe = kind.name(), status = outcome.status.as_str(), cut = outcome.coverage.cut_by_time_cap, "probe finished");
+    ProbeResult {
+        name: kind.name().to_string(),
+        status: outcome.status,
+        error: outcome.error,
+        started_ms,
+        duration_ms: clock.elapsed().as_secs_f64() * 1000.0,
+        requests_sent: counted.sent().saturating_add(outcome.side_requests),
+        detail: outcome.detail,
+        cut_by_time_cap: outcome.coverage.cut_by_time_cap,
+        samples_planned: outcome.coverage.planned,
+        samples_taken: outcome.coverage.taken,
+    }
 }
 
 /// Tallies of what became of a probe's requests.
@@ -336,7 +439,10 @@ mod tests {
                 _ => err(-32601, "unknown method"),
             }
         }
-        fn raw(&self, _line: &str, _v: bool) -> (Vec<RawOutcome>, bool) {
+        fn raw(&self, l: &str, _v: bool) -> (Vec<RawOutcome>, bool) {
+            if l.contains("server.version") {
+                return (vec![line(r#"{"jsonrpc":"2.0","result":["Polite 1.0","1.4"],"id":900000}"#)], false);
+            }
             (vec![line(r#"{"jsonrpc":"2.0","error":{"code":1,"message":"no"},"id":1}"#)], false)
         }
     }
@@ -367,9 +473,12 @@ mod tests {
     }
 
     #[test]
-    fn time_caps_fit_the_budget_for_the_first_probes() {
-        let first_two: Duration = REGISTRY.iter().take(2).map(|k| k.time_cap()).sum();
-        assert!(first_two <= PROBE_TIME_BUDGET);
+    fn time_caps_fit_the_budget_for_the_fingerprint_probes() {
+        // The side-connection probes keep their caps; the first main-session probe (the other
+        // fingerprint probe) must still fit its whole cap in what is left.
+        let side: Duration = REGISTRY.iter().filter(|k| k.channel() == Channel::SideConnections).map(|k| k.time_cap()).sum();
+        let first_main = REGISTRY.iter().find(|k| k.channel() == Channel::MainSession).map(|k| k.time_cap()).unwrap();
+        assert!(side + first_main <= PROBE_TIME_BUDGET);
     }
 
     #[test]
@@ -389,12 +498,36 @@ mod tests {
         let results = run_all(&mut rpc, &opener, &ctx()).await;
         let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["malformed", "address-formats", "timing", "rate-limit", "xpub"]);
+        // The main session's budget pays for the main-session probes' requests exactly; the
+        // side connections' requests are counted by the probe that sent them.
         let used = 1000 - rpc.budget_left();
-        let counted: u32 = results.iter().map(|r| r.requests_sent).sum();
-        let side: u32 = *opener.opened.lock().unwrap() * 2;
-        assert!(counted >= used && counted <= used + side, "counted {counted}, used {used}");
+        let on_main: u32 = results.iter().filter(|r| r.name != "malformed").map(|r| r.requests_sent).sum();
+        assert_eq!(on_main, used);
+        let side: u32 = results.iter().filter(|r| r.name == "malformed").map(|r| r.requests_sent).sum();
+        assert!(side >= *opener.opened.lock().unwrap(), "at least one line per side connection");
         for r in &results {
             assert!(r.requests_sent <= REGISTRY.iter().find(|k| k.name() == r.name).unwrap().cost(ProbeLevel::Standard).requests);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_main_session_is_closed_before_any_side_connection_opens() {
+        use super::fake::OpenConnections;
+        let script: Arc<dyn Script> = Arc::new(Polite);
+        let open = Arc::new(OpenConnections::default());
+        let mut rpc = FakeRpc::counted(script.clone(), 1000, open.clone());
+        let opener = FakeOpener::counting(script, open.clone());
+        let results = run_all_at(&mut rpc, &opener, &ctx(), ProbeLevel::Full).await;
+        assert!(*opener.opened.lock().unwrap() >= 4, "side connections were opened");
+        assert_eq!(open.max(), 1, "the main session and a side connection were open at once");
+        assert_eq!(open.now(), 0, "every connection was closed");
+        assert!(rpc.is_closed());
+        // Still recorded in registry order, with what each planned and took.
+        let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, REGISTRY.map(ProbeKind::name));
+        for (r, k) in results.iter().zip(REGISTRY) {
+            assert_eq!(r.samples_planned, k.samples(ProbeLevel::Full), "{}", r.name);
+            assert_eq!((r.samples_taken, r.cut_by_time_cap), (r.samples_planned, false), "{}", r.name);
         }
     }
 

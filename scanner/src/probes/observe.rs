@@ -65,6 +65,15 @@ impl<'a, R: Rpc> Counted<'a, R> {
         out
     }
 
+    /// Requests pipelined on the connection (each its own line, all sent before any reply is
+    /// read); each one not refused for budget counts as sent.
+    pub async fn pipeline(&mut self, calls: Vec<(String, Value)>) -> Vec<CallOutcome> {
+        let outs = self.rpc.pipeline(calls).await;
+        let sent = outs.iter().filter(|o| !matches!(o, CallOutcome::OverBudget)).count();
+        self.sent = self.sent.saturating_add(u32::try_from(sent).unwrap_or(u32::MAX));
+        outs
+    }
+
     /// One JSON-RPC batch.
     pub async fn batch(&mut self, calls: Vec<(String, Value)>) -> (Vec<CallOutcome>, f64) {
         let n = u32::try_from(calls.len()).unwrap_or(u32::MAX);

@@ -3,7 +3,10 @@
 //! Sequential requests, each sent when the previous answer arrived, summarized
 //! by [`super::stats::summarize`] (median, MAD, p95, CV). `server.ping` measures
 //! the transport plus the server's dispatch; `headers.subscribe` adds a cheap
-//! read of the chain tip. Timing is recorded, never interpreted here.
+//! read of the chain tip. Timing is recorded, never interpreted here. These are
+//! round trips of single requests, so they cannot be pipelined: on a server that
+//! holds lone replies (ElectrumX 2.x, about a second each) the time cap ends the
+//! run early, and the result says so (`cut_by_time_cap`, samples planned and taken).
 
 use std::time::Duration;
 
@@ -12,7 +15,7 @@ use serde_json::json;
 
 use super::observe::Counted;
 use super::stats::summarize;
-use super::{status_of, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
+use super::{status_of, Coverage, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
 use crate::rpc::Rpc;
 
 /// `server.ping` samples.
@@ -33,6 +36,10 @@ impl Probe for Timing {
         "timing"
     }
 
+    fn samples(&self, _level: ProbeLevel) -> u32 {
+        PINGS + HEADERS
+    }
+
     fn cost(&self, _level: ProbeLevel) -> ProbeCost {
         ProbeCost { requests: PINGS + HEADERS, electrumx_units: f64::from(PINGS) * UNITS_PING + f64::from(HEADERS) * UNITS_HEADERS }
     }
@@ -51,9 +58,14 @@ impl Probe for Timing {
         let mut tally = Tally::default();
         let mut ping_samples = Vec::new();
         let mut header_samples = Vec::new();
+        let mut time_ran_out = false;
         // Interleaved, so that a probe cut by its time cap still has samples of both.
         for i in 0..PINGS.max(HEADERS) {
-            if rpc.is_closed() || plan.expired() {
+            if rpc.is_closed() {
+                break;
+            }
+            if plan.expired() {
+                time_ran_out = true;
                 break;
             }
             if i < PINGS {
@@ -69,8 +81,9 @@ impl Probe for Timing {
             header_samples.extend(out.rtt_ms());
         }
         let (status, error) = status_of(tally);
+        let coverage = Coverage::new(self.samples(plan.level), rpc.sent(), time_ran_out);
         let detail = TimingDetail { ping: summarize(&ping_samples), headers: summarize(&header_samples), ping_samples };
-        ProbeOutcome { status, error, detail: ProbeDetail::Timing(detail), side_requests: 0 }
+        ProbeOutcome { status, error, detail: ProbeDetail::Timing(detail), side_requests: 0, coverage }
     }
 }
 
@@ -81,7 +94,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::probes::fake::{ok, FakeOpener, FakeRpc, Script};
+    use crate::probes::fake::{ok, out_of_time, run_probe, Script};
     use crate::rpc::{CallOutcome, RawOutcome};
 
     /// Answers pings; answers or hangs up on `headers.subscribe`.
@@ -102,11 +115,7 @@ mod tests {
     }
 
     async fn run(hang_up_on_headers: bool) -> ProbeOutcome {
-        let script: Arc<dyn Script> = Arc::new(Echo { hang_up_on_headers });
-        let mut rpc = FakeRpc::new(script.clone(), 100);
-        let mut c = Counted::new(&mut rpc);
-        let plan = crate::probes::tests::plan(ProbeLevel::Standard);
-        Timing.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), plan).await
+        run_probe(&Timing, Arc::new(Echo { hang_up_on_headers }), crate::probes::tests::plan(ProbeLevel::Standard)).await.0
     }
 
     #[tokio::test]
@@ -116,6 +125,7 @@ mod tests {
         assert_eq!((d.ping.n, d.headers.n), (PINGS, HEADERS));
         assert_eq!(d.ping_samples.len(), PINGS as usize);
         assert_eq!(out.status, observatory_model::raw::Status::Success);
+        assert_eq!(out.coverage, Coverage { planned: PINGS + HEADERS, taken: PINGS + HEADERS, cut_by_time_cap: false });
     }
 
     #[tokio::test]
@@ -124,16 +134,15 @@ mod tests {
         let ProbeDetail::Timing(d) = out.detail else { panic!() };
         assert_eq!((d.ping.n, d.headers.n), (1, 0));
         assert_eq!(out.status, observatory_model::raw::Status::ClosedByPeer);
+        // Ended by the close, not by time.
+        assert!(!out.coverage.cut_by_time_cap);
     }
 
     #[tokio::test]
     async fn stops_at_its_deadline() {
-        let script: Arc<dyn Script> = Arc::new(Echo { hang_up_on_headers: false });
-        let mut rpc = FakeRpc::new(script.clone(), 100);
-        let mut c = Counted::new(&mut rpc);
-        let plan = Plan { level: ProbeLevel::Standard, deadline: std::time::Instant::now() };
-        let out = Timing.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), plan).await;
-        assert_eq!(c.sent(), 0);
+        let (out, sent) = run_probe(&Timing, Arc::new(Echo { hang_up_on_headers: false }), out_of_time(ProbeLevel::Standard)).await;
+        assert_eq!(sent, 0);
+        assert_eq!(out.coverage, Coverage { planned: PINGS + HEADERS, taken: 0, cut_by_time_cap: true });
         let ProbeDetail::Timing(d) = out.detail else { panic!() };
         assert_eq!(d.ping.n, 0);
     }

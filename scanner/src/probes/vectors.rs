@@ -161,14 +161,21 @@ mod tests {
         assert_eq!(r.address, "15mKKb2eos1hWa6tisdPwwDC1a5J1y9nma");
     }
 
+    /// Electrum scripthash of each address-format vector's scriptPubKey, computed outside this
+    /// code (`python3 scanner/tests/fixtures/test_vectors.py`: `hashlib.sha256(script).digest()[::-1].hex()`).
+    const PINNED_SCRIPTHASHES: [(&str, &str); 4] = [
+        ("p2pkh", "c7b901fe4f269faeb5ff0e633618e8469c944c84bc3d5205be789546589c9183"),
+        ("p2wpkh", "9623df75239b5daa7f5f03042d325b51498c4bb7059c7748b17049bf96f73888"),
+        ("p2wsh", "94ef09765c3092cd7a1d9f7a6e1ff861e446fd795d1e8a93f427c42df7ffe123"),
+        ("p2tr", "a12cf1aa7c74a6e9f54984646526173abed2a9f4a4862dc83eb94e8e8ef5220a"),
+    ];
+
     #[test]
-    fn scripthash_is_reversed_sha256_of_the_script() {
-        // BIP-173 P2WPKH: sha256(0014751e...) reversed; checked against the protocol crate's
-        // Electrum-documented P2PKH example in protocol/src/scripthash.rs.
-        let r = by_format("p2wpkh");
-        let script = hex::decode(&r.script_hex).unwrap();
-        assert_eq!(r.scripthash, scripthash(&script));
-        assert_eq!(r.scripthash.len(), 64);
+    fn scripthashes_of_the_vectors_are_pinned() {
+        for (format, expected) in PINNED_SCRIPTHASHES {
+            assert_eq!(by_format(format).scripthash, expected, "{format}");
+        }
+        assert_eq!(PINNED_SCRIPTHASHES.map(|(f, _)| f), FORMATS.map(|v| v.format));
     }
 
     #[test]
@@ -185,9 +192,84 @@ mod tests {
                 }
             }
         }
-        assert!(derive("p2wpkh", 0, 0).unwrap().address.starts_with("bc1q"));
-        assert!(derive("p2sh-p2wpkh", 0, 0).unwrap().address.starts_with('3'));
-        assert!(derive("p2tr", 0, 0).unwrap().address.starts_with("bc1p"));
         assert!(derive("p2pk", 0, 0).is_err());
+    }
+
+    /// The first receive (`m/0/0`) and change (`m/1/0`) child of the BIP-32 test vector 1 master
+    /// public key in every script type: address, scriptPubKey and Electrum scripthash, computed
+    /// independently of this code and of the `bitcoin` crate by
+    /// `scanner/tests/fixtures/test_vectors.py` (standard-library Python: secp256k1 point
+    /// arithmetic, CKDpub, RIPEMD-160, the BIP-86 TapTweak, Base58Check, bech32/bech32m).
+    /// Child public keys: m/0/0 `02756de182c5dd4b717ea87e693006da62dbb3cddaa4a5cad2ed1f5bbab755f0f5`,
+    /// m/1/0 `029b393153a1ec68c7af3a98e88aecede3a409f27e698c090540098611c79e05b0`.
+    const PINNED_CHILDREN: [(&str, u32, &str, &str, &str); 8] = [
+        (
+            "p2pkh",
+            0,
+            "12CL4K2eVqj7hQTix7dM7CVHCkpP17Pry3",
+            "76a9140d1c9c02a7be9ba8b8842804feb961481ce6561b88ac",
+            "168700aecbcb3d7cb1a5de1ded16677c2c546c125244fc1bcc859d8f9f769e62",
+        ),
+        (
+            "p2wpkh",
+            0,
+            "bc1qp5wfcq48h6d63wyy9qz0awtpfqwwv4sma86mhz",
+            "00140d1c9c02a7be9ba8b8842804feb961481ce6561b",
+            "0caf908c5780a1e7e480c7ea2bfe4b163decac1aca3d8c47c15bb75f2c168ebb",
+        ),
+        (
+            "p2sh-p2wpkh",
+            0,
+            "3AfyxhpBVVLmBR4ZYX2onGzRqjv5QZ7FqD",
+            "a914628713e27a36da16174e9d02c1772cd9e406039b87",
+            "d19b7d955e916deaa60505a8d385f8fdd49f6b05f6e6686af0548466e477dc54",
+        ),
+        (
+            "p2tr",
+            0,
+            "bc1pgfhzycz8pckwsdspf04hn6rps5tpapgrchtzx5f3k8wlvqhmxu6qrdt83a",
+            "5120426e2260470e2ce836014beb79e86185161e8503c5d6235131b1ddf602fb3734",
+            "6ec0ff99f1a1ae8850f287b40a85026e53f5f09f31bce74a07eac21c03f339cd",
+        ),
+        (
+            "p2pkh",
+            1,
+            "1NwEtFZ6Td7cpKaJtYoeryS6avP2TUkSMh",
+            "76a914f09cb16010dc6d58dfafee3d3f9f027dc03be2c488ac",
+            "53069aace28d40187528f0fc1e33a823afb85c0e3d2e761e91a49b842901172a",
+        ),
+        (
+            "p2wpkh",
+            1,
+            "bc1q7zwtzcqsm3k43ha0ac7nl8cz0hqrhckywf6sew",
+            "0014f09cb16010dc6d58dfafee3d3f9f027dc03be2c4",
+            "e3b759ca7c630bbcbcdf8c73f0f2c4c5621abb4cfa0d0d680c55d966ff3867da",
+        ),
+        (
+            "p2sh-p2wpkh",
+            1,
+            "35b2nXRneLNWNYfhf3XRVzPSSnhomgKR8H",
+            "a9142abeba0a4a8ea98c3734962c28f68b57ed562bb787",
+            "cdd78a6ffa6983f99b1ee0ffe573863829c2ec4dd5390e1408f5eb48056fc59f",
+        ),
+        (
+            "p2tr",
+            1,
+            "bc1p95sucrfv036gg8gsm5dk2dkenlagsatvnh7wfjk8ysljduhec0yslm0w7z",
+            "51202d21cc0d2c7c74841d10dd1b6536d99ffa88756c9dfce4cac7243f26f2f9c3c9",
+            "ea71c287371b14fdba84092644e1f2d92f541fa5e6a93ea6d50ebde957be1061",
+        ),
+    ];
+
+    #[test]
+    fn first_children_of_the_bip32_tv1_xpub_are_pinned() {
+        for (script_type, branch, address, script_hex, hash) in PINNED_CHILDREN {
+            let r = derive(script_type, branch, 0).unwrap();
+            let expected = Resolved { address: address.into(), script_hex: script_hex.into(), scripthash: hash.into() };
+            assert_eq!(r, expected, "{script_type} m/{branch}/0");
+        }
+        for t in XPUB_SCRIPT_TYPES {
+            assert!(PINNED_CHILDREN.iter().any(|c| c.0 == t), "{t} has no pinned child");
+        }
     }
 }

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use super::observe::{bounded_error, Counted};
 use super::stats::{slope, summarize};
 use super::vectors::{self, BIP32_TV1_SOURCE, XPUB_SCRIPT_TYPES};
-use super::{status_of, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
+use super::{status_of, Coverage, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
 use crate::rpc::{CallOutcome, Rpc};
 
 /// Receive addresses per script type.
@@ -62,6 +62,10 @@ impl Probe for XpubProbe {
         "xpub"
     }
 
+    fn samples(&self, _level: ProbeLevel) -> u32 {
+        scripthash_count() * 2
+    }
+
     fn cost(&self, _level: ProbeLevel) -> ProbeCost {
         let n = scripthash_count() * 2;
         ProbeCost { requests: n, electrumx_units: f64::from(n) * UNITS_HISTORY }
@@ -89,8 +93,13 @@ impl Probe for XpubProbe {
         };
         let mut rtts = Vec::new();
         let sequential_end = plan.deadline.checked_sub(BATCH_RESERVE).unwrap_or(plan.deadline);
+        let mut time_ran_out = false;
         for h in &hashes {
-            if rpc.is_closed() || Instant::now() >= sequential_end {
+            if rpc.is_closed() {
+                break;
+            }
+            if Instant::now() >= sequential_end {
+                time_ran_out = true;
                 break;
             }
             let out = rpc.call(METHOD, json!([h])).await;
@@ -100,6 +109,7 @@ impl Probe for XpubProbe {
         }
         detail.sequential = summarize(&rtts);
         detail.sequential_slope_ms = slope(&rtts);
+        time_ran_out |= !rpc.is_closed() && plan.expired();
         if !rpc.is_closed() && !plan.expired() {
             let calls: Vec<(String, Value)> = hashes.iter().map(|h| (METHOD.to_string(), json!([h]))).collect();
             detail.batch_size = u32::try_from(calls.len()).unwrap_or(u32::MAX);
@@ -129,7 +139,8 @@ impl Probe for XpubProbe {
         } else {
             status_of(tally)
         };
-        ProbeOutcome { status, error, detail: ProbeDetail::Xpub(detail), side_requests: 0 }
+        let coverage = Coverage::new(self.samples(plan.level), rpc.sent(), time_ran_out);
+        ProbeOutcome { status, error, detail: ProbeDetail::Xpub(detail), side_requests: 0, coverage }
     }
 }
 
@@ -146,7 +157,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::probes::fake::{ok, FakeOpener, FakeRpc, Script};
+    use crate::probes::fake::{ok, out_of_time, run_probe, Script};
     use crate::rpc::RawOutcome;
 
     struct Histories;
@@ -169,27 +180,22 @@ mod tests {
 
     #[tokio::test]
     async fn sequential_then_batch() {
-        let script: Arc<dyn Script> = Arc::new(Histories);
-        let mut rpc = FakeRpc::new(script.clone(), 100);
-        let mut c = Counted::new(&mut rpc);
-        let out = XpubProbe.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), crate::probes::tests::plan(ProbeLevel::Standard)).await;
+        let (out, sent) = run_probe(&XpubProbe, Arc::new(Histories), crate::probes::tests::plan(ProbeLevel::Standard)).await;
         let ProbeDetail::Xpub(d) = out.detail else { panic!() };
         assert_eq!(d.sequential.n, 16);
         assert_eq!(d.batch_accepted, Some(true));
         assert_eq!(d.batch_size, 16);
         assert_eq!(d.batch_per_item_ms, Some(0.5));
         assert_eq!(d.batch_speedup, Some(2.0));
-        assert_eq!(c.sent(), 32);
+        assert_eq!(sent, 32);
+        assert_eq!(out.coverage, Coverage { planned: 32, taken: 32, cut_by_time_cap: false });
     }
 
     #[tokio::test]
     async fn no_time_for_a_request_is_a_skip() {
-        let script: Arc<dyn Script> = Arc::new(Histories);
-        let mut rpc = FakeRpc::new(script.clone(), 100);
-        let mut c = Counted::new(&mut rpc);
-        let plan = Plan { level: ProbeLevel::Standard, deadline: Instant::now() };
-        let out = XpubProbe.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), plan).await;
-        assert_eq!(c.sent(), 0);
+        let (out, sent) = run_probe(&XpubProbe, Arc::new(Histories), out_of_time(ProbeLevel::Standard)).await;
+        assert_eq!(sent, 0);
+        assert_eq!(out.coverage, Coverage { planned: 32, taken: 0, cut_by_time_cap: true });
         assert_eq!(out.status, Status::Skipped);
         assert!(out.error.is_some());
     }

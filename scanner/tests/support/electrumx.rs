@@ -107,18 +107,13 @@ pub fn tools_dir() -> PathBuf {
     home.join(".cache/electrum-observatory")
 }
 
-/// True when tests must fail (not skip) on a missing tool.
-pub fn tools_required() -> bool {
-    std::env::var("OBSERVATORY_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
-}
+// Re-exported for the tests that import it from here (socks5).
+#[allow(unused_imports)]
+pub use super::tools::tools_required;
+use super::tools::missing_tool;
 
-/// Reports a missing tool: panics when tools are required, otherwise prints why the test is skipped.
-pub fn missing_tool(what: &str) {
-    if tools_required() {
-        panic!("{what} is missing and OBSERVATORY_REQUIRE_TOOLS=1 (run scripts/setup/10-electrumx.sh)");
-    }
-    eprintln!("SKIPPED: {what} is missing (run scripts/setup/10-electrumx.sh)");
-}
+/// The script that installs what this harness needs.
+const SETUP: &str = "scripts/setup/10-electrumx.sh";
 
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
@@ -204,11 +199,11 @@ impl ElectrumX {
     pub fn start(config: Config) -> Option<ElectrumX> {
         let server = Self::server_binary(config.version);
         if !server.exists() {
-            missing_tool(&format!("ElectrumX {} ({})", config.version.as_str(), server.display()));
+            missing_tool(&format!("ElectrumX {} ({})", config.version.as_str(), server.display()), SETUP);
             return None;
         }
         if Command::new("openssl").arg("version").output().is_err() {
-            missing_tool("openssl");
+            missing_tool("openssl", SETUP);
             return None;
         }
         // A port taken between probing and binding is the only expected failure: retry.

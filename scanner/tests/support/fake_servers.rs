@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -115,6 +115,9 @@ pub enum TlsSetup {
     CloseMidHandshake,
 }
 
+/// When a connection was accepted and when the server saw it end (None: still open).
+pub type Lifetime = (Instant, Option<Instant>);
+
 /// A running fake server.
 #[derive(Debug, Clone)]
 pub struct Fake {
@@ -124,6 +127,10 @@ pub struct Fake {
     pub accepts: Arc<AtomicUsize>,
     /// Source address of every accepted connection (proves a SOCKS5 proxy was in the path).
     pub sources: Arc<Mutex<Vec<SocketAddr>>>,
+    /// Every accepted connection's lifetime, in accept order.
+    pub lifetimes: Arc<Mutex<Vec<Lifetime>>>,
+    /// Bytes written to clients as Electrum lines (the well-behaved server's replies, before TLS).
+    pub written: Arc<AtomicUsize>,
 }
 
 impl Fake {
@@ -137,10 +144,34 @@ impl Fake {
         self.sources.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// Every connection's lifetime so far.
+    pub fn lifetimes(&self) -> Vec<Lifetime> {
+        self.lifetimes.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Bytes of Electrum lines written to clients so far.
+    pub fn written(&self) -> usize {
+        self.written.load(Ordering::SeqCst)
+    }
+
     /// The scanner target (`ip:port:t`, or `:s` for TLS fakes).
     pub fn target(&self, tls: bool) -> String {
         format!("{}:{}:{}", self.addr.ip(), self.addr.port(), if tls { 's' } else { 't' })
     }
+}
+
+/// The most connections open at once among `lifetimes` (of one server, or of several on one
+/// host). A connection is open from its accept until the server saw its end; a client that
+/// closes one connection and opens the next can be accepted a moment before the server task
+/// reads the first one's end, so an overlap shorter than `slack` does not count.
+pub fn max_concurrent(lifetimes: &[Lifetime], slack: Duration) -> usize {
+    lifetimes
+        .iter()
+        .map(|(start, _)| {
+            lifetimes.iter().filter(|(s, e)| s == start || (s <= start && e.is_none_or(|e| e > *start + slack))).count()
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// Starts a plain-TCP fake on `ip` (a 127.0.0.0/8 address) and returns its address.
@@ -154,25 +185,39 @@ pub async fn spawn_fake(ip: &str, behavior: Behavior, tls: Option<TlsSetup>) -> 
     let addr = listener.local_addr().expect("local addr");
     let accepts = Arc::new(AtomicUsize::new(0));
     let sources = Arc::new(Mutex::new(Vec::new()));
+    let lifetimes: Arc<Mutex<Vec<Lifetime>>> = Arc::new(Mutex::new(Vec::new()));
+    let written = Arc::new(AtomicUsize::new(0));
+    let fake = Fake { addr, accepts: accepts.clone(), sources: sources.clone(), lifetimes: lifetimes.clone(), written: written.clone() };
     if matches!(behavior, Behavior::Refuse) {
         drop(listener);
-        return Fake { addr, accepts, sources };
+        return fake;
     }
     let acceptor = match &tls {
         Some(TlsSetup::Chain { chain, key }) => Some(acceptor(chain, key)),
         _ => None,
     };
     let close_mid_handshake = matches!(tls, Some(TlsSetup::CloseMidHandshake));
-    let (counter, seen) = (accepts.clone(), sources.clone());
+    let (counter, seen) = (accepts, sources);
     tokio::spawn(async move {
         while let Ok((sock, from)) = listener.accept().await {
             counter.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut seen) = seen.lock() {
                 seen.push(from);
             }
+            let index = lifetimes
+                .lock()
+                .map(|mut l| {
+                    l.push((Instant::now(), None));
+                    l.len() - 1
+                })
+                .ok();
+            let lifetimes = lifetimes.clone();
+            let written = written.clone();
             let behavior = behavior.clone();
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
+                // Marks the connection's end however the task finishes.
+                let _end = EndOnDrop(lifetimes, index);
                 if close_mid_handshake {
                     let mut sock = sock;
                     let mut hello = [0u8; 512];
@@ -184,15 +229,28 @@ pub async fn spawn_fake(ip: &str, behavior: Behavior, tls: Option<TlsSetup>) -> 
                 match acceptor {
                     Some(acceptor) => {
                         if let Ok(stream) = acceptor.accept(sock).await {
-                            serve(stream, behavior).await;
+                            serve(stream, behavior, &written).await;
                         }
                     }
-                    None => serve(sock, behavior).await,
+                    None => serve(sock, behavior, &written).await,
                 }
             });
         }
     });
-    Fake { addr, accepts, sources }
+    fake
+}
+
+/// Sets a connection's end time when its task ends.
+struct EndOnDrop(Arc<Mutex<Vec<Lifetime>>>, Option<usize>);
+
+impl Drop for EndOnDrop {
+    fn drop(&mut self) {
+        if let (Ok(mut l), Some(i)) = (self.0.lock(), self.1) {
+            if let Some(entry) = l.get_mut(i) {
+                entry.1 = Some(Instant::now());
+            }
+        }
+    }
 }
 
 /// Sends the chain as given, whatever it contains (rustls' own builder would check it).
@@ -305,7 +363,7 @@ fn request_id(line: &str) -> Value {
     serde_json::from_str::<Value>(line).ok().and_then(|v| v.get("id").cloned()).unwrap_or(json!(0))
 }
 
-async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(sock: S, behavior: Behavior) {
+async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(sock: S, behavior: Behavior, written: &AtomicUsize) {
     let mut reader = BufReader::new(sock);
     let mut line = String::new();
     match behavior {
@@ -390,6 +448,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(sock: S, behavior: Beha
             if reader.get_mut().write_all(&out).await.is_err() {
                 return;
             }
+            written.fetch_add(out.len(), Ordering::SeqCst);
         },
     }
 }

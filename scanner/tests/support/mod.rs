@@ -2,11 +2,14 @@
 //!
 //! * [`electrumx`]: a real ElectrumX (2.0.0 or 1.16.0) with a fake regtest bitcoind on loopback.
 //! * [`fake_servers`]: tiny hostile and well-behaved servers on 127.0.0.N.
+//! * [`tools`]: whether a missing tool fails or skips a test (fails unless
+//!   `OBSERVATORY_REQUIRE_TOOLS=0`).
 
 #![allow(dead_code)]
 
 pub mod electrumx;
 pub mod fake_servers;
+pub mod tools;
 
 use std::time::Duration;
 
