@@ -21,6 +21,9 @@ use observatory_model::snapshot::{
 /// Run id of the fixture snapshots.
 pub const RUN_ID: &str = "20261121T120000Z-fixture";
 
+/// Run id of the earlier scan whose round appears in some servers' history.
+pub const PREVIOUS_RUN_ID: &str = "20261114T120000Z-fixture";
+
 /// The banner payload the browser test checks is shown literally and inert.
 pub const XSS_BANNER: &str = "<img src=x onerror=alert(1)> <script>alert(2)</script>";
 
@@ -220,15 +223,18 @@ fn build(n: usize) -> Snapshot {
             by_level,
         },
         privacy: privacy(n),
+        // The files `observatory analyze` writes (analysis `assemble::*_CSV`).
         downloads: vec![
-            Download { label: "Servers (CSV)".into(), path: "processed/servers.csv".into(), bytes: 1024 },
-            Download { label: "Endpoints (CSV)".into(), path: "processed/endpoints.csv".into(), bytes: 2048 },
+            Download { label: "Servers (one row per endpoint), CSV".into(), path: "processed/servers.csv".into(), bytes: 1024 },
+            Download { label: "Behavior fingerprints, CSV".into(), path: "processed/fingerprints.csv".into(), bytes: 2048 },
+            Download { label: "TLS certificates (certificate × endpoint), CSV".into(), path: "processed/tls.csv".into(), bytes: 512 },
             Download {
                 label: "This snapshot (JSON)".into(),
                 path: format!("snapshots/{SNAPSHOT_FILE}"),
                 bytes: 4096,
             },
         ],
+        simulated: false,
     }
 }
 
@@ -329,16 +335,26 @@ fn server(i: usize, rng: &mut Mix) -> Server {
         chain_len: if i % 3 == 1 { 1 } else { 2 },
         shared_with: if i % 10 == 0 { 3 } else { 0 },
     });
+    // Every fourth server has history: one round of the previous week's run
+    // (an earlier snapshot) and this run's three rounds.
     let history = if i % 4 == 0 {
-        (0..3)
-            .map(|round| HistoryPoint {
+        let earlier = HistoryPoint {
+            run_id: PREVIOUS_RUN_ID.into(),
+            round: 0,
+            at: "2026-11-14T12:00:00Z".into(),
+            reachable: true,
+            height: Some(924_000),
+            rtt_ms: Some(r3(40.0 + rng.unit() * 60.0)),
+        };
+        std::iter::once(earlier)
+            .chain((0..3).map(|round| HistoryPoint {
                 run_id: RUN_ID.into(),
                 round,
                 at: format!("2026-11-21T12:{:02}:00Z", round * 10),
                 reachable: reachable || round == 0,
                 height: Some(925_000 + u64::from(round)),
                 rtt_ms: Some(r3(40.0 + rng.unit() * 60.0)),
-            })
+            }))
             .collect()
     } else {
         Vec::new()
@@ -646,7 +662,20 @@ mod tests {
         }
         assert!(s.servers.iter().any(|x| x.onion));
         assert!(s.servers.iter().any(|x| !x.reachable));
-        assert!(s.servers.iter().any(|x| x.history.len() > 1));
+        // History across snapshots (the server page's History section) and outliers (the clusters page).
+        let across_runs = |x: &Server| {
+            let runs: std::collections::BTreeSet<_> = x.history.iter().map(|h| h.run_id.as_str()).collect();
+            runs.len() > 1
+        };
+        assert!(s.servers.iter().any(across_runs));
+        assert!(!s.clusters.outliers.is_empty());
+        assert!(!s.simulated);
+        // Download links name the files analysis writes, nothing else.
+        let paths: Vec<&str> = s.downloads.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["processed/servers.csv", "processed/fingerprints.csv", "processed/tls.csv", "snapshots/snapshot.json"]
+        );
         let evil = s.servers.iter().find(|x| x.id == XSS_SERVER_ID).unwrap();
         assert_eq!(evil.banner.as_deref(), Some(XSS_BANNER));
         assert!(s.servers.windows(2).all(|w| w[0].hss.score >= w[1].hss.score));
