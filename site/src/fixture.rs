@@ -33,12 +33,12 @@ pub const XSS_SERVER_ID: &str = "evil.example";
 /// (city, country code, country, continent, lat, lon)
 const PLACES: [(&str, &str, &str, &str, f64, f64); 12] = [
     ("Falkenstein", "DE", "Germany", "EU", 50.478, 12.371),
-    ("Nuremberg", "DE", "Germany", "EU", 49.452, 11.077),
+    ("Stockholm", "SE", "Sweden", "EU", 59.329, 18.069),
     ("Helsinki", "FI", "Finland", "EU", 60.169, 24.938),
     ("Ashburn", "US", "United States", "NA", 39.044, -77.487),
     ("San Jose", "US", "United States", "NA", 37.339, -121.895),
     ("Roubaix", "FR", "France", "EU", 50.692, 3.174),
-    ("Amsterdam", "NL", "Netherlands", "EU", 52.370, 4.895),
+    ("Madrid", "ES", "Spain", "EU", 40.417, -3.704),
     ("Montreal", "CA", "Canada", "NA", 45.502, -73.567),
     ("Tokyo", "JP", "Japan", "AS", 35.690, 139.692),
     ("Singapore", "SG", "Singapore", "AS", 1.352, 103.820),
@@ -116,14 +116,17 @@ fn r3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// The browser-test fixture: 20 servers.
+/// The browser-test fixture: 20 servers. Servers in one city share its
+/// coordinates, as city-level GeoIP gives them, so each city is one map marker
+/// (the cities are far enough apart that no two markers overlap).
 pub fn small() -> Snapshot {
-    build(20)
+    build(20, 0.0)
 }
 
-/// A snapshot of `n` servers following the fixture recipe (for size and speed measurements).
+/// A snapshot of `n` servers following the fixture recipe (for size and speed
+/// measurements), spread over ±0.1° around each city so the map has many markers.
 pub fn synthetic(n: usize) -> Snapshot {
-    build(n)
+    build(n, 0.2)
 }
 
 /// File name of fixture snapshots next to their `index.json`.
@@ -143,9 +146,10 @@ pub fn index_for(snapshot: &Snapshot) -> SnapshotIndex {
     }
 }
 
-fn build(n: usize) -> Snapshot {
+/// `n` servers; `spread` is the width in degrees of the jitter around each city.
+fn build(n: usize, spread: f64) -> Snapshot {
     let mut rng = Mix(0x0B5E_4A70);
-    let mut servers: Vec<Server> = (0..n).map(|i| server(i, &mut rng)).collect();
+    let mut servers: Vec<Server> = (0..n).map(|i| server(i, spread, &mut rng)).collect();
     servers.sort_by(|a, b| b.hss.score.total_cmp(&a.hss.score).then_with(|| a.id.cmp(&b.id)));
     let clusters = clustering(&servers);
     let totals = totals(&servers);
@@ -238,7 +242,7 @@ fn build(n: usize) -> Snapshot {
     }
 }
 
-fn server(i: usize, rng: &mut Mix) -> Server {
+fn server(i: usize, spread: f64, rng: &mut Mix) -> Server {
     let onion = i % 7 == 6;
     let reachable = i % 9 != 8;
     let evil = i == 3;
@@ -372,8 +376,8 @@ fn server(i: usize, rng: &mut Mix) -> Server {
             country: Some(place.2.into()),
             continent: Some(place.3.into()),
             city: Some(place.0.into()),
-            lat: Some(r3(place.4 + (rng.unit() - 0.5) * 0.2)),
-            lon: Some(r3(place.5 + (rng.unit() - 0.5) * 0.2)),
+            lat: Some(r3(place.4 + (rng.unit() - 0.5) * spread)),
+            lon: Some(r3(place.5 + (rng.unit() - 0.5) * spread)),
         }),
         asn: (!onion).then_some(network.0),
         as_org: (!onion).then(|| network.1.into()),
