@@ -130,7 +130,8 @@ pub fn analyze(data: &LoadedData, enricher: &Enricher, opts: &Options) -> Analys
     results.sort_by(|a, b| b.view.hss.score.total_cmp(&a.view.hss.score).then_with(|| a.view.id.cmp(&b.view.id)));
     let csv = csv_out::build(&results, &n, &share_count);
     lap("csv", &mut t);
-    let snapshot = snapshot(data, &n, results, dims, clusters, privacy, &levels, opts);
+    let mut snapshot = snapshot(data, &n, results, dims, clusters, privacy, &levels, opts);
+    snapshot.simulated = crate::report::is_simulated(&snapshot);
     lap("snapshot", &mut t);
     // Per-method clustering times go right after the clustering total.
     let at = stage_ms.iter().position(|(s, _)| s == "cluster").map_or(stage_ms.len(), |i| i + 1);
@@ -175,6 +176,8 @@ fn snapshot(
         hss: hss::summary(levels),
         privacy,
         downloads: Vec::<Download>::new(),
+        // Decided by `report::is_simulated` once the snapshot is complete (see `analyze`).
+        simulated: false,
     }
 }
 

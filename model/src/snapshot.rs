@@ -70,6 +70,12 @@ pub struct Snapshot {
     pub privacy: Privacy,
     /// Files offered for download, relative to the snapshot directory.
     pub downloads: Vec<Download>,
+    /// The data comes from a simulated network, not the public one: synthetic records,
+    /// or every reachable server on a loopback address (as with `observatory simnet`).
+    /// Set by analysis with `report::is_simulated`; the site shows a banner on every page
+    /// when it is `true`. Absent in snapshots written before the field existed (`false`).
+    #[serde(default)]
+    pub simulated: bool,
 }
 
 /// A data source credit.

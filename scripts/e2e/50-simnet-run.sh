@@ -4,16 +4,23 @@
 #      suggests --simnet (the list names 127.0.0.1, which live mode refuses by policy, so
 #      no packet leaves the machine);
 #   2. `scripts/run.sh --simnet` scans a small simulated network, analyzes it, builds the
-#      site, and `observatory serve` serves it on 127.0.0.1 at the URL it prints.
+#      site, and `observatory serve` serves it on 127.0.0.1 at the URL it prints;
+#   3. headless Chromium opens that site (scripts/e2e/site-browser.mjs, MODE=site): every
+#      page renders without a console error or failed request, at desktop and phone width,
+#      with the "Simulated network" banner; the map shows the snapshot's located servers;
+#      the ranking has one row per server; every download link answers 200.
+# Screenshots: target/e2e-screenshots/simnet/, copied to ci-artifacts/screenshots/simnet/.
 # Uses the debug binary scripts/test.sh already built (OBSERVATORY_BIN skips the release build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
+source scripts/e2e/lib/browser.sh
 
 # A small network keeps the scan near a minute; large enough for every role.
 SERVERS=30
-# The test server stops by itself after this long.
-SERVE_SECONDS=60
+# The test server stops by itself after this long (the browser checks take a few minutes).
+SERVE_SECONDS=900
+readonly SHOT_DIR="$SCREENSHOT_ROOT/simnet"
 
 cargo build -p observatory
 export OBSERVATORY_BIN="$PWD/target/debug/observatory"
@@ -22,6 +29,7 @@ serve_pid=""
 cleanup() {
   if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; fi
   rm -rf "$work"
+  keep_screenshots "$SHOT_DIR"
 }
 trap cleanup EXIT
 fail() { echo "50-simnet-run: FAIL: $*" >&2; exit 1; }
@@ -56,4 +64,11 @@ done
 [ -n "$url" ] || fail "serve printed no URL"
 curl -fsS "$url" | grep -qi "<html" || fail "$url does not serve the site"
 curl -fsS "${url}data/snapshots/index.json" >/dev/null || fail "$url does not serve the snapshot"
+
+echo "-- the served site in headless Chromium"
+if browser_tools_present; then
+  rm -rf "$SHOT_DIR"
+  site_browser MODE=site SITE_URL="$url" SNAPSHOT="$snapshot" EXPECT_SIMULATED=1 SHOTS="$SHOT_DIR" \
+    || fail "the site built from the simnet scan does not render as expected"
+fi
 echo "50-simnet-run: ok ($url)"

@@ -7,7 +7,9 @@ use leptos::wasm_bindgen::JsCast;
 use observatory_model::snapshot::Snapshot;
 
 use crate::api::load_latest;
-use crate::components::{error_panel::ErrorPanel, footer::Footer, loading::Loading, nav::Nav};
+use crate::components::{
+    error_panel::ErrorPanel, footer::Footer, loading::Loading, nav::Nav, simulated_banner::SimulatedBanner,
+};
 use crate::route::Route;
 use crate::routes;
 
@@ -46,6 +48,12 @@ pub fn App() -> impl IntoView {
                 <Nav route=route />
             </div>
         </header>
+        // On every page, documentation included: simulated data is labelled wherever it could be read.
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                snapshot.await.ok().filter(|s| s.simulated).map(|_| view! { <SimulatedBanner /> })
+            })}
+        </Suspense>
         <main id="main" tabindex="-1" class="wrap">
             {move || {
                 let route = route.get();

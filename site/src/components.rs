@@ -10,5 +10,6 @@ pub mod level_badge;
 pub mod loading;
 pub mod nav;
 pub mod pca_scatter;
+pub mod simulated_banner;
 pub mod stat;
 pub mod world_map;

@@ -21,6 +21,9 @@ use observatory_model::snapshot::{
 /// Run id of the fixture snapshots.
 pub const RUN_ID: &str = "20261121T120000Z-fixture";
 
+/// Run id of the earlier scan whose round appears in some servers' history.
+pub const PREVIOUS_RUN_ID: &str = "20261114T120000Z-fixture";
+
 /// The banner payload the browser test checks is shown literally and inert.
 pub const XSS_BANNER: &str = "<img src=x onerror=alert(1)> <script>alert(2)</script>";
 
@@ -30,12 +33,12 @@ pub const XSS_SERVER_ID: &str = "evil.example";
 /// (city, country code, country, continent, lat, lon)
 const PLACES: [(&str, &str, &str, &str, f64, f64); 12] = [
     ("Falkenstein", "DE", "Germany", "EU", 50.478, 12.371),
-    ("Nuremberg", "DE", "Germany", "EU", 49.452, 11.077),
+    ("Stockholm", "SE", "Sweden", "EU", 59.329, 18.069),
     ("Helsinki", "FI", "Finland", "EU", 60.169, 24.938),
     ("Ashburn", "US", "United States", "NA", 39.044, -77.487),
     ("San Jose", "US", "United States", "NA", 37.339, -121.895),
     ("Roubaix", "FR", "France", "EU", 50.692, 3.174),
-    ("Amsterdam", "NL", "Netherlands", "EU", 52.370, 4.895),
+    ("Madrid", "ES", "Spain", "EU", 40.417, -3.704),
     ("Montreal", "CA", "Canada", "NA", 45.502, -73.567),
     ("Tokyo", "JP", "Japan", "AS", 35.690, 139.692),
     ("Singapore", "SG", "Singapore", "AS", 1.352, 103.820),
@@ -113,14 +116,17 @@ fn r3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// The browser-test fixture: 20 servers.
+/// The browser-test fixture: 20 servers. Servers in one city share its
+/// coordinates, as city-level GeoIP gives them, so each city is one map marker
+/// (the cities are far enough apart that no two markers overlap).
 pub fn small() -> Snapshot {
-    build(20)
+    build(20, 0.0)
 }
 
-/// A snapshot of `n` servers following the fixture recipe (for size and speed measurements).
+/// A snapshot of `n` servers following the fixture recipe (for size and speed
+/// measurements), spread over ±0.1° around each city so the map has many markers.
 pub fn synthetic(n: usize) -> Snapshot {
-    build(n)
+    build(n, 0.2)
 }
 
 /// File name of fixture snapshots next to their `index.json`.
@@ -140,9 +146,10 @@ pub fn index_for(snapshot: &Snapshot) -> SnapshotIndex {
     }
 }
 
-fn build(n: usize) -> Snapshot {
+/// `n` servers; `spread` is the width in degrees of the jitter around each city.
+fn build(n: usize, spread: f64) -> Snapshot {
     let mut rng = Mix(0x0B5E_4A70);
-    let mut servers: Vec<Server> = (0..n).map(|i| server(i, &mut rng)).collect();
+    let mut servers: Vec<Server> = (0..n).map(|i| server(i, spread, &mut rng)).collect();
     servers.sort_by(|a, b| b.hss.score.total_cmp(&a.hss.score).then_with(|| a.id.cmp(&b.id)));
     let clusters = clustering(&servers);
     let totals = totals(&servers);
@@ -220,19 +227,22 @@ fn build(n: usize) -> Snapshot {
             by_level,
         },
         privacy: privacy(n),
+        // The files `observatory analyze` writes (analysis `assemble::*_CSV`).
         downloads: vec![
-            Download { label: "Servers (CSV)".into(), path: "processed/servers.csv".into(), bytes: 1024 },
-            Download { label: "Endpoints (CSV)".into(), path: "processed/endpoints.csv".into(), bytes: 2048 },
+            Download { label: "Servers (one row per endpoint), CSV".into(), path: "processed/servers.csv".into(), bytes: 1024 },
+            Download { label: "Behavior fingerprints, CSV".into(), path: "processed/fingerprints.csv".into(), bytes: 2048 },
+            Download { label: "TLS certificates (certificate × endpoint), CSV".into(), path: "processed/tls.csv".into(), bytes: 512 },
             Download {
                 label: "This snapshot (JSON)".into(),
                 path: format!("snapshots/{SNAPSHOT_FILE}"),
                 bytes: 4096,
             },
         ],
+        simulated: false,
     }
 }
 
-fn server(i: usize, rng: &mut Mix) -> Server {
+fn server(i: usize, spread: f64, rng: &mut Mix) -> Server {
     let onion = i % 7 == 6;
     let reachable = i % 9 != 8;
     let evil = i == 3;
@@ -329,16 +339,26 @@ fn server(i: usize, rng: &mut Mix) -> Server {
         chain_len: if i % 3 == 1 { 1 } else { 2 },
         shared_with: if i % 10 == 0 { 3 } else { 0 },
     });
+    // Every fourth server has history: one round of the previous week's run
+    // (an earlier snapshot) and this run's three rounds.
     let history = if i % 4 == 0 {
-        (0..3)
-            .map(|round| HistoryPoint {
+        let earlier = HistoryPoint {
+            run_id: PREVIOUS_RUN_ID.into(),
+            round: 0,
+            at: "2026-11-14T12:00:00Z".into(),
+            reachable: true,
+            height: Some(924_000),
+            rtt_ms: Some(r3(40.0 + rng.unit() * 60.0)),
+        };
+        std::iter::once(earlier)
+            .chain((0..3).map(|round| HistoryPoint {
                 run_id: RUN_ID.into(),
                 round,
                 at: format!("2026-11-21T12:{:02}:00Z", round * 10),
                 reachable: reachable || round == 0,
                 height: Some(925_000 + u64::from(round)),
                 rtt_ms: Some(r3(40.0 + rng.unit() * 60.0)),
-            })
+            }))
             .collect()
     } else {
         Vec::new()
@@ -356,8 +376,8 @@ fn server(i: usize, rng: &mut Mix) -> Server {
             country: Some(place.2.into()),
             continent: Some(place.3.into()),
             city: Some(place.0.into()),
-            lat: Some(r3(place.4 + (rng.unit() - 0.5) * 0.2)),
-            lon: Some(r3(place.5 + (rng.unit() - 0.5) * 0.2)),
+            lat: Some(r3(place.4 + (rng.unit() - 0.5) * spread)),
+            lon: Some(r3(place.5 + (rng.unit() - 0.5) * spread)),
         }),
         asn: (!onion).then_some(network.0),
         as_org: (!onion).then(|| network.1.into()),
@@ -646,7 +666,20 @@ mod tests {
         }
         assert!(s.servers.iter().any(|x| x.onion));
         assert!(s.servers.iter().any(|x| !x.reachable));
-        assert!(s.servers.iter().any(|x| x.history.len() > 1));
+        // History across snapshots (the server page's History section) and outliers (the clusters page).
+        let across_runs = |x: &Server| {
+            let runs: std::collections::BTreeSet<_> = x.history.iter().map(|h| h.run_id.as_str()).collect();
+            runs.len() > 1
+        };
+        assert!(s.servers.iter().any(across_runs));
+        assert!(!s.clusters.outliers.is_empty());
+        assert!(!s.simulated);
+        // Download links name the files analysis writes, nothing else.
+        let paths: Vec<&str> = s.downloads.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["processed/servers.csv", "processed/fingerprints.csv", "processed/tls.csv", "snapshots/snapshot.json"]
+        );
         let evil = s.servers.iter().find(|x| x.id == XSS_SERVER_ID).unwrap();
         assert_eq!(evil.banner.as_deref(), Some(XSS_BANNER));
         assert!(s.servers.windows(2).all(|w| w[0].hss.score >= w[1].hss.score));

@@ -7,8 +7,9 @@
 /// Documentation pages listed when the build published no docs index (file
 /// stem, title); `scripts/build-site.sh` lists every `docs/*.md` in
 /// `data/docs/index.txt`, read with [`parse_doc_index`].
-pub const DOCS: [(&str, &str); 4] = [
+pub const DOCS: [(&str, &str); 5] = [
     ("methodology", "Methodology"),
+    ("ethics", "Ethics"),
     ("honeypot-indicators", "Honeypot Suspicion Score (HSS)"),
     ("privacy", "Privacy risk assessment"),
     ("threat-model", "Threat model"),

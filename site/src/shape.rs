@@ -331,6 +331,21 @@ pub fn place_name(city: Option<&str>, country: Option<&str>) -> String {
     }
 }
 
+/// The map's status line (`#map-status`): how many markers were drawn for how many
+/// located servers, or why drawing failed. A failure to load the country outlines
+/// does not stop the markers from being drawn, so its message stays in front of the
+/// marker count instead of being replaced by it.
+pub fn map_status(outlines_error: Option<&str>, drawn: Result<(usize, usize), &str>) -> String {
+    let result = match drawn {
+        Ok((markers, servers)) => format!("{markers} markers drawn for {servers} located servers."),
+        Err(e) => format!("Map drawing failed: {e}."),
+    };
+    match outlines_error {
+        Some(e) => format!("Map outlines unavailable: {e}. {result}"),
+        None => result,
+    }
+}
+
 /// The three clustering methods, for pickers.
 pub const METHODS: [(&str, &str); 3] = [
     ("kmeans", "KMeans (server types)"),
@@ -587,6 +602,18 @@ mod tests {
             }
         }
         assert!(SortKey::Score.default_descending() && !SortKey::Host.default_descending());
+    }
+
+    #[test]
+    fn map_status_keeps_the_outlines_error_in_front_of_the_marker_count() {
+        assert_eq!(map_status(None, Ok((3, 5))), "3 markers drawn for 5 located servers.");
+        let s = map_status(Some("data/geo/countries-110m.json answered HTTP 404"), Ok((3, 5)));
+        assert_eq!(
+            s,
+            "Map outlines unavailable: data/geo/countries-110m.json answered HTTP 404. 3 markers drawn for 5 located servers."
+        );
+        let s = map_status(Some("offline"), Err("no 2D context"));
+        assert!(s.starts_with("Map outlines unavailable: offline.") && s.ends_with("Map drawing failed: no 2D context."), "{s}");
     }
 
     #[test]

@@ -12,7 +12,8 @@ use observatory_site::shape::{
 /// Servers in the synthetic network: enough for every clustering method to find groups.
 const SERVERS: usize = 80;
 
-fn analyzed() -> (Snapshot, SnapshotIndex) {
+/// The analyzed data directory (kept alive with the snapshot, for file checks).
+fn analyzed() -> (Snapshot, SnapshotIndex, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let run = synthetic::network("20261121T120000Z-site", SERVERS, 3, 11);
     synthetic::write_run(dir.path(), &run).expect("write raw run");
@@ -23,12 +24,12 @@ fn analyzed() -> (Snapshot, SnapshotIndex) {
     let index: SnapshotIndex = serde_json::from_str(&read("snapshots/index.json")).expect("index");
     let file = &index.snapshots.last().expect("one snapshot").file;
     let snapshot: Snapshot = serde_json::from_str(&read(&format!("snapshots/{file}"))).expect("snapshot");
-    (snapshot, index)
+    (snapshot, index, dir)
 }
 
 #[test]
 fn every_view_gets_data_from_a_real_snapshot() {
-    let (snap, index) = analyzed();
+    let (snap, index, dir) = analyzed();
     check_schema(index.schema_version).expect("index schema");
     check_schema(snap.schema_version).expect("snapshot schema");
     // The synthetic run adds a few failing endpoints of its own to the servers asked for.
@@ -62,7 +63,32 @@ fn every_view_gets_data_from_a_real_snapshot() {
     assert!(!heatmap(&snap.clusters, "kmeans").rows.is_empty());
     assert!(!pca_points(&snap.servers, "kmeans").is_empty());
 
-    // Downloads are relative paths inside the data folder.
+    // Downloads are relative paths inside the data folder, and each names a file
+    // analysis wrote (scripts/build-site.sh copies them into the site as they are).
     assert!(!snap.downloads.is_empty());
-    assert!(snap.downloads.iter().all(|d| !d.path.starts_with('/') && !d.path.contains("..")));
+    for d in &snap.downloads {
+        assert!(!d.path.starts_with('/') && !d.path.contains(".."), "{}", d.path);
+        let on_disk = std::fs::metadata(dir.path().join(&d.path)).unwrap_or_else(|e| panic!("{}: {e}", d.path));
+        assert_eq!(on_disk.len(), d.bytes, "{}: recorded size", d.path);
+    }
+
+    // The synthetic network is labelled simulated, so the site shows its banner.
+    assert!(snap.simulated);
+}
+
+/// The browser test's fixture offers the same files as a real analysis (its
+/// snapshot under the fixture's file name), so its download links are not made up.
+#[test]
+fn fixture_downloads_name_the_files_analysis_writes() {
+    // Snapshot file names differ by run id; everything else must be the same.
+    let paths = |s: &Snapshot| -> Vec<String> {
+        s.downloads
+            .iter()
+            .map(|d| if d.path.starts_with("snapshots/") { "snapshots/*".into() } else { d.path.clone() })
+            .collect()
+    };
+    let (snap, _, _dir) = analyzed();
+    let real = paths(&snap);
+    let fixture = paths(&observatory_site::fixture::small());
+    assert_eq!(fixture, real);
 }

@@ -15,7 +15,7 @@ use crate::components::level_badge::LevelBadge;
 use crate::format::fixed;
 use crate::projection::Viewport;
 use crate::route::Route;
-use crate::shape::{country_bubbles, level_color, map_points};
+use crate::shape::{country_bubbles, level_color, map_points, map_status};
 
 /// Logical canvas size (CSS keeps the aspect ratio, so nothing shifts while loading).
 const WIDTH: f64 = 1000.0;
@@ -94,12 +94,11 @@ pub fn WorldMap(snapshot: Arc<Snapshot>) -> impl IntoView {
         let Some(canvas) = canvas_ref.get() else { return };
         let spots = markers.get();
         let emphasized = (hovered.get().map(|h| h.0), selected.get());
-        let outlines = match countries.get() {
-            Some(Ok(c)) => c,
-            Some(Err(e)) => {
-                set_status.set(format!("Map outlines unavailable: {e}"));
-                Arc::new(Vec::new())
-            }
+        // A missing outline file still leaves the markers worth drawing; its
+        // error stays in the status line next to the marker count.
+        let (outlines, outlines_error) = match countries.get() {
+            Some(Ok(c)) => (c, None),
+            Some(Err(e)) => (Arc::new(Vec::new()), Some(e.to_string())),
             None => return,
         };
         let drawn: Vec<map::Marker> = spots
@@ -116,10 +115,9 @@ pub fn WorldMap(snapshot: Arc<Snapshot>) -> impl IntoView {
                 }
             })
             .collect();
-        match map::draw(canvas, &outlines, &drawn, &vp, scale.round() as u32) {
-            Ok(()) => set_status.set(format!("{} markers drawn", spots.len())),
-            Err(e) => set_status.set(format!("Map drawing failed: {e}")),
-        }
+        let located: usize = spots.iter().map(|s| s.servers.len()).sum();
+        let result = map::draw(canvas, &outlines, &drawn, &vp, scale.round() as u32);
+        set_status.set(map_status(outlines_error.as_deref(), result.as_ref().map(|()| (spots.len(), located)).map_err(String::as_str)));
     });
 
     // Nearest marker under the pointer, in CSS pixels of the displayed canvas.
@@ -243,13 +241,25 @@ pub fn WorldMap(snapshot: Arc<Snapshot>) -> impl IntoView {
                         .get()
                         .into_iter()
                         .enumerate()
-                        .map(|(i, s)| view! {
-                            <li>
+                        .map(|(i, s)| {
+                            // Where the marker is drawn, in canvas pixels: the same
+                            // facts the canvas shows, for tools that cannot see it.
+                            let (x, y) = vp.project(s.lon, s.lat);
+                            view! {
+                            <li
+                                class="map-marker"
+                                data-x=format!("{x:.1}")
+                                data-y=format!("{y:.1}")
+                                data-r=format!("{:.1}", s.radius * scale)
+                                data-level=s.level.as_str()
+                                data-servers=s.servers.len().to_string()
+                            >
                                 <button type="button" class="linkish" on:click=move |_| selected.set(Some(i))>
                                     {s.title}
                                 </button>
                                 {format!(" — {} server(s), highest level {}", s.servers.len(), s.level.as_str())}
                             </li>
+                            }
                         })
                         .collect_view()
                 }}

@@ -95,7 +95,7 @@ pub fn ClustersPage(snapshot: Arc<Snapshot>) -> impl IntoView {
             view! { <p class="muted">"No outliers in this snapshot."</p> }.into_any()
         } else {
             view! {
-                <table class="data">
+                <div class="scroll-x"><table class="data" id="outliers">
                     <thead><tr><th scope="col">"Server"</th><th scope="col" class="num">"Distance (σ)"</th><th scope="col">"Why"</th></tr></thead>
                     <tbody>
                         {snap_out.clusters.outliers.iter().map(|o| {
@@ -109,7 +109,7 @@ pub fn ClustersPage(snapshot: Arc<Snapshot>) -> impl IntoView {
                             }
                         }).collect_view()}
                     </tbody>
-                </table>
+                </table></div>
             }.into_any()
         }}
     }

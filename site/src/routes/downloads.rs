@@ -22,7 +22,7 @@ pub fn DownloadsPage(snapshot: Arc<Snapshot>) -> impl IntoView {
     view! {
         <h1>"Downloads"</h1>
         <p class="lead">"The data behind every page, as published by " <code>"observatory analyze"</code> "."</p>
-        <table class="data" id="downloads">
+        <div class="scroll-x"><table class="data" id="downloads">
             <thead><tr><th scope="col">"File"</th><th scope="col">"Path"</th><th scope="col" class="num">"Size"</th></tr></thead>
             <tbody>
                 {snapshot.downloads.iter().map(|d| {
@@ -35,7 +35,7 @@ pub fn DownloadsPage(snapshot: Arc<Snapshot>) -> impl IntoView {
                     }
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
         <p class="muted small">"Licences of the underlying data are listed in the footer; attribute DB-IP when reusing locations."</p>
     }
 }

@@ -47,7 +47,7 @@ pub fn PrivacyPage(snapshot: Arc<Snapshot>) -> impl IntoView {
             "An Electrum server learns every address a wallet asks about and the IP it asks from. These numbers say how "
             "much of the network a single operator, network or country can see, and how many servers make it worse."
         </p>
-        <table class="data" id="privacy-metrics">
+        <div class="scroll-x"><table class="data" id="privacy-metrics">
             <thead><tr><th scope="col">"Metric"</th><th scope="col" class="num">"Value"</th><th scope="col">"How it was computed"</th></tr></thead>
             <tbody>
                 {snapshot.privacy.metrics.iter().map(|m| view! {
@@ -58,11 +58,11 @@ pub fn PrivacyPage(snapshot: Arc<Snapshot>) -> impl IntoView {
                     </tr>
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
         <div class="two-col">{sections}</div>
         <p>
             <a href="#/docs/privacy">"Privacy risk assessment"</a> " · " <a href="#/docs/threat-model">"Threat model"</a>
-            " · " <a href="#/docs/methodology">"Methodology (ethical standards in §9)"</a>
+            " · " <a href="#/docs/ethics">"Ethics: what the observatory measures and never does"</a>
         </p>
     }
 }

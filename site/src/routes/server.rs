@@ -143,8 +143,8 @@ pub fn ServerPage(snapshot: Arc<Snapshot>, id: String) -> impl IntoView {
             })
             .collect_view();
         view! {
-            <h2>"History"</h2>
-            <div class="scroll-x"><table class="data">
+            <h2 id="history">"History"</h2>
+            <div class="scroll-x"><table class="data" id="history-table">
                 <thead><tr><th scope="col">"When"</th><th scope="col">"Run"</th><th scope="col">"Reachable"</th><th scope="col" class="num">"Height"</th><th scope="col" class="num">"RTT"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table></div>
@@ -177,10 +177,10 @@ pub fn ServerPage(snapshot: Arc<Snapshot>, id: String) -> impl IntoView {
             view! { <p class="muted">"No indicator fired."</p> }.into_any()
         } else {
             view! {
-                <table class="data">
+                <div class="scroll-x"><table class="data">
                     <thead><tr><th scope="col">"Indicator"</th><th scope="col" class="num">"Points"</th><th scope="col">"Evidence"</th></tr></thead>
                     <tbody>{fired}</tbody>
-                </table>
+                </table></div>
             }.into_any()
         }}
 
