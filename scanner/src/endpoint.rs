@@ -22,6 +22,7 @@ use crate::discovery::linked_hosts;
 use crate::limits::{DNS_TIMEOUT, REQUEST_BUDGET};
 use crate::locks::KeyedLocks;
 use crate::metadata;
+use crate::exclude::ExcludeList;
 use crate::policy::Policy;
 use crate::probes::{self, ProbeContext, ProbeLevel};
 use crate::session::{now_ms, Budget, SessionParams};
@@ -43,6 +44,8 @@ pub struct EndpointEnv {
     pub vantage: String,
     /// Address-range policy.
     pub policy: Policy,
+    /// The opt-out list: listed names are never resolved, listed addresses never dialled.
+    pub exclude: ExcludeList,
     /// SOCKS5 proxy for `.onion` endpoints (and for all endpoints with `socks_all`).
     pub socks5: Option<SocketAddr>,
     /// Route every endpoint through the proxy, not only onions.
@@ -116,6 +119,9 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<IpAddr>, Failure> {
 /// dialled, so a rebinding resolver cannot swap in another), or the SOCKS5 proxy.
 async fn route(record: &mut EndpointRecord, env: &EndpointEnv) -> Result<Route, Failure> {
     let ep = &record.endpoint;
+    if let Some(entry) = env.exclude.host(&ep.host) {
+        return Err(Failure::Policy(format!("{} is on the opt-out list ({entry})", ep.host)));
+    }
     if ep.is_onion() {
         return match env.socks5 {
             Some(proxy) => Ok(Route::Socks5 { proxy, host: ep.host.clone(), port: ep.port }),
@@ -132,6 +138,10 @@ async fn route(record: &mut EndpointRecord, env: &EndpointEnv) -> Result<Route, 
     let mut refused = Vec::new();
     let mut chosen = None;
     for ip in &ips {
+        if let Some(entry) = env.exclude.ip(*ip) {
+            refused.push(format!("{ip} (opt-out list: {entry})"));
+            continue;
+        }
         match env.policy.check(*ip) {
             Ok(()) if chosen.is_none() => chosen = Some(*ip),
             Ok(()) => {}
@@ -251,6 +261,7 @@ mod tests {
             run_id: "run".into(),
             vantage: "test".into(),
             policy,
+            exclude: ExcludeList::default(),
             socks5: None,
             socks_all: false,
             connect_timeout: Duration::from_secs(1),
@@ -317,5 +328,32 @@ mod tests {
     async fn onions_without_a_proxy_are_skipped() {
         let failure = route(&mut record("abcdefghijklmnop.onion"), &env(Policy::default())).await.expect_err("skip");
         assert_eq!(classify(&Err(failure)), observatory_model::raw::Status::Skipped);
+    }
+
+    /// The opt-out list is checked where the policy is, before anything is dialled: a listed
+    /// name is not even resolved, a listed address is refused even when the loopback
+    /// allowance admits it, and an onion is refused before it reaches the proxy.
+    #[tokio::test]
+    async fn the_opt_out_list_refuses_before_resolving_or_dialling() {
+        let mut env = env(Policy { allow_loopback: true, ..Policy::default() });
+        env.exclude = ExcludeList::parse("localhost
+127.0.0.64/26
+abcdefghijklmnop.onion
+", "test").unwrap();
+        env.socks5 = Some("127.0.0.1:9050".parse().unwrap());
+
+        let mut named = record("LOCALHOST.");
+        let failure = route(&mut named, &env).await.expect_err("listed name");
+        assert!(matches!(&failure, Failure::Policy(t) if t.contains("opt-out list (localhost)")), "{failure:?}");
+        assert!(named.resolved_ips.is_empty() && named.timing.dns_ms.is_none(), "never resolved");
+
+        let mut listed = record("127.0.0.70");
+        let failure = route(&mut listed, &env).await.expect_err("listed address");
+        assert!(matches!(&failure, Failure::Policy(t) if t.contains("127.0.0.64/26")), "{failure:?}");
+        assert_eq!(listed.ip, None);
+        assert!(route(&mut record("127.0.0.63"), &env).await.is_ok(), "the neighbour is not listed");
+
+        let failure = route(&mut record("abcdefghijklmnop.onion"), &env).await.expect_err("listed onion");
+        assert_eq!(classify(&Err(failure)), observatory_model::raw::Status::RefusedByPolicy);
     }
 }

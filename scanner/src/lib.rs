@@ -8,7 +8,7 @@
 //! [`dial`] (TCP or SOCKS5, then [`tls`] with the record-any verifier) → [`session`] over a
 //! framed [`connection`] → [`metadata`] → [`probes`] → [`inference`]; failures become a
 //! [`Status`](observatory_model::raw::Status) through the one function [`status::classify`].
-//! Every limit is a named constant in [`limits`]; [`discovery`] parses what servers say
+//! [`exclude`] is the opt-out list checked beside the policy. Every limit is a named constant in [`limits`]; [`discovery`] parses what servers say
 //! about other servers for `--crawl`; [`run`] schedules (global cap, one connection per
 //! host and per IP); [`history`] merges runs, rounds and vantages into per-endpoint uptime,
 //! latency stability and tip lag.
@@ -29,6 +29,7 @@ pub mod connection;
 pub mod dial;
 pub mod discovery;
 pub mod endpoint;
+pub mod exclude;
 pub mod history;
 pub mod inference;
 pub mod limits;

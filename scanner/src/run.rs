@@ -27,6 +27,7 @@ use crate::limits::{
 };
 use crate::locks::KeyedLocks;
 use crate::output::{count_by_status, Sink};
+use crate::exclude::ExcludeList;
 use crate::policy::{classify, Policy};
 use crate::probes::ProbeLevel;
 use crate::session::now_ms;
@@ -50,6 +51,8 @@ pub struct ScanConfig {
     pub allow_loopback: bool,
     /// Permit exactly these addresses whatever their range (tests' loopback servers).
     pub allow_ips: Vec<IpAddr>,
+    /// Hosts and networks never scanned (the embedded opt-out list plus `--exclude` files).
+    pub exclude: ExcludeList,
     /// SOCKS5 proxy for onions.
     pub socks5: Option<SocketAddr>,
     /// Send every endpoint through the SOCKS5 proxy.
@@ -96,6 +99,7 @@ impl ScanConfig {
             allow_private: false,
             allow_loopback: false,
             allow_ips: Vec::new(),
+            exclude: ExcludeList::embedded(),
             socks5: None,
             socks_all: false,
             probes: true,
@@ -230,6 +234,7 @@ pub async fn scan<S: Sink>(config: ScanConfig, sink: &mut S) -> Result<RunManife
         run_id: config.run_id.clone(),
         vantage: config.vantage.clone(),
         policy: policy_of(&config),
+        exclude: config.exclude.clone(),
         socks5: config.socks5,
         socks_all: config.socks_all,
         connect_timeout: config.connect_timeout,

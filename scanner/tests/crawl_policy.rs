@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use observatory_model::raw::{EndpointRecord, Provenance, Status};
+use observatory_scanner::exclude::ExcludeList;
 use observatory_scanner::targets::TargetSet;
 use observatory_scanner::ScanConfig;
 use serde_json::json;
@@ -133,6 +134,35 @@ async fn special_targets_are_refused_unless_allowed() {
     let records = support::run(cfg).await;
     assert_eq!(records[0].status, Status::Success, "{:?}", records[0].error);
     assert_eq!(fake.accepted(), 1);
+}
+
+/// The opt-out list holds even where the loopback allowance admits the address: a listed
+/// target and a listed crawled peer are refused before any connect, the unlisted peer beside
+/// them is scanned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opted_out_targets_and_peers_are_never_dialled() {
+    let listed_peer = spawn_fake("127.0.0.74", Behavior::good(), None).await;
+    let neighbour = spawn_fake("127.0.0.75", Behavior::good(), None).await;
+    let listed_target = spawn_fake("127.0.0.76", Behavior::good(), None).await;
+    let hub = spawn_fake("127.0.0.73", Behavior::with_peers(json!([peer(&listed_peer), peer(&neighbour)]), json!({})), None).await;
+
+    let mut cfg = support::loopback_config(&[hub.target(false), listed_target.target(false)], DEADLINE);
+    cfg.probes = false;
+    cfg.crawl = true;
+    cfg.exclude.extend(ExcludeList::parse("# opt-outs\n127.0.0.74\n127.0.0.76/32\n", "test").unwrap());
+    let records = support::run(cfg).await;
+    let got = by_key(&records);
+    assert_eq!(records.len(), 4, "{:?}", got.keys());
+    for fake in [&hub, &neighbour] {
+        assert_eq!(got[&fake.target(false)].status, Status::Success, "{}", fake.target(false));
+    }
+    for fake in [&listed_peer, &listed_target] {
+        let r = &got[&fake.target(false)];
+        assert_eq!(r.status, Status::RefusedByPolicy, "{}", fake.target(false));
+        assert!(r.error.as_deref().unwrap_or("").contains("opt-out list"), "{:?}", r.error);
+        assert_eq!(r.ip, None);
+        assert_eq!(fake.accepted(), 0, "{} was dialled", fake.target(false));
+    }
 }
 
 /// A real ElectrumX (TCP and TLS) and fake servers, good and bad, in one run: each ends as

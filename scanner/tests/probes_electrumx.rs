@@ -25,6 +25,7 @@ use observatory_scanner::endpoint::{scan_endpoint, EndpointEnv, Job};
 use observatory_scanner::limits::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 use observatory_scanner::locks::KeyedLocks;
 use observatory_scanner::policy::Policy;
+use observatory_scanner::exclude::ExcludeList;
 use observatory_scanner::probes::cost::visit_cost;
 use observatory_scanner::probes::rate_limit::BURST;
 use observatory_scanner::probes::{total_cost, ProbeLevel, ELECTRUMX_COST_SOFT_LIMIT, REGISTRY, STANDARD_COST_CEILING};
@@ -36,6 +37,7 @@ fn env(level: ProbeLevel) -> Arc<EndpointEnv> {
         vantage: "test".into(),
         // Only our own loopback servers, as `--allow-ip 127.0.0.1` would.
         policy: Policy { allow_ips: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)], ..Policy::default() },
+        exclude: ExcludeList::embedded(),
         socks5: None,
         socks_all: false,
         connect_timeout: DEFAULT_CONNECT_TIMEOUT,

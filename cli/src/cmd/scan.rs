@@ -13,6 +13,7 @@ use observatory_scanner::limits::{DEFAULT_CONCURRENCY, DEFAULT_MAX_DEPTH, DEFAUL
 use observatory_scanner::output::{new_run_id, RunDir, Sink};
 use observatory_scanner::probes::ProbeLevel;
 use observatory_scanner::history;
+use observatory_scanner::exclude::ExcludeList;
 use observatory_scanner::targets::TargetSet;
 use observatory_scanner::{scan, ScanConfig};
 
@@ -62,6 +63,11 @@ pub struct Args {
     /// other loopback and private addresses, e.g. crawled peers, stay refused).
     #[arg(long = "allow-ip", value_name = "IP")]
     allow_ips: Vec<IpAddr>,
+    /// Never scan the hosts and networks listed in FILE (repeatable; added to the embedded
+    /// opt-out list data/seeds/exclude.txt). One host name, `*.domain`, address or CIDR
+    /// network per line; `#` comments.
+    #[arg(long = "exclude", value_name = "FILE")]
+    excludes: Vec<PathBuf>,
     /// SOCKS5 proxy (e.g. Tor at 127.0.0.1:9050) for .onion endpoints; names are resolved by the proxy.
     #[arg(long, value_name = "HOST:PORT")]
     socks5: Option<SocketAddr>,
@@ -213,6 +219,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     config.allow_private = args.allow_private;
     config.allow_loopback = args.allow_loopback;
     config.allow_ips = args.allow_ips.clone();
+    for path in &args.excludes {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        config.exclude.extend(ExcludeList::parse(&text, &path.display().to_string())?);
+    }
     config.socks5 = args.socks5;
     config.socks_all = args.socks5_all;
     config.probes = !args.no_probes;
