@@ -11,13 +11,20 @@
 //! * **Shannon entropy** −Σ sᵢ log₂ sᵢ in bits, and normalized by log₂ k
 //!   (0 when there is a single bucket: fully concentrated).
 //!
-//! Servers with no value (onion, unknown) are reported as `unknown` and left out
-//! of the shares, so that missing data never looks like a bucket.
+//! Servers with no value (a failed GeoIP or ASN lookup) are reported as `unknown` and left
+//! out of the shares, so that missing data never looks like a bucket. Onion servers have
+//! no network location by design; the location dimensions (country, continent, ASN,
+//! provider) put them in their own bucket, [`ONION_BUCKET`], instead of `unknown`.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use observatory_model::snapshot::{Dimension, Share};
+
+/// Bucket key of onion servers in the location dimensions.
+pub const ONION_BUCKET: &str = "onion";
+/// Its label.
+pub const ONION_LABEL: &str = "Onion (Tor)";
 
 /// Counts and concentration indices of bucket counts.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -162,13 +169,6 @@ mod tests {
     }
 
     #[test]
-    fn dimension_counts_unknown_apart_and_sorts() {
-        let v = |k: &str| Some((k.to_string(), format!("label {k}")));
-        let d = dimension("country", "Country", &[v("DE"), v("US"), v("DE"), None, v("FR"), v("DE")]);
-        assert_eq!((d.total, d.unknown), (5, 1));
-        let keys: Vec<&str> = d.buckets.iter().map(|b| b.key.as_str()).collect();
-        assert_eq!(keys, vec!["DE", "FR", "US"]);
-    #[test]
     fn sorted_gini_equals_the_pairwise_definition() {
         // The O(k²) definition, kept here only as the reference.
         let pairwise = |c: &[u64]| {
@@ -195,6 +195,13 @@ mod tests {
         }
     }
 
+    #[test]
+    fn dimension_counts_unknown_apart_and_sorts() {
+        let v = |k: &str| Some((k.to_string(), format!("label {k}")));
+        let d = dimension("country", "Country", &[v("DE"), v("US"), v("DE"), None, v("FR"), v("DE")]);
+        assert_eq!((d.total, d.unknown), (5, 1));
+        let keys: Vec<&str> = d.buckets.iter().map(|b| b.key.as_str()).collect();
+        assert_eq!(keys, vec!["DE", "FR", "US"]);
         assert!(close(d.buckets[0].share, 0.6));
         assert_eq!(d.nakamoto, 1);
         let empty = dimension("asn", "ASN", &[None, None]);

@@ -10,7 +10,8 @@
 //! * [`cloud::CloudRanges`] matches published cloud ranges; [`provider_label`]
 //!   falls back to a normalized AS organization.
 //!
-//! Onion hosts are never looked up: they have no location and form their own bucket.
+//! Onion hosts are never looked up: they have no location and form their own bucket
+//! ([`crate::metrics::ONION_BUCKET`]) in the location dimensions.
 //!
 //! A simulated network lives on 127.0.0.0/8, which no database places anywhere. Its
 //! ground truth may therefore give each loopback address a *stand-in* public address
@@ -110,9 +111,16 @@ impl Enricher {
     }
 
     /// Looks up one IP (text form). Non-IP text yields an empty [`IpInfo`].
+    /// The address enrichment stands for `ip`: its stand-in when `ip` is an aliased loopback
+    /// address, else `ip` itself. Every location dimension (GeoIP, ASN, and the IPv4 /16 and
+    /// IPv6 /48 prefixes) uses it, so a simulated network is placed consistently.
+    pub fn effective_address(&self, ip: IpAddr) -> IpAddr {
+        self.aliases.get(&ip).copied().unwrap_or(ip)
+    }
+
     pub fn lookup(&self, ip: &str) -> IpInfo {
         let Ok(addr) = ip.parse::<IpAddr>() else { return IpInfo::default() };
-        let addr = self.aliases.get(&addr).copied().unwrap_or(addr);
+        let addr = self.effective_address(addr);
         let location = self.geo.as_ref().and_then(|g| g.lookup(addr));
         let (asn, as_org) = self.asn.as_ref().and_then(|a| a.lookup(addr)).map_or((None, None), |r| (Some(r.0), r.1));
         let cloud = self.cloud.lookup(addr);
