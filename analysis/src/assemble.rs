@@ -117,6 +117,8 @@ pub fn analyze(data: &LoadedData, enricher: &Enricher, opts: &Options) -> Analys
     let levels: Vec<Level> = scores.iter().map(|s| s.level).collect();
     let fired: Vec<Vec<String>> = scores.iter().map(|s| s.fired.iter().map(|i| i.id.clone()).collect()).collect();
     let privacy = privacy::assess(&facts, &n, &dims, &levels, &fired);
+    let reachable: Vec<bool> = facts.iter().map(|f| f.reachable).collect();
+    let hss_summary = hss::summary(&levels, &reachable);
     let tip = cluster::common_tip(&facts);
     let share_count = |sha: &str| ctx.cert_servers.get(sha).map_or(0, Vec::len);
     let mut results: Vec<ServerResult<'_>> = facts
@@ -130,7 +132,7 @@ pub fn analyze(data: &LoadedData, enricher: &Enricher, opts: &Options) -> Analys
     results.sort_by(|a, b| b.view.hss.score.total_cmp(&a.view.hss.score).then_with(|| a.view.id.cmp(&b.view.id)));
     let csv = csv_out::build(&results, &n, &share_count);
     lap("csv", &mut t);
-    let snapshot = snapshot(data, &n, results, dims, clusters, privacy, &levels, opts);
+    let snapshot = snapshot(data, &n, results, dims, clusters, privacy, hss_summary, opts);
     lap("snapshot", &mut t);
     // Per-method clustering times go right after the clustering total.
     let at = stage_ms.iter().position(|(s, _)| s == "cluster").map_or(stage_ms.len(), |i| i + 1);
@@ -146,7 +148,7 @@ fn snapshot(
     dims: Vec<Dimension>,
     clusters: ClusterOutput,
     privacy: observatory_model::snapshot::Privacy,
-    levels: &[Level],
+    hss: observatory_model::snapshot::HssSummary,
     opts: &Options,
 ) -> Snapshot {
     let totals = totals(n, &results);
@@ -172,7 +174,7 @@ fn snapshot(
         servers: results.into_iter().map(|r| r.view).collect(),
         centralization: dims,
         clusters: clusters.clustering,
-        hss: hss::summary(levels),
+        hss,
         privacy,
         downloads: Vec::<Download>::new(),
     }
@@ -228,15 +230,15 @@ pub fn issuer_bucket(c: &observatory_model::raw::Certificate) -> Option<String> 
 fn centralization(facts: &[Facts<'_>], n: &Normalized<'_>, enricher: &Enricher) -> Vec<Dimension> {
     let reach: Vec<&Facts<'_>> = facts.iter().filter(|f| f.reachable).collect();
     let pick = |f: &dyn Fn(&Facts<'_>) -> Value| -> Vec<Value> { reach.iter().map(|x| f(x)).collect() };
-    let loc = |f: &Facts<'_>| f.info.location.clone();
-    let first_ip = |f: &Facts<'_>, v6: bool| -> Option<String> {
     let onion = |f: &Facts<'_>| n.servers.get(f.idx).is_some_and(|g| g.onion());
     // Location dimensions: onion servers are their own bucket, not a failed lookup.
     let located = |f: &dyn Fn(&Facts<'_>) -> Value| -> Vec<Value> {
         pick(&|x| if onion(x) { Some((metrics::ONION_BUCKET.to_string(), metrics::ONION_LABEL.to_string())) } else { f(x) })
     };
-        let g = n.servers.get(f.idx)?;
+    let loc = |f: &Facts<'_>| f.info.location.clone();
     // The address enrichment used (a simulated server's stand-in), so prefixes agree with GeoIP and ASN.
+    let first_ip = |f: &Facts<'_>, v6: bool| -> Option<String> {
+        let g = n.servers.get(f.idx)?;
         f.ip.iter()
             .chain(g.ips.iter())
             .filter_map(|ip| ip.parse::<std::net::IpAddr>().ok())

@@ -438,11 +438,16 @@ pub fn uniform_group(f: &Facts<'_>, ctx: &Context) -> Option<FiredIndicator> {
     )
 }
 
-/// Catalogue plus level counts.
-pub fn summary(levels: &[Level]) -> HssSummary {
+/// Key of [`HssSummary::by_level`] counting the servers left out of the level counts.
+pub const UNREACHABLE_KEY: &str = "unreachable";
+
+/// Catalogue plus level counts. `levels` and `reachable` are per server (same order). The
+/// levels count reachable servers only: a server that did not answer was not measured, so it
+/// is not `low`; those are counted under [`UNREACHABLE_KEY`].
+pub fn summary(levels: &[Level], reachable: &[bool]) -> HssSummary {
     let mut by_level = BTreeMap::new();
     for l in [Level::Low, Level::Medium, Level::High] {
-        by_level.insert(l.as_str().to_string(), levels.iter().filter(|x| **x == l).count() as u64);
+        by_level.insert(l.as_str().to_string(), measured.iter().filter(|x| **x == l).count() as u64);
     }
     HssSummary { indicators: indicator_docs(), medium_threshold: MEDIUM_THRESHOLD, high_threshold: HIGH_THRESHOLD, by_level }
 }
@@ -475,3 +480,5 @@ mod tests {
         assert!(!is_selective_throttle(&RpcError { code: Some(1), message: "unknown method".into() }));
     }
 }
+    let measured: Vec<Level> = levels.iter().zip(reachable).filter(|(_, r)| **r).map(|(l, _)| *l).collect();
+    by_level.insert(UNREACHABLE_KEY.to_string(), reachable.iter().filter(|r| !**r).count() as u64);
