@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use observatory_analysis::{cluster, hss};
+use observatory_analysis::{cluster, csv_out, hss};
 
 fn doc(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs").join(name)
@@ -59,4 +59,34 @@ fn methodology_feature_table_matches_the_code() {
         t.push_str(&format!("| {} | `{name}` | {} |\n", n + 1, cell(what)));
     }
     check_block("methodology.md", "features", &t);
+}
+
+/// The documented column names of one CSV table block, in order.
+fn documented_columns(file: &str, tag: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(doc(file)).unwrap();
+    let (begin, end) = (format!("<!-- {tag}:begin -->"), format!("<!-- {tag}:end -->"));
+    let b = text.find(&begin).unwrap_or_else(|| panic!("{file}: no {begin} marker"));
+    let e = text[b..].find(&end).unwrap_or_else(|| panic!("{file}: no {end} marker")) + b;
+    text[b..e].lines().filter_map(|l| l.strip_prefix("| `")?.split_once('`').map(|(name, _)| name.to_string())).collect()
+}
+
+#[test]
+fn methodology_csv_column_tables_match_the_code() {
+    for (tag, cols) in [("csv-servers", csv_out::SERVERS_COLUMNS), ("csv-fingerprints", csv_out::FINGERPRINTS_COLUMNS), ("csv-tls", csv_out::TLS_COLUMNS)] {
+        let mut t = String::from("| Column | Meaning |\n|---|---|\n");
+        for (name, what) in cols {
+            t.push_str(&format!("| `{name}` | {} |\n", cell(what)));
+        }
+        check_block("methodology.md", tag, &t);
+        // Stated separately so a failure names the column: both directions, in order.
+        let code: Vec<String> = cols.iter().map(|c| c.0.to_string()).collect();
+        let documented = documented_columns("methodology.md", tag);
+        for c in &code {
+            assert!(documented.contains(c), "methodology.md {tag}: column {c} is written but not documented");
+        }
+        for c in &documented {
+            assert!(code.contains(c), "methodology.md {tag}: documents {c}, which the code does not write");
+        }
+        assert_eq!(code, documented, "{tag}: column order");
+    }
 }
