@@ -1,9 +1,13 @@
 //! Documentation that restates code must agree with it.
 //!
 //! * `docs/honeypot-indicators.md`: the table between the `indicators:begin/end` markers
-//!   is exactly [`hss::CATALOGUE`] (id, name, weight, threshold), and the level thresholds
-//!   quoted in the text are [`hss::MEDIUM_THRESHOLD`] and [`hss::HIGH_THRESHOLD`].
-//! * `docs/methodology.md`: the clustering feature table is [`cluster::FEATURES`].
+//!   is exactly [`hss::CATALOGUE`] (id, name, weight, threshold), the level thresholds
+//!   quoted in the text are [`hss::MEDIUM_THRESHOLD`] and [`hss::HIGH_THRESHOLD`], and the
+//!   known default certificates are [`hss::KNOWN_DEFAULT_CERTS`].
+//! * `docs/methodology.md`: the clustering feature table is [`cluster::FEATURES`], and the
+//!   column tables of `servers.csv`, `fingerprints.csv` and `tls.csv` are exactly
+//!   [`csv_out::SERVERS_COLUMNS`], [`csv_out::FINGERPRINTS_COLUMNS`] and [`csv_out::TLS_COLUMNS`]
+//!   (every column the code writes is documented, and the doc names no column the code lacks).
 //!
 //! `UPDATE_GOLDEN=1` rewrites the generated blocks in place (then review the diff).
 
@@ -50,6 +54,15 @@ fn honeypot_indicator_table_matches_the_code() {
         assert!(text.contains(&format!("### `{}`", i.id)), "honeypot-indicators.md: no section for {}", i.id);
         assert!(text.contains(i.rationale), "honeypot-indicators.md: rationale of {} differs from the code", i.id);
     }
+}
+
+#[test]
+fn known_default_certificate_table_matches_the_code() {
+    let mut t = String::from("| Certificate | SHA-256 | SPKI SHA-256 | Source |\n|---|---|---|---|\n");
+    for k in hss::KNOWN_DEFAULT_CERTS {
+        t.push_str(&format!("| {} | `{}` | `{}` | {} |\n", cell(k.name), k.sha256, k.spki_sha256, cell(k.source)));
+    }
+    check_block("honeypot-indicators.md", "known-defaults", &t);
 }
 
 #[test]
