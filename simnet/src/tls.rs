@@ -234,7 +234,9 @@ impl CertStore {
 pub(crate) fn acceptors(certs: &CertStore, plan: &Plan) -> Result<Vec<Option<TlsAcceptor>>, SimnetError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(plan.servers.len().max(1));
     let mut out: Vec<Option<TlsAcceptor>> = vec![None; plan.servers.len()];
-    let results: Vec<Vec<(usize, Result<Option<Arc<ServerConfig>>, SimnetError>)>> = std::thread::scope(|scope| {
+    // (server position, its configuration) as each worker made them.
+    type Made = (usize, Result<Option<Arc<ServerConfig>>, SimnetError>);
+    let results: Vec<Vec<Made>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
                 scope.spawn(move || {

@@ -129,7 +129,7 @@ fn random_prime(bits: u64, primes: &[u32], rng: &mut impl RngCore) -> BigUint {
         let base = BigUint::from_bytes_be(&start);
         let mut delta = 0u64;
         while delta < SEARCH_WINDOW {
-            let divisible = primes.iter().zip(&res).any(|(&p, &r)| (u64::from(r) + delta) % u64::from(p) == 0);
+            let divisible = primes.iter().zip(&res).any(|(&p, &r)| (u64::from(r) + delta).is_multiple_of(u64::from(p)));
             let e_divides = (u64::from(res_e) + delta) % u64::from(RSA_E) == 1;
             if !divisible && !e_divides {
                 let cand = &base + delta;
