@@ -64,10 +64,15 @@ pub const MAD_TO_SD: f64 = 1.4826;
 /// Distance outlier: robust distance above the median distance by more than this many
 /// scaled MADs of the distances (Iglewicz and Hoaglin's modified z-score cut).
 pub const OUTLIER_DISTANCE_MADS: f64 = 3.5;
-/// Isolation outlier: DBSCAN noise in a KMeans cluster of fewer than this many servers…
+/// Isolation outlier: DBSCAN noise in a KMeans cluster of fewer than this many servers.
 pub const OUTLIER_MIN_CLUSTER: usize = 5;
-/// …with at least one feature this far from the network's median (robust z).
+/// An outlier has at least one feature this far from the network's median (robust z)…
 pub const OUTLIER_FEATURE_Z: f64 = 3.0;
+/// …where at most this share of servers lie (that far out or farther, on the same side). A
+/// robust z alone calls a large minority extreme when a feature is multimodal (the 27% of
+/// servers without TLS sit 5 robust z from the median certificate validity); rarity does not.
+/// Both outlier rules require such a rare extreme feature.
+pub const OUTLIER_RARE_SHARE: f64 = 0.10;
 /// Features named per outlier: those with |robust z| at least this, largest first.
 pub const OUTLIER_REASON_Z: f64 = 2.0;
 /// …at most this many.
@@ -645,14 +650,15 @@ pub fn robust_z(x: &Array2<f64>) -> Array2<f64> {
 /// Servers that stand apart from the network as a whole (not from their own cluster: a
 /// KMeans with up to [`KMEANS_K_MAX`] clusters gives an extreme server a cluster of its own,
 /// at distance 0 from its centroid). `x` holds the raw feature rows, `dbscan` and `kmeans`
-/// the labels. A server is an outlier when
+/// the labels. A server is an outlier when it has a **rare extreme feature** — one
+/// [`OUTLIER_FEATURE_Z`] or more robust z ([`robust_z`]) from the median, where at most
+/// [`OUTLIER_RARE_SHARE`] of all servers lie that far out on that side — and it is
 ///
-/// * **far**: its robust distance — the root mean square of its per-feature robust z-scores
-///   ([`robust_z`]) — exceeds the median distance by more than [`OUTLIER_DISTANCE_MADS`]
-///   scaled MADs of all servers' distances; or
-/// * **isolated**: it is DBSCAN noise (no near-identical neighbours), its KMeans cluster has
-///   fewer than [`OUTLIER_MIN_CLUSTER`] servers, and at least one of its features is
-///   [`OUTLIER_FEATURE_Z`] or more robust z from the median.
+/// * **far**: its robust distance, the root mean square of its per-feature robust z-scores,
+///   exceeds the median distance by more than [`OUTLIER_DISTANCE_MADS`] scaled MADs of all
+///   servers' distances; or
+/// * **isolated**: it is DBSCAN noise (no near-identical neighbours) and its KMeans cluster has
+///   fewer than [`OUTLIER_MIN_CLUSTER`] servers.
 ///
 /// Each outlier lists the features that make it one (name, raw value, robust z; those with
 /// |z| ≥ [`OUTLIER_REASON_Z`], largest first) and then the rule that flagged it. `distance`
@@ -663,6 +669,21 @@ pub fn outliers(x: &Array2<f64>, dbscan: &[Option<u32>], kmeans: &[u32], ids: &[
         return vec![];
     }
     let rz = robust_z(x);
+    // Per feature, how many servers lie OUTLIER_FEATURE_Z or more robust z out on each side.
+    let mut beyond: Vec<(usize, usize)> = vec![(0, 0); x.ncols()];
+    for row in rz.outer_iter() {
+        for (b, &z) in beyond.iter_mut().zip(row.iter()) {
+            if z >= OUTLIER_FEATURE_Z {
+                b.0 += 1;
+            } else if z <= -OUTLIER_FEATURE_Z {
+                b.1 += 1;
+            }
+        }
+    }
+    let rare = |j: usize, z: f64| -> bool {
+        let (hi, lo) = beyond.get(j).copied().unwrap_or((n, n));
+        (if z > 0.0 { hi } else { lo }) as f64 <= OUTLIER_RARE_SHARE * n as f64
+    };
     let p = x.ncols().max(1) as f64;
     let d: Vec<f64> = rz.outer_iter().map(|row| (row.iter().map(|v| v * v).sum::<f64>() / p).sqrt()).collect();
     let (med, scale) = robust_center_scale(&d);
@@ -673,13 +694,17 @@ pub fn outliers(x: &Array2<f64>, dbscan: &[Option<u32>], kmeans: &[u32], ids: &[
     }
     let mut out: Vec<Outlier> = Vec::new();
     for (i, row) in rz.outer_iter().enumerate() {
+        // Both rules need a rare extreme feature: what is far from the median but shared by
+        // many (a mode of a multimodal feature) describes a group, not an outlier.
+        let extreme = row.iter().enumerate().any(|(j, &z)| z.abs() >= OUTLIER_FEATURE_Z && rare(j, z));
+        if !extreme {
+            continue;
+        }
         let di = d.get(i).copied().unwrap_or(0.0);
         let far = scale > 1e-12 && di > cut;
-        let max_z = row.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let cluster = kmeans.get(i).copied();
         let cluster_size = cluster.and_then(|c| size.get(&c).copied()).unwrap_or(0);
-        let noise = dbscan.get(i).is_some_and(Option::is_none);
-        let isolated = noise && cluster_size < OUTLIER_MIN_CLUSTER && max_z >= OUTLIER_FEATURE_Z;
+        let isolated = dbscan.get(i).is_some_and(Option::is_none) && cluster_size < OUTLIER_MIN_CLUSTER;
         if !far && !isolated {
             continue;
         }
@@ -836,7 +861,7 @@ mod tests {
     }
 
     #[test]
-    fn isolated_server_in_a_tiny_cluster_is_an_outlier_only_with_an_extreme_feature() {
+    fn isolated_server_in_a_tiny_cluster_is_an_outlier_only_with_a_rare_extreme_feature() {
         // Three tip-lagging servers: a KMeans cluster of their own and DBSCAN noise. The
         // old rule measured them against that cluster's centroid (distance 0) and missed them.
         let tip_lag = FEATURES.iter().position(|f| f.0 == "tip_lag_log").unwrap();
@@ -856,6 +881,18 @@ mod tests {
             assert!(o.reasons[0].starts_with("tip_lag_log = "), "{:?}", o.reasons);
             assert!(o.reasons.iter().any(|r| r == "isolated: DBSCAN noise in KMeans cluster #1 of 3 servers (< 5)"), "{:?}", o.reasons);
         }
+        // A large minority far from the median (a bimodal feature, such as the servers without
+        // TLS) is a group, not 15 outliers: neither far nor isolated counts without rarity.
+        let tls = FEATURES.iter().position(|f| f.0 == "cert_validity_log").unwrap();
+        let mut bimodal = homogeneous(n);
+        for i in 0..n / 4 {
+            bimodal[[i, tls]] -= 8.0;
+        }
+        let mut km_small: Vec<u32> = vec![0; n];
+        km_small[2] = 1;
+        let mut db_noise = vec![Some(0); n];
+        db_noise[2] = None;
+        assert!(outliers(&bimodal, &db_noise, &km_small, &ids(n)).is_empty(), "{:#?}", outliers(&bimodal, &db_noise, &km_small, &ids(n)));
         // The same tiny cluster without an extreme feature is just a small group.
         let calm = homogeneous(n);
         assert!(outliers(&calm, &db, &km, &ids(n)).is_empty());
