@@ -91,7 +91,12 @@ pub const KNOWN_DEFAULT_CERTS: &[KnownDefault] = &[
 
 /// The known default certificate a leaf is (by certificate or public-key hash), if any.
 pub fn known_default(leaf: &observatory_model::raw::Certificate) -> Option<&'static KnownDefault> {
-    KNOWN_DEFAULT_CERTS.iter().find(|k| leaf.sha256.eq_ignore_ascii_case(k.sha256) || leaf.spki_sha256.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(k.spki_sha256)))
+    known_default_by(&leaf.sha256, leaf.spki_sha256.as_deref())
+}
+
+/// [`known_default`] from the two hashes (lower- or upper-case hex).
+pub fn known_default_by(sha256: &str, spki_sha256: Option<&str>) -> Option<&'static KnownDefault> {
+    KNOWN_DEFAULT_CERTS.iter().find(|k| sha256.eq_ignore_ascii_case(k.sha256) || spki_sha256.is_some_and(|s| s.eq_ignore_ascii_case(k.spki_sha256)))
 }
 
 /// Indicator ids.

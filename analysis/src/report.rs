@@ -90,8 +90,9 @@ pub struct ReportData {
     pub v1_certs: u64,
     /// Expired.
     pub expired: u64,
-    /// Certificates presented by more than one server: (sha256 prefix, servers).
-    pub shared_certs: Vec<(String, u32)>,
+    /// Certificates presented by more than one server: (sha256 prefix, servers, the known
+    /// default certificate it is, if it is one).
+    pub shared_certs: Vec<(String, u32, Option<String>)>,
     /// Clusters per method: (method, clusters, noise, parameters, silhouette).
     pub clusters: Vec<(String, usize, usize, String, Option<f64>)>,
     /// Cluster explanations (method, id, explanation), largest first.
@@ -163,13 +164,15 @@ fn dim_summary(d: &Dimension) -> DimSummary {
 /// Builds the report data from a finished snapshot.
 pub fn build(s: &Snapshot, warnings: &[LoadWarning], corrupt_lines: u64, corrupt_files: u64, enrichment: &[String], stage_ms: &[(String, f64)]) -> ReportData {
     let certs: Vec<_> = s.servers.iter().filter_map(|x| x.cert.as_ref()).collect();
-    let mut shared: BTreeMap<String, u32> = BTreeMap::new();
+    let mut shared: BTreeMap<String, (u32, Option<String>)> = BTreeMap::new();
     for c in &certs {
         if c.shared_with > 0 {
-            shared.insert(c.sha256.chars().take(16).collect(), c.shared_with + 1);
+            // The name up to its parenthesized details.
+            let known = crate::hss::known_default_by(&c.sha256, c.spki_sha256.as_deref()).map(|k| k.name.split(" (").next().unwrap_or(k.name).to_string());
+            shared.insert(c.sha256.chars().take(16).collect(), (c.shared_with + 1, known));
         }
     }
-    let mut shared_certs: Vec<(String, u32)> = shared.into_iter().collect();
+    let mut shared_certs: Vec<(String, u32, Option<String>)> = shared.into_iter().map(|(k, (n, d))| (k, n, d)).collect();
     shared_certs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let sets = [&s.clusters.dbscan, &s.clusters.kmeans, &s.clusters.hierarchical];
     let mut cluster_explanations: Vec<(String, u32, String, usize)> = sets
@@ -280,16 +283,18 @@ pub fn key_findings(r: &ReportData) -> String {
         if nak > 0.0 {
             let names: Vec<String> = dim(r, "asn").map(|d| d.top.iter().filter(|b| b.0 != crate::metrics::ONION_BUCKET).take(3).map(|b| b.1.clone()).collect()).unwrap_or_default();
             out.push(format!(
-                "Hosting is concentrated: the three largest networks ({}) hold {top3:.1}% of the servers with a known network, and more than half of them sit in {}.",
+                "{}: the three largest networks ({}) hold {top3:.1}% of the servers with a known network, and more than half of them sit in {}.",
+                if top3 >= crate::privacy::TOP3_CONCENTRATED_PCT { "Hosting is concentrated" } else { "Hosting is spread out" },
                 names.join(", "),
                 plural(nak as u64, "ASN", "ASNs")
             ));
         }
     }
     if let Some(d) = dim(r, "implementation") {
-        let parts: Vec<String> = d.top.iter().take(2).map(|(_, l, _, s)| format!("{l} on {}", pct(*s))).collect();
-        if !parts.is_empty() {
-            out.push(format!("{} runs {}.", if parts.len() == 1 { "The network" } else { "By behavior, the network" }, parts.join(" and ")));
+        let mut top = d.top.iter();
+        if let Some((_, first, _, share)) = top.next() {
+            let second = top.next().map(|(_, l, _, s)| format!(" and {} {l}", pct(*s))).unwrap_or_default();
+            out.push(format!("Identified by behavior, {} of the servers run {first}{second}.", pct(*share)));
         }
     }
     if r.tls_servers > 0 {
@@ -299,7 +304,17 @@ pub fn key_findings(r: &ReportData) -> String {
             r.self_signed,
             r.webpki_valid,
             match r.shared_certs.first() {
-                Some((_, n)) => format!("; {} presented by more than one server, the most shared by {n}", plural(r.shared_certs.len() as u64, "certificate is", "certificates are")),
+                Some((_, n, _)) => {
+                    let defaults = r.shared_certs.iter().filter(|c| c.2.is_some()).count();
+                    format!(
+                        "; {} presented by more than one server, the most shared by {n}{}",
+                        plural(r.shared_certs.len() as u64, "certificate is", "certificates are"),
+                        match defaults {
+                            0 => String::new(),
+                            d => format!(" ({d} of them a known default certificate shipped with server software, not a sign of one operator)"),
+                        }
+                    )
+                }
                 None => String::new(),
             }
         ));
@@ -309,7 +324,7 @@ pub fn key_findings(r: &ReportData) -> String {
     fired.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     let most: Vec<&str> = fired.iter().take(3).map(|(k, _)| k.as_str()).collect();
     out.push(format!(
-        "On the Honeypot Suspicion Score {} high and {} medium, {} low{}.",
+        "On the Honeypot Suspicion Score, {} high, {} medium and {} low{}.",
         plural(high, "server scores", "servers score"),
         medium,
         low,
@@ -425,7 +440,12 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
     if r.shared_certs.is_empty() {
         let _ = writeln!(w, "- **Certificate reuse:** no leaf certificate is presented by more than one server.");
     } else {
-        let list: Vec<String> = r.shared_certs.iter().take(5).map(|(c, n)| format!("`{c}…` × {n}")).collect();
+        let list: Vec<String> = r
+            .shared_certs
+            .iter()
+            .take(5)
+            .map(|(c, n, known)| format!("`{c}…` × {n}{}", known.as_deref().map(|k| format!(" (known default: {})", md_text(k))).unwrap_or_default()))
+            .collect();
         let _ = writeln!(w, "- **Certificate reuse:** {} certificate(s) are presented by more than one server: {}.", r.shared_certs.len(), list.join(", "));
     }
     let _ = writeln!(w, "\n### Centralization\n\n| dimension | servers | unknown | HHI | Nakamoto | Gini | entropy (norm.) | largest |\n|---|---:|---:|---:|---:|---:|---:|---|");
