@@ -112,11 +112,13 @@ pub fn analyze(data: &LoadedData, enricher: &Enricher, opts: &Options) -> Analys
     let mut clusters = cluster::cluster(&facts, &n);
     lap("cluster", &mut t);
     let cluster_timings = std::mem::take(&mut clusters.timings);
-    let dims = centralization(&facts, &n);
+    let dims = centralization(&facts, &n, enricher);
     lap("centralization", &mut t);
     let levels: Vec<Level> = scores.iter().map(|s| s.level).collect();
     let fired: Vec<Vec<String>> = scores.iter().map(|s| s.fired.iter().map(|i| i.id.clone()).collect()).collect();
     let privacy = privacy::assess(&facts, &n, &dims, &levels, &fired);
+    let reachable: Vec<bool> = facts.iter().map(|f| f.reachable).collect();
+    let hss_summary = hss::summary(&levels, &reachable);
     let tip = cluster::common_tip(&facts);
     let share_count = |sha: &str| ctx.cert_servers.get(sha).map_or(0, Vec::len);
     let mut results: Vec<ServerResult<'_>> = facts
@@ -130,7 +132,7 @@ pub fn analyze(data: &LoadedData, enricher: &Enricher, opts: &Options) -> Analys
     results.sort_by(|a, b| b.view.hss.score.total_cmp(&a.view.hss.score).then_with(|| a.view.id.cmp(&b.view.id)));
     let csv = csv_out::build(&results, &n, &share_count);
     lap("csv", &mut t);
-    let mut snapshot = snapshot(data, &n, results, dims, clusters, privacy, &levels, opts);
+    let mut snapshot = snapshot(data, &n, results, dims, clusters, privacy, hss_summary, opts);
     snapshot.simulated = crate::report::is_simulated(&snapshot);
     lap("snapshot", &mut t);
     // Per-method clustering times go right after the clustering total.
@@ -147,7 +149,7 @@ fn snapshot(
     dims: Vec<Dimension>,
     clusters: ClusterOutput,
     privacy: observatory_model::snapshot::Privacy,
-    levels: &[Level],
+    hss: observatory_model::snapshot::HssSummary,
     opts: &Options,
 ) -> Snapshot {
     let totals = totals(n, &results);
@@ -173,7 +175,7 @@ fn snapshot(
         servers: results.into_iter().map(|r| r.view).collect(),
         centralization: dims,
         clusters: clusters.clustering,
-        hss: hss::summary(levels),
+        hss,
         privacy,
         downloads: Vec::<Download>::new(),
         // Decided by `report::is_simulated` once the snapshot is complete (see `analyze`).
@@ -228,29 +230,40 @@ pub fn issuer_bucket(c: &observatory_model::raw::Certificate) -> Option<String> 
     c.issuer_org.as_deref().or(c.issuer_cn.as_deref()).or(c.issuer.as_deref()).map(bound)
 }
 
-fn centralization(facts: &[Facts<'_>], n: &Normalized<'_>) -> Vec<Dimension> {
+fn centralization(facts: &[Facts<'_>], n: &Normalized<'_>, enricher: &Enricher) -> Vec<Dimension> {
     let reach: Vec<&Facts<'_>> = facts.iter().filter(|f| f.reachable).collect();
     let pick = |f: &dyn Fn(&Facts<'_>) -> Value| -> Vec<Value> { reach.iter().map(|x| f(x)).collect() };
+    let onion = |f: &Facts<'_>| n.servers.get(f.idx).is_some_and(|g| g.onion());
+    // Location dimensions: onion servers are their own bucket, not a failed lookup.
+    let located = |f: &dyn Fn(&Facts<'_>) -> Value| -> Vec<Value> {
+        pick(&|x| if onion(x) { Some((metrics::ONION_BUCKET.to_string(), metrics::ONION_LABEL.to_string())) } else { f(x) })
+    };
     let loc = |f: &Facts<'_>| f.info.location.clone();
+    // The address enrichment used (a simulated server's stand-in), so prefixes agree with GeoIP and ASN.
     let first_ip = |f: &Facts<'_>, v6: bool| -> Option<String> {
         let g = n.servers.get(f.idx)?;
-        f.ip.iter().chain(g.ips.iter()).find(|ip| ip.contains(':') == v6).cloned()
+        f.ip.iter()
+            .chain(g.ips.iter())
+            .filter_map(|ip| ip.parse::<std::net::IpAddr>().ok())
+            .map(|ip| enricher.effective_address(ip))
+            .find(|ip| ip.is_ipv6() == v6)
+            .map(|ip| ip.to_string())
     };
     vec![
-        metrics::dimension("country", "Servers by country", &pick(&|f| {
+        metrics::dimension("country", "Servers by country", &located(&|f| {
             let l = loc(f)?;
             let code = l.country_code?;
             Some((code.clone(), l.country.unwrap_or(code)))
         })),
-        metrics::dimension("continent", "Servers by continent", &pick(&|f| {
+        metrics::dimension("continent", "Servers by continent", &located(&|f| {
             let c = loc(f)?.continent.filter(|c| !c.is_empty())?;
             Some((c.clone(), centroids::continent_name(&c).to_string()))
         })),
-        metrics::dimension("asn", "Servers by autonomous system", &pick(&|f| {
+        metrics::dimension("asn", "Servers by autonomous system", &located(&|f| {
             let a = f.info.asn?;
             Some((format!("AS{a}"), f.info.as_org.clone().unwrap_or_else(|| format!("AS{a}"))))
         })),
-        metrics::dimension("provider", "Servers by hosting provider", &pick(&|f| f.info.provider.clone().map(|p| (p.clone(), p)))),
+        metrics::dimension("provider", "Servers by hosting provider", &located(&|f| f.info.provider.clone().map(|p| (p.clone(), p)))),
         metrics::dimension("implementation", "Servers by implementation", &pick(&|f| Some((f.implementation.label.clone(), f.implementation.label.clone())))),
         metrics::dimension("version", "Servers by implementation version", &pick(&|f| {
             let v = f.implementation.version.as_ref()?;

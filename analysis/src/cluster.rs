@@ -35,8 +35,11 @@ pub const DBSCAN_EPS: f64 = 1.0;
 pub const DBSCAN_MIN_POINTS: usize = 3;
 /// KMeans k range searched by silhouette.
 pub const KMEANS_K_MIN: usize = 2;
-/// Upper end of the k search.
-pub const KMEANS_K_MAX: usize = 8;
+/// Upper end of the k search. When the best silhouette is at this end the parameters say
+/// so ([`K_AT_BOUNDARY_NOTE`]): the data may hold more server types than the search allowed.
+pub const KMEANS_K_MAX: usize = 12;
+/// Appended to the KMeans parameters when the chosen k is the largest one searched.
+pub const K_AT_BOUNDARY_NOTE: &str = "the best silhouette is at the upper end of the range searched, so the data may hold more server types than k";
 /// Silhouette is computed on at most this many servers (evenly spaced sample), to stay O(n).
 pub const SILHOUETTE_SAMPLE: usize = 400;
 /// Hierarchical cut: merge while the average-linkage distance (mean squared z difference
@@ -56,12 +59,30 @@ pub const DBSCAN_MAX_SERVERS: usize = 5_000;
 pub const FIT_MAX_SERVERS: usize = 10_000;
 /// A feature with |mean z| at least this is "what a cluster shares".
 pub const EXPLAIN_Z: f64 = 0.8;
-/// Outlier: distance to its KMeans centroid above mean + this many standard deviations.
-pub const OUTLIER_SIGMAS: f64 = 3.0;
+/// MAD → standard deviation for normal data (1 / Φ⁻¹(3/4)).
+pub const MAD_TO_SD: f64 = 1.4826;
+/// Distance outlier: robust distance above the median distance by more than this many
+/// scaled MADs of the distances (Iglewicz and Hoaglin's modified z-score cut).
+pub const OUTLIER_DISTANCE_MADS: f64 = 3.5;
+/// Isolation outlier: DBSCAN noise in a KMeans cluster of fewer than this many servers.
+pub const OUTLIER_MIN_CLUSTER: usize = 5;
+/// An outlier has at least one feature this far from the network's median (robust z)…
+pub const OUTLIER_FEATURE_Z: f64 = 3.0;
+/// …where at most this share of servers lie (that far out or farther, on the same side). A
+/// robust z alone calls a large minority extreme when a feature is multimodal (the 27% of
+/// servers without TLS sit 5 robust z from the median certificate validity); rarity does not.
+/// Both outlier rules require such a rare extreme feature.
+pub const OUTLIER_RARE_SHARE: f64 = 0.10;
+/// Features named per outlier: those with |robust z| at least this, largest first.
+pub const OUTLIER_REASON_Z: f64 = 2.0;
+/// …at most this many.
+pub const OUTLIER_REASONS: usize = 4;
 /// At most this many outliers are listed.
 pub const MAX_OUTLIERS: usize = 25;
-/// Fewer servers than this: no KMeans search (k = 1), no outliers.
+/// Fewer servers than this: no KMeans search (k = 1).
 pub const MIN_SERVERS_FOR_K: usize = 4;
+/// Fewer clustered servers than this: no outliers (a median of a handful says nothing).
+pub const MIN_SERVERS_FOR_OUTLIERS: usize = 8;
 
 /// The feature catalogue: `(name, description)`, in column order.
 pub const FEATURES: &[(&str, &str)] = &[
@@ -254,34 +275,12 @@ pub fn silhouette(x: &Array2<f64>, labels: &[u32]) -> Option<f64> {
     (counted > 0).then(|| total / counted as f64)
 }
 
-fn kmeans(z: &Array2<f64>, k: usize) -> Option<(Vec<u32>, Array2<f64>)> {
+fn kmeans(z: &Array2<f64>, k: usize) -> Option<Vec<u32>> {
     let ds = DatasetBase::from(z.select(Axis(0), &sample_rows(z.nrows(), FIT_MAX_SERVERS)));
     let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(SEED)).max_n_iterations(200).tolerance(1e-6).n_runs(4).fit(&ds).ok()?;
     let labels: Array1<usize> = model.predict(z);
     let canon = canonical_labels(&labels.iter().map(|&l| Some(l)).collect::<Vec<_>>());
-    let labels: Vec<u32> = canon.into_iter().map(|l| l.unwrap_or(0)).collect();
-    Some((labels.clone(), centroids(z, &labels)))
-}
-
-/// Mean row of each label.
-fn centroids(z: &Array2<f64>, labels: &[u32]) -> Array2<f64> {
-    let k = labels.iter().copied().max().map_or(0, |m| m as usize + 1);
-    let mut c = Array2::<f64>::zeros((k, z.ncols()));
-    let mut counts = vec![0usize; k];
-    for (i, &l) in labels.iter().enumerate() {
-        let l = l as usize;
-        if let Some(cnt) = counts.get_mut(l) {
-            *cnt += 1;
-            let mut row = c.row_mut(l);
-            row += &z.row(i);
-        }
-    }
-    for (l, &cnt) in counts.iter().enumerate() {
-        if cnt > 0 {
-            c.row_mut(l).mapv_inplace(|v| v / cnt as f64);
-        }
-    }
-    c
+    Some(canon.into_iter().map(|l| l.unwrap_or(0)).collect())
 }
 
 fn catch<T>(f: impl FnOnce() -> Option<T>) -> Option<T> {
@@ -352,29 +351,31 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
     }
 
     // KMeans with k by silhouette.
-    let (km_labels, km_centroids, k_note, sil) = if members.len() < MIN_SERVERS_FOR_K {
-        let labels = vec![0u32; members.len()];
-        let c = centroids(&z, &labels);
-        (labels, c, format!("k = 1 (fewer than {MIN_SERVERS_FOR_K} servers)"), None)
+    let (km_labels, k_note, sil) = if members.len() < MIN_SERVERS_FOR_K {
+        (vec![0u32; members.len()], format!("k = 1 (fewer than {MIN_SERVERS_FOR_K} servers)"), None)
     } else {
         let kmax = KMEANS_K_MAX.min(members.len() - 1);
-        let mut best: Option<(f64, usize, Vec<u32>, Array2<f64>)> = None;
+        let mut best: Option<(f64, usize, Vec<u32>)> = None;
         let mut tried = Vec::new();
         for k in KMEANS_K_MIN..=kmax {
-            let Some((labels, c)) = catch(|| kmeans(&z, k)) else { continue };
+            let Some(labels) = catch(|| kmeans(&z, k)) else { continue };
             let s = silhouette(&z, &labels).unwrap_or(-1.0);
             tried.push(format!("k={k}: {s:.3}"));
             if best.as_ref().is_none_or(|b| s > b.0 + 1e-12) {
-                best = Some((s, k, labels, c));
+                best = Some((s, k, labels));
             }
         }
         match best {
-            Some((s, k, labels, c)) => (labels, c, format!("k = {k} chosen by the highest mean silhouette over k in {KMEANS_K_MIN}..={kmax} ({}); seed {SEED:#x}, 4 runs, k-means++ init", tried.join(", ")), Some(s)),
-            None => {
-                let labels = vec![0u32; members.len()];
-                let c = centroids(&z, &labels);
-                (labels, c, "k = 1 (KMeans failed on this input)".into(), None)
+            Some((s, k, labels)) => {
+                // Only a limit of the search, not of the data (k = n − 1), leaves room for more.
+                let boundary = if k == kmax && kmax < members.len() - 1 { format!("; {K_AT_BOUNDARY_NOTE}") } else { String::new() };
+                let note = format!(
+                    "k = {k} chosen by the highest mean silhouette over k in {KMEANS_K_MIN}..={kmax} ({}); seed {SEED:#x}, 4 runs, k-means++ init{boundary}",
+                    tried.join(", ")
+                );
+                (labels, note, Some(s))
             }
+            None => (vec![0u32; members.len()], "k = 1 (KMeans failed on this input)".into(), None),
         }
     };
     out.timings.push(("kmeans+silhouette".into(), lap.elapsed().as_secs_f64() * 1000.0));
@@ -427,7 +428,7 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
     }
 
     out.timings.push(("pca".into(), lap.elapsed().as_secs_f64() * 1000.0));
-    out.clustering.outliers = outliers(&z, &km_labels, &km_centroids, &ids);
+    out.clustering.outliers = outliers(&x, &db_labels, &km_labels, &ids);
     for (f, a) in members.iter().zip(assign) {
         out.assignments.insert(f.idx, a);
     }
@@ -620,39 +621,128 @@ fn cluster_set(method: &str, parameters: String, labels: &[Option<u32>], z: &Arr
     ClusterSet { method: method.into(), parameters, silhouette, clusters, noise }
 }
 
-fn outliers(z: &Array2<f64>, labels: &[u32], centroids: &Array2<f64>, ids: &[String]) -> Vec<Outlier> {
-    if z.nrows() < MIN_SERVERS_FOR_K + 1 {
+/// Median and scaled MAD of finite values; the standard deviation stands in for the MAD
+/// when more than half the values are equal (MAD 0) but not all.
+pub fn robust_center_scale(values: &[f64]) -> (f64, f64) {
+    let med = stats::median(values).unwrap_or(0.0);
+    let dev: Vec<f64> = values.iter().map(|v| (v - med).abs()).collect();
+    let mad = stats::median(&dev).unwrap_or(0.0) * MAD_TO_SD;
+    let scale = if mad > 1e-12 { mad } else { stats::stdev(values).unwrap_or(0.0) };
+    (med, if scale.is_finite() { scale } else { 0.0 })
+}
+
+/// Robust z-score of every value against its column: (x − median) / scale, with the scale of
+/// [`robust_center_scale`]; a constant column is 0.
+pub fn robust_z(x: &Array2<f64>) -> Array2<f64> {
+    let mut out = Array2::<f64>::zeros(x.raw_dim());
+    for (j, col) in x.axis_iter(Axis(1)).enumerate() {
+        let values: Vec<f64> = col.to_vec();
+        let (med, scale) = robust_center_scale(&values);
+        if scale > 1e-12 {
+            for (i, v) in values.iter().enumerate() {
+                out[[i, j]] = (v - med) / scale;
+            }
+        }
+    }
+    out
+}
+
+/// Servers that stand apart from the network as a whole (not from their own cluster: a
+/// KMeans with up to [`KMEANS_K_MAX`] clusters gives an extreme server a cluster of its own,
+/// at distance 0 from its centroid). `x` holds the raw feature rows, `dbscan` and `kmeans`
+/// the labels. A server is an outlier when it has a **rare extreme feature** — one
+/// [`OUTLIER_FEATURE_Z`] or more robust z ([`robust_z`]) from the median, where at most
+/// [`OUTLIER_RARE_SHARE`] of all servers lie that far out on that side — and it is
+///
+/// * **far**: its robust distance, the root mean square of its per-feature robust z-scores,
+///   exceeds the median distance by more than [`OUTLIER_DISTANCE_MADS`] scaled MADs of all
+///   servers' distances; or
+/// * **isolated**: it is DBSCAN noise (no near-identical neighbours) and its KMeans cluster has
+///   fewer than [`OUTLIER_MIN_CLUSTER`] servers.
+///
+/// Each outlier lists the features that make it one (name, raw value, robust z; those with
+/// |z| ≥ [`OUTLIER_REASON_Z`], largest first) and then the rule that flagged it. `distance`
+/// is its robust distance in scaled MADs above the median distance.
+pub fn outliers(x: &Array2<f64>, dbscan: &[Option<u32>], kmeans: &[u32], ids: &[String]) -> Vec<Outlier> {
+    let n = x.nrows();
+    if n < MIN_SERVERS_FOR_OUTLIERS {
         return vec![];
     }
-    let d: Vec<f64> = (0..z.nrows())
-        .map(|i| {
-            let l = labels.get(i).copied().unwrap_or(0) as usize;
-            if l < centroids.nrows() {
-                dist(z.row(i), centroids.row(l))
-            } else {
-                0.0
+    let rz = robust_z(x);
+    // Per feature, how many servers lie OUTLIER_FEATURE_Z or more robust z out on each side.
+    let mut beyond: Vec<(usize, usize)> = vec![(0, 0); x.ncols()];
+    for row in rz.outer_iter() {
+        for (b, &z) in beyond.iter_mut().zip(row.iter()) {
+            if z >= OUTLIER_FEATURE_Z {
+                b.0 += 1;
+            } else if z <= -OUTLIER_FEATURE_Z {
+                b.1 += 1;
             }
-        })
-        .collect();
-    let (Some(mean), Some(sd)) = (stats::mean(&d), stats::stdev(&d)) else { return vec![] };
-    let cut = mean + OUTLIER_SIGMAS * sd;
-    let mut out: Vec<Outlier> = d
-        .iter()
-        .enumerate()
-        .filter(|(_, &x)| sd > 1e-9 && x > cut)
-        .map(|(i, &x)| {
-            let mut feats: Vec<(usize, f64)> = z.row(i).iter().copied().enumerate().filter(|(_, v)| v.abs() >= 1.0).collect();
-            feats.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-            Outlier {
-                server: ids.get(i).cloned().unwrap_or_default(),
-                distance: (x - mean) / sd,
-                reasons: feats.iter().take(4).map(|(j, v)| describe_z(FEATURES.get(*j).map_or("?", |f| f.0), *v)).collect(),
-            }
-        })
-        .collect();
+        }
+    }
+    let rare = |j: usize, z: f64| -> bool {
+        let (hi, lo) = beyond.get(j).copied().unwrap_or((n, n));
+        (if z > 0.0 { hi } else { lo }) as f64 <= OUTLIER_RARE_SHARE * n as f64
+    };
+    let p = x.ncols().max(1) as f64;
+    let d: Vec<f64> = rz.outer_iter().map(|row| (row.iter().map(|v| v * v).sum::<f64>() / p).sqrt()).collect();
+    let (med, scale) = robust_center_scale(&d);
+    let cut = med + OUTLIER_DISTANCE_MADS * scale;
+    let mut size: HashMap<u32, usize> = HashMap::new();
+    for l in kmeans {
+        *size.entry(*l).or_default() += 1;
+    }
+    let mut out: Vec<Outlier> = Vec::new();
+    for (i, row) in rz.outer_iter().enumerate() {
+        // Both rules need a rare extreme feature: what is far from the median but shared by
+        // many (a mode of a multimodal feature) describes a group, not an outlier.
+        let extreme = row.iter().enumerate().any(|(j, &z)| z.abs() >= OUTLIER_FEATURE_Z && rare(j, z));
+        if !extreme {
+            continue;
+        }
+        let di = d.get(i).copied().unwrap_or(0.0);
+        let far = scale > 1e-12 && di > cut;
+        let cluster = kmeans.get(i).copied();
+        let cluster_size = cluster.and_then(|c| size.get(&c).copied()).unwrap_or(0);
+        let isolated = dbscan.get(i).is_some_and(Option::is_none) && cluster_size < OUTLIER_MIN_CLUSTER;
+        if !far && !isolated {
+            continue;
+        }
+        let mut feats: Vec<(usize, f64)> = row.iter().copied().enumerate().filter(|(_, z)| z.abs() >= OUTLIER_REASON_Z).collect();
+        if feats.is_empty() {
+            // Far by the sum of many moderate differences: name the largest ones anyway.
+            feats = row.iter().copied().enumerate().collect();
+        }
+        feats.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+        let mut reasons: Vec<String> = feats
+            .iter()
+            .take(OUTLIER_REASONS)
+            .map(|&(j, z)| format!("{} = {} (z {z:+.1})", FEATURES.get(j).map_or("?", |f| f.0), fmt_value(x.get((i, j)).copied().unwrap_or(0.0))))
+            .collect();
+        if far {
+            reasons.push(format!("far: robust distance {di:.2} > {cut:.2} (median {med:.2} + {OUTLIER_DISTANCE_MADS} scaled MADs)"));
+        }
+        if isolated {
+            reasons.push(format!(
+                "isolated: DBSCAN noise in KMeans cluster #{} of {cluster_size} server{} (< {OUTLIER_MIN_CLUSTER})",
+                cluster.unwrap_or(0),
+                if cluster_size == 1 { "" } else { "s" }
+            ));
+        }
+        out.push(Outlier { server: ids.get(i).cloned().unwrap_or_default(), distance: if scale > 1e-12 { (di - med) / scale } else { 0.0 }, reasons });
+    }
     out.sort_by(|a, b| b.distance.total_cmp(&a.distance).then_with(|| a.server.cmp(&b.server)));
     out.truncate(MAX_OUTLIERS);
     out
+}
+
+/// A feature value for a reason: integers as such, else three decimals.
+fn fmt_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 #[cfg(test)]
@@ -721,6 +811,105 @@ mod tests {
         let s = silhouette(&x, &[0, 0, 1, 1]).unwrap();
         assert!(s > 0.9, "{s}");
         assert!(silhouette(&x, &[0, 0, 0, 0]).is_none());
+    }
+
+    /// `n` rows of the 24 features, each uniform noise of width 1 around a column mean (a
+    /// homogeneous network: nothing stands apart).
+    fn homogeneous(n: usize) -> Array2<f64> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        Array2::from_shape_fn((n, FEATURES.len()), |(_, j)| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            j as f64 + (state % 1000) as f64 / 1000.0
+        })
+    }
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("s{i}")).collect()
+    }
+
+    #[test]
+    fn homogeneous_network_has_no_outliers() {
+        let x = homogeneous(60);
+        let km: Vec<u32> = (0..60).map(|i| (i % 6) as u32).collect();
+        // Whether DBSCAN groups them or calls them all noise, nothing stands apart.
+        for db in [vec![Some(0); 60], vec![None; 60]] {
+            assert!(outliers(&x, &db, &km, &ids(60)).is_empty(), "{:?}", outliers(&x, &db, &km, &ids(60)));
+        }
+        // Constant columns (every feature equal on every server) neither divide by zero nor flag.
+        let flat = Array2::<f64>::ones((20, FEATURES.len()));
+        assert!(outliers(&flat, &[None; 20], &[0; 20], &ids(20)).is_empty());
+    }
+
+    #[test]
+    fn planted_far_server_is_found_with_its_features() {
+        let tip_lag = FEATURES.iter().position(|f| f.0 == "tip_lag_log").unwrap();
+        let rtt = FEATURES.iter().position(|f| f.0 == "rtt_log").unwrap();
+        let mut x = homogeneous(60);
+        x[[17, tip_lag]] += 6.0; // six column widths behind everyone else
+        x[[17, rtt]] -= 3.0;
+        let km: Vec<u32> = (0..60).map(|i| (i % 6) as u32).collect();
+        let found = outliers(&x, &[Some(0); 60], &km, &ids(60));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let o = &found[0];
+        assert_eq!(o.server, "s17");
+        assert!(o.distance > OUTLIER_DISTANCE_MADS, "{o:?}");
+        assert!(o.reasons[0].starts_with("tip_lag_log = ") && o.reasons[0].contains("(z +"), "{:?}", o.reasons);
+        assert!(o.reasons[1].starts_with("rtt_log = ") && o.reasons[1].contains("(z -"), "{:?}", o.reasons);
+        assert!(o.reasons.last().unwrap().starts_with("far: robust distance"), "{:?}", o.reasons);
+    }
+
+    #[test]
+    fn isolated_server_in_a_tiny_cluster_is_an_outlier_only_with_a_rare_extreme_feature() {
+        // Three tip-lagging servers: a KMeans cluster of their own and DBSCAN noise. The
+        // old rule measured them against that cluster's centroid (distance 0) and missed them.
+        let tip_lag = FEATURES.iter().position(|f| f.0 == "tip_lag_log").unwrap();
+        let n = 60;
+        let mut x = homogeneous(n);
+        let mut km: Vec<u32> = vec![0; n];
+        let mut db: Vec<Option<u32>> = vec![Some(0); n];
+        for i in [3, 4, 5] {
+            x[[i, tip_lag]] += 3.0;
+            km[i] = 1;
+            db[i] = None;
+        }
+        let found = outliers(&x, &db, &km, &ids(n));
+        let names: Vec<&str> = found.iter().map(|o| o.server.as_str()).collect();
+        assert_eq!(names.iter().copied().collect::<std::collections::BTreeSet<_>>(), ["s3", "s4", "s5"].into_iter().collect(), "{found:#?}");
+        for o in &found {
+            assert!(o.reasons[0].starts_with("tip_lag_log = "), "{:?}", o.reasons);
+            assert!(o.reasons.iter().any(|r| r == "isolated: DBSCAN noise in KMeans cluster #1 of 3 servers (< 5)"), "{:?}", o.reasons);
+        }
+        // A large minority far from the median (a bimodal feature, such as the servers without
+        // TLS) is a group, not 15 outliers: neither far nor isolated counts without rarity.
+        let tls = FEATURES.iter().position(|f| f.0 == "cert_validity_log").unwrap();
+        let mut bimodal = homogeneous(n);
+        for i in 0..n / 4 {
+            bimodal[[i, tls]] -= 8.0;
+        }
+        let mut km_small: Vec<u32> = vec![0; n];
+        km_small[2] = 1;
+        let mut db_noise = vec![Some(0); n];
+        db_noise[2] = None;
+        assert!(outliers(&bimodal, &db_noise, &km_small, &ids(n)).is_empty(), "{:#?}", outliers(&bimodal, &db_noise, &km_small, &ids(n)));
+        // The same tiny cluster without an extreme feature is just a small group.
+        let calm = homogeneous(n);
+        assert!(outliers(&calm, &db, &km, &ids(n)).is_empty());
+        // Too few servers for a median to mean anything.
+        let few = x.select(Axis(0), &[0, 1, 2, 3, 4, 5]);
+        assert!(outliers(&few, &db[..6], &km[..6], &ids(6)).is_empty());
+    }
+
+    #[test]
+    fn robust_scale_falls_back_to_the_standard_deviation() {
+        // Median 0, MAD 0 (most are 0): the standard deviation is the scale.
+        let (m, s) = robust_center_scale(&[0.0, 0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(m, 0.0);
+        assert!((s - (0.2f64).sqrt()).abs() < 1e-12, "{s}");
+        let (m, s) = robust_center_scale(&[1.0, 2.0, 3.0, 4.0, 100.0]);
+        assert_eq!((m, s), (3.0, MAD_TO_SD), "the MAD ignores the 100");
+        assert_eq!(robust_center_scale(&[2.0; 4]), (2.0, 0.0));
     }
 
     #[test]

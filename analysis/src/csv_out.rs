@@ -7,7 +7,8 @@
 //!   (OWASP's recommendation). Numeric columns are written by us and left alone.
 //!
 //! Column meanings are documented in [`SERVERS_COLUMNS`], [`FINGERPRINTS_COLUMNS`]
-//! and [`TLS_COLUMNS`] (and in `docs/methodology.md`).
+//! and [`TLS_COLUMNS`]; `docs/methodology.md` carries the same tables (checked by
+//! `analysis/tests/docs.rs`).
 
 use observatory_model::probes::ProbeDetail;
 use observatory_model::raw::EndpointRecord;
@@ -86,11 +87,12 @@ pub const SERVERS_COLUMNS: &[(&str, &str)] = &[
     ("privacy_flags", "';'-separated privacy flags"),
 ];
 
-/// `fingerprints.csv`: one row per endpoint (behavior of its newest reachable record).
+/// `fingerprints.csv`: one row per endpoint (behavior of its newest reachable record; an
+/// endpoint that never answered has only `server_id` and `endpoint`, every other cell empty).
 pub const FINGERPRINTS_COLUMNS: &[(&str, &str)] = &[
     ("server_id", "server id"),
     ("endpoint", "host:port:t|s"),
-    ("behavior_hash", "scanner's behavior hash (or analysis fallback)"),
+    ("behavior_hash", "scanner's behavior hash (or analysis fallback); empty when the endpoint never answered in any round"),
     ("implementation", "inferred implementation"),
     ("claimed_software", "server.version software string (server text)"),
     ("inference_confidence", "0..1"),
@@ -230,9 +232,18 @@ pub fn build(results: &[ServerResult<'_>], n: &Normalized<'_>, cert_share: &dyn 
                 text(&v.privacy_flags.join(";")),
             ];
             let _ = s.write_record(&row);
-            if let Some(r) = e.latest_reachable() {
-                let _ = fp.write_record(fingerprint_row(&g.id, r));
-                tls_rows(&mut t, &g.id, r, cert_share);
+            match e.latest_reachable() {
+                Some(r) => {
+                    let _ = fp.write_record(fingerprint_row(&g.id, r));
+                    tls_rows(&mut t, &g.id, r, cert_share);
+                }
+                // Never answered: the row still exists (one per endpoint), with no behavior.
+                None => {
+                    let mut row = vec![String::new(); FINGERPRINTS_COLUMNS.len()];
+                    row[0] = text(&g.id);
+                    row[1] = text(&e.endpoint.key());
+                    let _ = fp.write_record(&row);
+                }
             }
         }
     }

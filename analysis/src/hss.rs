@@ -57,6 +57,48 @@ pub const THROTTLE_WORDS: &[&str] = &["rate limit", "too many", "limit exceeded"
 /// ElectrumX's documented cost limiter text: applied to every request type, so not selective.
 pub const ELECTRUMX_COST_LIMIT_TEXT: &str = "excessive resource usage";
 
+/// A certificate that server software ships with its key, so that every install which keeps
+/// it presents the same certificate. Its private key is public, so sharing it says nothing
+/// about who runs the servers: [`cert_reuse`] never counts it.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownDefault {
+    /// What it is.
+    pub name: &'static str,
+    /// SHA-256 of the certificate DER, lower-case hex.
+    pub sha256: &'static str,
+    /// SHA-256 of its SubjectPublicKeyInfo DER, lower-case hex (matches re-issued copies too).
+    pub spki_sha256: &'static str,
+    /// Where it comes from.
+    pub source: &'static str,
+}
+
+/// Default certificates shipped with server software (rendered in `docs/honeypot-indicators.md`,
+/// checked by `analysis/tests/docs.rs`).
+pub const KNOWN_DEFAULT_CERTS: &[KnownDefault] = &[
+    KnownDefault {
+        name: "Electrum Personal Server bundled certificate (CN=electrum-server.tld, RSA 2048, X.509 v1, 2023-03-14 to 2028-03-12)",
+        sha256: "8c290a8e9ed4ea7eed626bcc03717d22f19f1b922aa1e9d9a16109cb589729b8",
+        spki_sha256: "df35cf4272968c8fe061df131802f817ec901a2766888783e7549424b83ccf40",
+        source: "chris-belcher/electrum-personal-server, electrumpersonalserver/certs/cert.crt (with cert.key) at commit 04e0674, used by every install that keeps the default certfile",
+    },
+    KnownDefault {
+        name: "Simulated network's stand-in for the Electrum Personal Server certificate (CN=electrum-server.tld, RSA 2048, X.509 v1)",
+        sha256: "9c8f230214f72ef4ea5d9f5ce1e4ff7f4ca2d3df6175005714204020da4f9b8f",
+        spki_sha256: "19df315196fe0c0fa9a122351c52a887f3904628f86e928234c33e19fda64e44",
+        source: "this repository, simnet/src/tls.rs (key derived from the fixed seed EPS_STANDIN_SEED; checked by simnet/tests/simnet.rs)",
+    },
+];
+
+/// The known default certificate a leaf is (by certificate or public-key hash), if any.
+pub fn known_default(leaf: &observatory_model::raw::Certificate) -> Option<&'static KnownDefault> {
+    known_default_by(&leaf.sha256, leaf.spki_sha256.as_deref())
+}
+
+/// [`known_default`] from the two hashes (lower- or upper-case hex).
+pub fn known_default_by(sha256: &str, spki_sha256: Option<&str>) -> Option<&'static KnownDefault> {
+    KNOWN_DEFAULT_CERTS.iter().find(|k| sha256.eq_ignore_ascii_case(k.sha256) || spki_sha256.is_some_and(|s| s.eq_ignore_ascii_case(k.spki_sha256)))
+}
+
 /// Indicator ids.
 pub mod ids {
     /// Certificate reuse.
@@ -96,7 +138,7 @@ pub const CATALOGUE: &[Indicator] = &[
         id: ids::CERT_REUSE,
         name: "Certificate reuse across unrelated servers",
         weight: 20.0,
-        threshold: "the same leaf certificate (SHA-256) is presented by >= 3 servers (distinct IP groups) whose host names do not share one base domain; full points when they span >= 2 ASNs, 75% within one ASN",
+        threshold: "the same leaf certificate (SHA-256) is presented by >= 3 servers (distinct IP groups) whose host names do not share one base domain; full points when they span >= 2 ASNs, 75% within one ASN; known default certificates shipped with server software never count",
         rationale: "An operator reusing one key across unrelated-looking servers is running them as a fleet while presenting them as independent; a wallet that rotates between them still talks to one party.",
     },
     Indicator {
@@ -254,7 +296,9 @@ impl Context {
             }
             ctx.uniform_groups.push(UniformGroup { members, minted_together });
         }
-        for (sha, members) in ctx.cert_servers.iter().filter(|(_, m)| m.len() >= CERT_REUSE_MIN_SERVERS) {
+        // A known default certificate (its key ships with the software) is shared by design.
+        let default_shas: BTreeSet<&str> = facts.iter().filter_map(|f| f.leaf).filter(|l| known_default(l).is_some()).map(|l| l.sha256.as_str()).collect();
+        for (sha, members) in ctx.cert_servers.iter().filter(|(sha, m)| m.len() >= CERT_REUSE_MIN_SERVERS && !default_shas.contains(sha.as_str())) {
             let mut domains: BTreeSet<Option<String>> = BTreeSet::new();
             for &m in members {
                 for h in n.servers.get(m).map(|g| g.hosts.as_slice()).unwrap_or_default() {
@@ -453,12 +497,19 @@ pub fn uniform_group(f: &Facts<'_>, ctx: &Context) -> Option<FiredIndicator> {
     )
 }
 
-/// Catalogue plus level counts.
-pub fn summary(levels: &[Level]) -> HssSummary {
+/// Key of [`HssSummary::by_level`] counting the servers left out of the level counts.
+pub const UNREACHABLE_KEY: &str = "unreachable";
+
+/// Catalogue plus level counts. `levels` and `reachable` are per server (same order). The
+/// levels count reachable servers only: a server that did not answer was not measured, so it
+/// is not `low`; those are counted under [`UNREACHABLE_KEY`].
+pub fn summary(levels: &[Level], reachable: &[bool]) -> HssSummary {
     let mut by_level = BTreeMap::new();
+    let measured: Vec<Level> = levels.iter().zip(reachable).filter(|(_, r)| **r).map(|(l, _)| *l).collect();
     for l in [Level::Low, Level::Medium, Level::High] {
-        by_level.insert(l.as_str().to_string(), levels.iter().filter(|x| **x == l).count() as u64);
+        by_level.insert(l.as_str().to_string(), measured.iter().filter(|x| **x == l).count() as u64);
     }
+    by_level.insert(UNREACHABLE_KEY.to_string(), reachable.iter().filter(|r| !**r).count() as u64);
     HssSummary { indicators: indicator_docs(), medium_threshold: MEDIUM_THRESHOLD, high_threshold: HIGH_THRESHOLD, by_level }
 }
 

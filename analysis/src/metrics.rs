@@ -5,17 +5,26 @@
 //!
 //! * **HHI** (Herfindahl–Hirschman): Σ sᵢ² over bucket shares, in [1/k, 1].
 //! * **Nakamoto coefficient**: the fewest buckets whose servers are *more than* 50%.
-//! * **Gini** of bucket counts: Σᵢ Σⱼ |xᵢ − xⱼ| / (2 k² x̄); 0 = all buckets equal.
+//! * **Gini** of bucket counts: Σᵢ Σⱼ |xᵢ − xⱼ| / (2 k² x̄); 0 = all buckets equal. Computed
+//!   in O(k log k) from the sorted counts: with x₍₁₎ ≥ … ≥ x₍ₖ₎ (descending),
+//!   G = Σᵢ (k + 1 − 2i) x₍ᵢ₎ / (k Σ x), the same number without the k² pairs.
 //! * **Shannon entropy** −Σ sᵢ log₂ sᵢ in bits, and normalized by log₂ k
 //!   (0 when there is a single bucket: fully concentrated).
 //!
-//! Servers with no value (onion, unknown) are reported as `unknown` and left out
-//! of the shares, so that missing data never looks like a bucket.
+//! Servers with no value (a failed GeoIP or ASN lookup) are reported as `unknown` and left
+//! out of the shares, so that missing data never looks like a bucket. Onion servers have
+//! no network location by design; the location dimensions (country, continent, ASN,
+//! provider) put them in their own bucket, [`ONION_BUCKET`], instead of `unknown`.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use observatory_model::snapshot::{Dimension, Share};
+
+/// Bucket key of onion servers in the location dimensions.
+pub const ONION_BUCKET: &str = "onion";
+/// Its label.
+pub const ONION_LABEL: &str = "Onion (Tor)";
 
 /// Counts and concentration indices of bucket counts.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -54,14 +63,10 @@ pub fn concentration(counts: &[u64]) -> Concentration {
         }
     }
     let k = c.len() as f64;
-    let mean = t / k;
-    let mut diff = 0.0;
-    for &a in &c {
-        for &b in &c {
-            diff += (a as f64 - b as f64).abs();
-        }
-    }
-    let gini = diff / (2.0 * k * k * mean);
+    // Rank form of the pairwise mean difference: each count is larger than the i − 1 counts
+    // after it and smaller than the k − i before it (c is sorted descending).
+    let weighted: f64 = c.iter().enumerate().map(|(i, &x)| (k + 1.0 - 2.0 * (i as f64 + 1.0)) * x as f64).sum();
+    let gini = (weighted / (k * t)).max(0.0);
     let entropy_bits: f64 = shares.iter().map(|s| -s * s.log2()).sum();
     let entropy_normalized = if c.len() > 1 { entropy_bits / k.log2() } else { 0.0 };
     Concentration { hhi, nakamoto, gini, entropy_bits: entropy_bits.max(0.0), entropy_normalized }
@@ -161,6 +166,33 @@ mod tests {
         assert!(close(c.gini, 1.0 / 3.0), "{}", c.gini);
         let h = -(0.6f64 * 0.6f64.log2() + 0.3 * 0.3f64.log2() + 0.1 * 0.1f64.log2());
         assert!(close(c.entropy_bits, h));
+    }
+
+    #[test]
+    fn sorted_gini_equals_the_pairwise_definition() {
+        // The O(k²) definition, kept here only as the reference.
+        let pairwise = |c: &[u64]| {
+            let c: Vec<f64> = c.iter().copied().filter(|&x| x > 0).map(|x| x as f64).collect();
+            let (k, t) = (c.len() as f64, c.iter().sum::<f64>());
+            let diff: f64 = c.iter().flat_map(|a| c.iter().map(move |b| (a - b).abs())).sum();
+            diff / (2.0 * k * k * (t / k))
+        };
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in 1..60 {
+            let counts: Vec<u64> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state % 40
+                })
+                .collect();
+            if counts.iter().all(|&x| x == 0) {
+                continue;
+            }
+            let (fast, slow) = (concentration(&counts).gini, pairwise(&counts));
+            assert!((fast - slow).abs() < 1e-12, "{counts:?}: {fast} vs {slow}");
+        }
     }
 
     #[test]

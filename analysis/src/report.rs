@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use observatory_model::snapshot::{Dimension, Level, Snapshot};
 use serde::Serialize;
 
+use crate::cluster::K_AT_BOUNDARY_NOTE;
 use crate::load::LoadWarning;
 
 /// Buckets listed per dimension.
@@ -89,8 +90,9 @@ pub struct ReportData {
     pub v1_certs: u64,
     /// Expired.
     pub expired: u64,
-    /// Certificates presented by more than one server: (sha256 prefix, servers).
-    pub shared_certs: Vec<(String, u32)>,
+    /// Certificates presented by more than one server: (sha256 prefix, servers, the known
+    /// default certificate it is, if it is one).
+    pub shared_certs: Vec<(String, u32, Option<String>)>,
     /// Clusters per method: (method, clusters, noise, parameters, silhouette).
     pub clusters: Vec<(String, usize, usize, String, Option<f64>)>,
     /// Cluster explanations (method, id, explanation), largest first.
@@ -99,9 +101,15 @@ pub struct ReportData {
     pub mismatches: Vec<String>,
     /// Outliers: (server, distance, reasons).
     pub outliers: Vec<(String, f64, Vec<String>)>,
-    /// HSS level counts.
+    /// Outliers found (the list above is capped).
+    pub outlier_count: usize,
+    /// KMeans chose the largest k it searched (the parameters say so too).
+    pub kmeans_k_at_boundary: bool,
+    /// KMeans clusters whose members all score low: (id, members, explanation), largest first.
+    pub benign_clusters: Vec<(u32, usize, String)>,
+    /// HSS level counts over reachable servers, plus `unreachable` (servers not measured).
     pub hss_levels: BTreeMap<String, u64>,
-    /// Medium and high servers.
+    /// Reachable medium and high servers, highest score first.
     pub suspects: Vec<SuspectLine>,
     /// Indicator firing counts.
     pub indicator_counts: BTreeMap<String, u64>,
@@ -124,6 +132,8 @@ pub struct ReportData {
     /// The data comes from a simulated network (synthetic records, or every reachable
     /// server on a loopback address as with `observatory simnet`), not the public network.
     pub simulated: bool,
+    /// The headline numbers in sentences (the executive summary's opening paragraph).
+    pub key_findings: String,
 }
 
 /// Software version the synthetic builder writes into its manifests.
@@ -154,13 +164,15 @@ fn dim_summary(d: &Dimension) -> DimSummary {
 /// Builds the report data from a finished snapshot.
 pub fn build(s: &Snapshot, warnings: &[LoadWarning], corrupt_lines: u64, corrupt_files: u64, enrichment: &[String], stage_ms: &[(String, f64)]) -> ReportData {
     let certs: Vec<_> = s.servers.iter().filter_map(|x| x.cert.as_ref()).collect();
-    let mut shared: BTreeMap<String, u32> = BTreeMap::new();
+    let mut shared: BTreeMap<String, (u32, Option<String>)> = BTreeMap::new();
     for c in &certs {
         if c.shared_with > 0 {
-            shared.insert(c.sha256.chars().take(16).collect(), c.shared_with + 1);
+            // The name up to its parenthesized details.
+            let known = crate::hss::known_default_by(&c.sha256, c.spki_sha256.as_deref()).map(|k| k.name.split(" (").next().unwrap_or(k.name).to_string());
+            shared.insert(c.sha256.chars().take(16).collect(), (c.shared_with + 1, known));
         }
     }
-    let mut shared_certs: Vec<(String, u32)> = shared.into_iter().collect();
+    let mut shared_certs: Vec<(String, u32, Option<String>)> = shared.into_iter().map(|(k, (n, d))| (k, n, d)).collect();
     shared_certs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let sets = [&s.clusters.dbscan, &s.clusters.kmeans, &s.clusters.hierarchical];
     let mut cluster_explanations: Vec<(String, u32, String, usize)> = sets
@@ -169,12 +181,22 @@ pub fn build(s: &Snapshot, warnings: &[LoadWarning], corrupt_lines: u64, corrupt
         .collect();
     cluster_explanations.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
     let mut indicator_counts: BTreeMap<String, u64> = s.hss.indicators.iter().map(|i| (i.id.clone(), 0)).collect();
-    for srv in &s.servers {
+    for srv in s.servers.iter().filter(|x| x.reachable) {
         for f in &srv.hss.fired {
             *indicator_counts.entry(f.id.clone()).or_default() += 1;
         }
     }
-    ReportData {
+    let level_of: BTreeMap<&str, Level> = s.servers.iter().map(|x| (x.id.as_str(), x.hss.level)).collect();
+    let mut benign_clusters: Vec<(u32, usize, String)> = s
+        .clusters
+        .kmeans
+        .clusters
+        .iter()
+        .filter(|c| !c.members.is_empty() && c.members.iter().all(|m| level_of.get(m.as_str()) == Some(&Level::Low)))
+        .map(|c| (c.id, c.members.len(), c.explanation.clone()))
+        .collect();
+    benign_clusters.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut r = ReportData {
         run_id: s.run_id.clone(),
         generated_at: s.generated_at.clone(),
         scan_window: (s.scan_started.clone(), s.scan_finished.clone()),
@@ -195,12 +217,15 @@ pub fn build(s: &Snapshot, warnings: &[LoadWarning], corrupt_lines: u64, corrupt
         clusters: sets.iter().map(|c| (c.method.clone(), c.clusters.len(), c.noise.len(), c.parameters.clone(), c.silhouette)).collect(),
         cluster_explanations: cluster_explanations.into_iter().take(12).map(|(m, i, e, _)| (m, i, e)).collect(),
         mismatches: s.servers.iter().filter(|x| x.implementation_mismatch).map(|x| x.id.clone()).collect(),
-        outliers: s.clusters.outliers.iter().take(10).map(|o| (o.server.clone(), o.distance, o.reasons.clone())).collect(),
+        outliers: s.clusters.outliers.iter().take(MAX_OUTLIERS_LISTED).map(|o| (o.server.clone(), o.distance, o.reasons.clone())).collect(),
+        outlier_count: s.clusters.outliers.len(),
+        kmeans_k_at_boundary: s.clusters.kmeans.parameters.contains(K_AT_BOUNDARY_NOTE),
+        benign_clusters,
         hss_levels: s.hss.by_level.clone(),
         suspects: s
             .servers
             .iter()
-            .filter(|x| x.hss.level != Level::Low)
+            .filter(|x| x.reachable && x.hss.level != Level::Low)
             .take(TOP_SUSPICIOUS)
             .map(|x| SuspectLine {
                 server: x.id.clone(),
@@ -219,7 +244,106 @@ pub fn build(s: &Snapshot, warnings: &[LoadWarning], corrupt_lines: u64, corrupt
         stage_ms: stage_ms.to_vec(),
         attribution: s.attribution.iter().map(|a| format!("{}: {} ({}) <{}>", a.what, a.source, a.licence, a.url)).collect(),
         simulated: is_simulated(s),
+        key_findings: String::new(),
+    };
+    r.key_findings = key_findings(&r);
+    r
+}
+
+fn level_count(r: &ReportData, level: &str) -> u64 {
+    r.hss_levels.get(level).copied().unwrap_or(0)
+}
+
+fn privacy_value(r: &ReportData, id: &str) -> Option<f64> {
+    r.privacy.iter().find(|p| p.0 == id).map(|p| p.2)
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The opening paragraph of the executive summary: the headline numbers in sentences, all
+/// read from the report data (nothing typed in). Bucket names are server- or database-supplied
+/// and are escaped by the caller's renderer, not here.
+pub fn key_findings(r: &ReportData) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let unreachable = r.servers.saturating_sub(r.reachable_servers);
+    out.push(format!(
+        "{} of the {} servers attempted answered ({}){}.",
+        r.reachable_servers,
+        r.servers,
+        pct(r.reachable_servers as f64 / r.servers.max(1) as f64),
+        if unreachable > 0 { format!("; {unreachable} did not and are left out of every share below") } else { String::new() }
+    ));
+    let top = |id: &str| dim(r, id).and_then(|d| d.top.first().cloned());
+    if let (Some((_, cont, _, cs)), Some((_, country, _, ks))) = (top("continent"), top("country")) {
+        out.push(format!("Most of them are in {cont} ({}), {country} alone holding {}.", pct(cs), pct(ks)));
     }
+    if let (Some(top3), Some(nak)) = (privacy_value(r, crate::privacy::metric_ids::TOP3_ASN), privacy_value(r, crate::privacy::metric_ids::NAKAMOTO_ASN)) {
+        if nak > 0.0 {
+            let names: Vec<String> = dim(r, "asn").map(|d| d.top.iter().filter(|b| b.0 != crate::metrics::ONION_BUCKET).take(3).map(|b| b.1.clone()).collect()).unwrap_or_default();
+            out.push(format!(
+                "{}: the three largest networks ({}) hold {top3:.1}% of the servers with a known network, and more than half of them sit in {}.",
+                if top3 >= crate::privacy::TOP3_CONCENTRATED_PCT { "Hosting is concentrated" } else { "Hosting is spread out" },
+                names.join(", "),
+                plural(nak as u64, "ASN", "ASNs")
+            ));
+        }
+    }
+    if let Some(d) = dim(r, "implementation") {
+        let mut top = d.top.iter();
+        if let Some((_, first, _, share)) = top.next() {
+            let second = top.next().map(|(_, l, _, s)| format!(" and {} {l}", pct(*s))).unwrap_or_default();
+            out.push(format!("Identified by behavior, {} of the servers run {first}{second}.", pct(*share)));
+        }
+    }
+    if r.tls_servers > 0 {
+        out.push(format!(
+            "{} present a TLS certificate: {} self-signed (normal on this network, where wallets pin on first use) and {} valid in the web PKI{}.",
+            plural(r.tls_servers, "server", "servers"),
+            r.self_signed,
+            r.webpki_valid,
+            match r.shared_certs.first() {
+                Some((_, n, _)) => {
+                    let defaults = r.shared_certs.iter().filter(|c| c.2.is_some()).count();
+                    format!(
+                        "; {} presented by more than one server, the most shared by {n}{}",
+                        plural(r.shared_certs.len() as u64, "certificate is", "certificates are"),
+                        match defaults {
+                            0 => String::new(),
+                            d => format!(" ({d} of them a known default certificate shipped with server software, not a sign of one operator)"),
+                        }
+                    )
+                }
+                None => String::new(),
+            }
+        ));
+    }
+    let (high, medium, low) = (level_count(r, "high"), level_count(r, "medium"), level_count(r, "low"));
+    let mut fired: Vec<(&String, &u64)> = r.indicator_counts.iter().filter(|(_, n)| **n > 0).collect();
+    fired.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let most: Vec<&str> = fired.iter().take(3).map(|(k, _)| k.as_str()).collect();
+    out.push(format!(
+        "On the Honeypot Suspicion Score, {} high, {} medium and {} low{}.",
+        plural(high, "server scores", "servers score"),
+        medium,
+        low,
+        if high + medium > 0 && !most.is_empty() { format!("; the indicators that fired most are {}", most.join(", ")) } else { String::new() }
+    ));
+    out.push(match r.outlier_count {
+        0 => "No server stands out as an outlier.".to_string(),
+        n => format!("{} stand{} out as {} (listed in section 2 with the features that make {}).", plural(n as u64, "server", "servers"), if n == 1 { "s" } else { "" }, if n == 1 { "an outlier" } else { "outliers" }, if n == 1 { "it one" } else { "them so" }),
+    });
+    if r.kmeans_k_at_boundary {
+        out.push("KMeans chose the largest number of clusters it searched, so the network may hold more server types than listed.".to_string());
+    }
+    if let (Some(plain), Some(batch)) = (privacy_value(r, crate::privacy::metric_ids::PLAINTEXT), privacy_value(r, crate::privacy::metric_ids::XPUB_BATCH)) {
+        out.push(format!(
+            "For wallet privacy, {} can be used without TLS and {batch:.1}% of the probed servers answer a whole xpub-sized history batch in one request.",
+            plural(plain as u64, "server", "servers")
+        ));
+    }
+    out.join(" ")
 }
 
 fn pct(share: f64) -> String {
@@ -228,13 +352,26 @@ fn pct(share: f64) -> String {
 
 /// Longest server string quoted in a Markdown cell, in characters.
 pub const MAX_MD_CELL_CHARS: usize = 200;
+/// Outliers listed in the reports.
+pub const MAX_OUTLIERS_LISTED: usize = 10;
 
-/// Markdown cells come from servers: keep them on one line and stop them from closing the
-/// table or opening markup. Escapes render as the original characters (`&lt;` shows `<`), so
-/// evidence such as ">= 3 servers" reads as written.
+/// A server-supplied string (host, id, banner, bucket name) in Markdown: escaped by
+/// [`md_text`] and cut at [`MAX_MD_CELL_CHARS`] characters, since a server chooses its length.
 pub fn md_cell(s: &str) -> String {
+    escape_md(s, MAX_MD_CELL_CHARS)
+}
+
+/// Text the analysis wrote (cluster explanations, evidence, parameters, details): escaped so
+/// that it stays on one line and cannot close a table or open markup, but never cut. Server
+/// fragments inside it were bounded where they were quoted. Escapes render as the original
+/// characters (`&lt;` shows `<`), so evidence such as ">= 3 servers" reads as written.
+pub fn md_text(s: &str) -> String {
+    escape_md(s, usize::MAX)
+}
+
+fn escape_md(s: &str, max_chars: usize) -> String {
     let mut out = String::new();
-    for c in s.chars().take(MAX_MD_CELL_CHARS) {
+    for c in s.chars().take(max_chars) {
         match c {
             '|' => out.push_str("\\|"),
             '\n' | '\r' | '\t' => out.push(' '),
@@ -275,7 +412,7 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
     match flavor {
         Flavor::Executive => {
             let _ = writeln!(w, "# Results Summary\n**Electrum Observatory — executive analysis of scan `{}`**\n", md_cell(&r.run_id));
-            let _ = writeln!(w, "_Generated by `observatory analyze --write-summary` at {} from {} round(s) between {} and {}. Every number below is measured; regenerate to update._\n", r.generated_at, r.rounds, r.scan_window.0, r.scan_window.1);
+            let _ = writeln!(w, "_Generated by `observatory analyze` at {} from {} round(s) between {} and {}. Every number below is measured; regenerate to update._\n", r.generated_at, r.rounds, r.scan_window.0, r.scan_window.1);
         }
         Flavor::Report => {
             let _ = writeln!(w, "# Analysis report — run `{}`\n", md_cell(&r.run_id));
@@ -288,6 +425,7 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
             "> **Simulated data.** This analysis was made from a simulated network (synthetic records or `observatory simnet` on loopback addresses), not from the public Electrum network. Its numbers illustrate the method only.\n"
         );
     }
+    let _ = writeln!(w, "**Key findings.** {}\n", md_text(&r.key_findings));
     let _ = writeln!(w, "---\n\n## 1. Network Overview\n");
     let _ = writeln!(w, "- **Reachable servers: {} of {}** attempted ({} of {} endpoints answered; {} onion endpoints).", r.reachable_servers, r.servers, r.reachable_endpoints, r.endpoints, r.onion_endpoints);
     let status: Vec<String> = r.by_status.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -302,7 +440,12 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
     if r.shared_certs.is_empty() {
         let _ = writeln!(w, "- **Certificate reuse:** no leaf certificate is presented by more than one server.");
     } else {
-        let list: Vec<String> = r.shared_certs.iter().take(5).map(|(c, n)| format!("`{c}…` × {n}")).collect();
+        let list: Vec<String> = r
+            .shared_certs
+            .iter()
+            .take(5)
+            .map(|(c, n, known)| format!("`{c}…` × {n}{}", known.as_deref().map(|k| format!(" (known default: {})", md_text(k))).unwrap_or_default()))
+            .collect();
         let _ = writeln!(w, "- **Certificate reuse:** {} certificate(s) are presented by more than one server: {}.", r.shared_certs.len(), list.join(", "));
     }
     let _ = writeln!(w, "\n### Centralization\n\n| dimension | servers | unknown | HHI | Nakamoto | Gini | entropy (norm.) | largest |\n|---|---:|---:|---:|---:|---:|---:|---|");
@@ -310,61 +453,83 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
         let largest = d.top.first().map(|(k, _, _, s)| format!("{} {}", md_cell(k), pct(*s))).unwrap_or_else(|| "-".into());
         let _ = writeln!(w, "| {} | {} | {} | {:.3} | {} | {:.3} | {:.3} | {} |", d.id, d.total, d.unknown, d.hhi, d.nakamoto, d.gini, d.entropy_normalized, largest);
     }
-    let _ = writeln!(w, "\nHHI is on shares in [0, 1] (×10,000 for the antitrust scale; above 0.25 is highly concentrated). The Nakamoto coefficient is the fewest buckets holding more than half the servers.\n");
+    let _ = writeln!(w, "\nHHI is on shares in [0, 1] (×10,000 for the antitrust scale; above 0.25 is highly concentrated). The Nakamoto coefficient is the fewest buckets holding more than half the servers. Onion servers form their own bucket in the location dimensions.\n");
 
     let _ = writeln!(w, "## 2. Behavioral Clusters\n");
     for (m, k, noise, params, sil) in &r.clusters {
-        let _ = writeln!(w, "- **{m}**: {k} cluster(s), {noise} noise; {}{}.", md_cell(params), sil.map(|s| format!("; silhouette {s:.3}")).unwrap_or_default());
+        let _ = writeln!(w, "- **{m}**: {k} cluster(s), {noise} noise; {}{}.", md_text(params), sil.map(|s| format!("; silhouette {s:.3}")).unwrap_or_default());
+    }
+    if r.kmeans_k_at_boundary {
+        let _ = writeln!(w, "- **Note:** KMeans chose the largest k it searched; the network may hold more server types than these clusters show.");
     }
     if !r.cluster_explanations.is_empty() {
         let _ = writeln!(w, "\nLargest clusters:\n");
         for (m, id, e) in &r.cluster_explanations {
-            let _ = writeln!(w, "- {m} #{id}: {}", md_cell(e));
+            let _ = writeln!(w, "- {m} #{id}: {}", md_text(e));
         }
     }
     let _ = writeln!(w, "\n- **Modified implementations** (claimed software disagrees with behavior): {}.", if r.mismatches.is_empty() { "none detected".into() } else { r.mismatches.iter().map(|m| md_cell(m)).collect::<Vec<_>>().join(", ") });
     if r.outliers.is_empty() {
-        let _ = writeln!(w, "- **Outliers:** none beyond 3 standard deviations from their cluster.\n");
+        let _ = writeln!(w, "- **Outliers:** none: no server is far from the network's median server or isolated with an extreme feature (rule in docs/methodology.md §6).\n");
     } else {
-        let _ = writeln!(w, "- **Outliers:**");
+        let more = r.outlier_count.saturating_sub(r.outliers.len());
+        let _ = writeln!(w, "- **Outliers** ({} found{}; rule in docs/methodology.md §6):", r.outlier_count, if more > 0 { format!(", the {} farthest listed", r.outliers.len()) } else { String::new() });
         for (s, d, reasons) in &r.outliers {
-            let _ = writeln!(w, "  - {} ({d:.1} σ): {}", md_cell(s), reasons.iter().map(|x| md_cell(x)).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(w, "  - {} ({d:.1} scaled MADs): {}", md_cell(s), reasons.iter().map(|x| md_text(x)).collect::<Vec<_>>().join("; "));
         }
         let _ = writeln!(w);
     }
 
     let _ = writeln!(w, "## 3. Honeypot Suspicion Rankings\n");
-    let lv = |k: &str| r.hss_levels.get(k).copied().unwrap_or(0);
-    let _ = writeln!(w, "- Levels: **{} high**, **{} medium**, {} low (indicators are signals, not proof; see docs/honeypot-indicators.md).", lv("high"), lv("medium"), lv("low"));
+    let lv = |k: &str| level_count(r, k);
+    let unreachable = lv(crate::hss::UNREACHABLE_KEY);
+    let _ = writeln!(
+        w,
+        "- Levels over the {} reachable servers: **{} high**, **{} medium**, {} low{} (indicators are signals, not proof; see docs/honeypot-indicators.md).",
+        r.reachable_servers,
+        lv("high"),
+        lv("medium"),
+        lv("low"),
+        if unreachable > 0 { format!("; {unreachable} unreachable server(s) were not measured and have no level") } else { String::new() }
+    );
     let fired: Vec<String> = r.indicator_counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    let _ = writeln!(w, "- Indicator firings: {}.", fired.join(", "));
-    if r.suspects.is_empty() {
-        let _ = writeln!(w, "- No server scored medium or high.\n");
+    let _ = writeln!(w, "- Indicator firings (reachable servers): {}.", fired.join(", "));
+    for (level, title) in [("high", "High suspicion"), ("medium", "Medium suspicion")] {
+        let list: Vec<&SuspectLine> = r.suspects.iter().filter(|x| x.level == level).collect();
+        let _ = writeln!(w, "\n### {title}\n");
+        if list.is_empty() {
+            let _ = writeln!(w, "No server scored {level}.");
+            continue;
+        }
+        let _ = writeln!(w, "| server | score | indicators |\n|---|---:|---|");
+        for s in list {
+            let _ = writeln!(w, "| {} | {:.1} | {} |", md_cell(&s.server), s.score, s.indicators.iter().map(|i| md_text(i)).collect::<Vec<_>>().join("; "));
+        }
+    }
+    let _ = writeln!(w, "\n### Benign clusters\n");
+    if r.benign_clusters.is_empty() {
+        let _ = writeln!(w, "No KMeans cluster has only low-scoring members.\n");
     } else {
-        let _ = writeln!(w, "\n| server | score | level | indicators |\n|---|---:|---|---|");
-        for s in &r.suspects {
-            let _ = writeln!(w, "| {} | {:.1} | {} | {} |", md_cell(&s.server), s.score, s.level, s.indicators.iter().map(|i| md_cell(i)).collect::<Vec<_>>().join("; "));
+        let _ = writeln!(w, "KMeans clusters (server types) in which every member scores low:\n");
+        for (id, n, e) in &r.benign_clusters {
+            let _ = writeln!(w, "- kmeans #{id} ({}): {}", plural(*n as u64, "server", "servers"), md_text(e));
         }
         let _ = writeln!(w);
     }
-    let _ = writeln!(w, "Benign clusters are those whose members all score low; the site's cluster view colors them by HSS.\n");
 
     let _ = writeln!(w, "## 4. Privacy Risk Assessment\n\n| metric | value | detail |\n|---|---:|---|");
     for (_, label, v, unit, detail) in &r.privacy {
-        let _ = writeln!(w, "| {} | {} {} | {} |", label, if unit == "%" { format!("{v:.1}") } else { format!("{v:.0}") }, unit, md_cell(detail));
+        let _ = writeln!(w, "| {} | {} {} | {} |", md_text(label), if unit == "%" { format!("{v:.1}") } else { format!("{v:.0}") }, unit, md_text(detail));
     }
+    let recs = |audience: &str| -> Vec<String> {
+        r.recommendations.iter().filter(|(a, _, _)| a == audience).map(|(_, text, based)| format!("- {} _(based on: {})_", md_text(text), based.join(", "))).collect()
+    };
     let _ = writeln!(w, "\n**Recommendations for users**\n");
-    for (aud, text, based) in &r.recommendations {
-        if aud == "users" {
-            let _ = writeln!(w, "- {text} _(based on: {})_", based.join(", "));
-        }
-    }
+    let users = recs(crate::privacy::USERS);
+    let _ = writeln!(w, "{}", if users.is_empty() { "- None: no measured risk calls for one.".to_string() } else { users.join("\n") });
     let _ = writeln!(w, "\n## 5. Recommendations for Wallet Developers\n");
-    for (aud, text, based) in &r.recommendations {
-        if aud == "wallet-developers" {
-            let _ = writeln!(w, "- {text} _(based on: {})_", based.join(", "));
-        }
-    }
+    let devs = recs(crate::privacy::WALLET_DEVELOPERS);
+    let _ = writeln!(w, "{}", if devs.is_empty() { "- None: no measured risk calls for one.".to_string() } else { devs.join("\n") });
     if flavor == Flavor::Executive {
         // Section 6 keeps the seed's numbering: deliverables.
         let deliver = "\n## 6. Final Deliverables\n\n- **Data:** `data/processed/servers.csv`, `fingerprints.csv`, `tls.csv` (columns in docs/methodology.md), `data/snapshots/<run>.json`.\n- **Visualizations:** the site's global server map, centralization charts and clustering heatmap/PCA view.\n- **Documentation:** docs/methodology.md, docs/threat-model.md, docs/honeypot-indicators.md, docs/privacy.md and this executive analysis.\n";
@@ -373,7 +538,7 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
     let _ = writeln!(w, "\n## {}. Data quality and sources\n", if flavor == Flavor::Executive { 7 } else { 6 });
     let _ = writeln!(w, "- Corrupt or truncated input lines skipped: **{}**; unreadable files: **{}**.", r.corrupt_lines, r.corrupt_files);
     for e in &r.enrichment {
-        let _ = writeln!(w, "- {}", md_cell(e));
+        let _ = writeln!(w, "- {}", md_text(e));
     }
     for a in &r.attribution {
         let _ = writeln!(w, "- {}", a);
@@ -397,5 +562,15 @@ mod tests {
     fn md_cells_cannot_break_tables_or_inject_html() {
         assert_eq!(md_cell("a|b\n<script>`x` & >= 3"), "a\\|b &lt;script&gt;'x' &amp; &gt;= 3");
         assert_eq!(md_cell(&"x".repeat(500)).len(), MAX_MD_CELL_CHARS);
+    }
+
+    #[test]
+    fn our_own_text_is_escaped_but_never_cut() {
+        // A cluster explanation longer than a server cell, ending in a word that must survive.
+        let explanation = format!("{}; distinctive: impl_other high (z +4.8), banner_len_log high (z +4.3), plaintext low (z -1.9)", "6 servers; 100% ElectrumX".repeat(8));
+        assert!(explanation.chars().count() > MAX_MD_CELL_CHARS);
+        let out = md_text(&explanation);
+        assert!(out.ends_with("plaintext low (z -1.9)"), "{out}");
+        assert_eq!(md_text("a|b\n<i>"), "a\\|b &lt;i&gt;");
     }
 }

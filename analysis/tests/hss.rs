@@ -96,6 +96,26 @@ fn shared_cert(hosts: &[(&str, &str)]) -> Vec<EndpointRecord> {
     hosts.iter().flat_map(|(h, ip)| every_round(|r| with_leaf(honest(r, h, ip), leaf.clone()))).collect()
 }
 
+/// Three IP-only servers in two ASNs presenting `leaf`.
+fn on_unrelated_ips(leaf: observatory_model::raw::Certificate) -> Vec<EndpointRecord> {
+    ["5.9.40.1", "51.38.40.2", "95.216.40.3"]
+        .iter()
+        .flat_map(|ip| every_round(|r| with_leaf(honest(r, ip, ip), leaf.clone())))
+        .collect()
+}
+
+/// A leaf with the Electrum Personal Server bundled certificate's fingerprints; `same_cert`
+/// false keeps only its public key (a re-issued copy over the shipped key).
+fn eps_default(same_cert: bool) -> observatory_model::raw::Certificate {
+    let eps = observatory_analysis::hss::KNOWN_DEFAULT_CERTS.iter().find(|k| k.name.starts_with("Electrum Personal Server")).unwrap();
+    let mut leaf = synthetic::self_signed_v1("electrum-server.tld", 1_678_779_285);
+    if same_cert {
+        leaf.sha256 = eps.sha256.to_string();
+    }
+    leaf.spki_sha256 = Some(eps.spki_sha256.to_string());
+    leaf
+}
+
 fn ip_fleet(n: usize, spread_secs: i64) -> Vec<EndpointRecord> {
     (0..n)
         .flat_map(|i| {
@@ -146,6 +166,30 @@ fn cases() -> Vec<Case> {
             baseline_always_up: false,
             records: || shared_cert(&[("a.alpha.example", "5.9.1.1"), ("b.beta.example", "51.38.1.1")]),
             host: "a.alpha.example",
+            indicator: ids::CERT_REUSE,
+            points: None,
+        },
+        Case {
+            name: "an unknown certificate on three unrelated IPs in two ASNs",
+            baseline_always_up: false,
+            records: || on_unrelated_ips(synthetic::self_signed_v1("who-knows", 1_750_000_000)),
+            host: "51.38.40.2",
+            indicator: ids::CERT_REUSE,
+            points: Some(20.0),
+        },
+        Case {
+            name: "Electrum Personal Server's bundled certificate on three unrelated IPs",
+            baseline_always_up: false,
+            records: || on_unrelated_ips(eps_default(true)),
+            host: "51.38.40.2",
+            indicator: ids::CERT_REUSE,
+            points: None,
+        },
+        Case {
+            name: "a certificate re-issued over EPS's bundled key (public-key match)",
+            baseline_always_up: false,
+            records: || on_unrelated_ips(eps_default(false)),
+            host: "5.9.40.1",
             indicator: ids::CERT_REUSE,
             points: None,
         },

@@ -90,7 +90,12 @@ fn csv_rows(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
 fn end_to_end_writes_every_output() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    write(data, &synthetic::network(RUN_A, 60, 3, 5));
+    let mut input = synthetic::network(RUN_A, 60, 3, 5);
+    // A server that never answers, in any round.
+    for round in 0..3 {
+        input.records.push(Rec::new(RUN_A, round, "never.example", 50002, Transport::Tls).ip("51.38.7.7").status(Status::ConnectionTimeout, Some("connect timed out")).build());
+    }
+    write(data, &input);
     let mut cfg = config(data);
     let summary_md = data.join("docs/results_summary.md");
     cfg.summary_path = Some(summary_md.clone());
@@ -139,6 +144,14 @@ fn end_to_end_writes_every_output() {
     assert!(rows.iter().any(|r| r.get(asn) == Some("24940")), "fixture ASN table applied");
     assert!(rows.iter().any(|r| r.get(city) == Some("Falkenstein")), "fixture city database applied");
 
+    // fingerprints.csv: one row per endpoint too, the never-reachable ones with no behavior.
+    let (fh, frows) = csv_rows(&data.join("processed/fingerprints.csv"));
+    assert_eq!(frows.len() as u64, s.endpoints, "one fingerprints.csv row per endpoint");
+    let hash = fh.iter().position(|h| h == "behavior_hash").unwrap();
+    let never: Vec<&csv::StringRecord> = frows.iter().filter(|r| r.get(hash) == Some("")).collect();
+    assert!(!never.is_empty(), "the synthetic network has endpoints that never answered");
+    assert!(never.iter().all(|r| r.iter().skip(2).all(str::is_empty) && !r.get(1).unwrap_or("").is_empty()), "only server_id and endpoint");
+
     let index: SnapshotIndex = serde_json::from_slice(&std::fs::read(data.join("snapshots/index.json")).unwrap()).unwrap();
     assert_eq!(index.snapshots.len(), 1);
     assert_eq!(index.snapshots[0].file, format!("{RUN_A}.json"));
@@ -146,6 +159,20 @@ fn end_to_end_writes_every_output() {
     let md = std::fs::read_to_string(&summary_md).unwrap();
     assert!(md.contains(&s.servers.to_string()), "executive summary quotes the measured server count");
     assert!(md.contains("**Simulated data.**"), "synthetic input is labelled as such");
+    // An executive summary: the headline numbers in sentences first, then seed sections 1–5.
+    let findings = md.lines().find(|l| l.starts_with("**Key findings.**")).expect("key findings paragraph");
+    assert!(findings.contains(&format!("{} of the {} servers attempted answered", s.reachable_servers, s.servers)), "{findings}");
+    assert!(md.find("**Key findings.**") < md.find("## 1. Network Overview"));
+    for section in ["## 2. Behavioral Clusters", "### High suspicion", "### Medium suspicion", "### Benign clusters", "## 4. Privacy Risk Assessment", "## 5. Recommendations for Wallet Developers"] {
+        assert!(md.contains(section), "no {section:?}");
+    }
+    // HSS levels count reachable servers only; the unreachable ones are reported apart.
+    let snap_levels = &snap.hss.by_level;
+    let measured: u64 = ["low", "medium", "high"].iter().map(|l| snap_levels[*l]).sum();
+    assert_eq!(measured, s.reachable_servers);
+    assert_eq!(snap_levels["unreachable"], s.servers - s.reachable_servers);
+    assert!(md.contains(&format!("Levels over the {} reachable servers", s.reachable_servers)), "{md}");
+    assert!(md.contains(&format!("{} unreachable server(s) were not measured", s.servers - s.reachable_servers)));
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(data.join("reports/summary.json")).unwrap()).unwrap();
     assert_eq!(report["servers"], s.servers);
 }

@@ -447,9 +447,11 @@ pub struct ClusterSet {
 pub struct Outlier {
     /// Server id.
     pub server: String,
-    /// Distance from the nearest centroid, in standard deviations.
+    /// Robust distance from the network's median server, in scaled MADs above the median
+    /// distance (see `analysis::cluster::outliers`).
     pub distance: f64,
-    /// Features with the largest |z|, in words.
+    /// The features that make it an outlier (`name = value (z ±…)`, largest |z| first), then
+    /// the rule that flagged it (`far: …` or `isolated: …`).
     pub reasons: Vec<String>,
 }
 

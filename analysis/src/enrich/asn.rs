@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use maxminddb::Reader;
 use serde::Deserialize;
 
+use super::Number;
 use crate::error::{Error, Result};
 
 /// Longest AS organization kept.
@@ -20,9 +21,9 @@ const MAX_ORG_LEN: usize = 128;
 /// GeoLite2-ASN record (with aliases for other writers' names).
 #[derive(Debug, Default, Deserialize)]
 pub struct AsnRecord {
-    /// AS number.
+    /// AS number (uint32 in GeoLite2-ASN; any integer width is accepted).
     #[serde(alias = "asn", alias = "as_number")]
-    pub autonomous_system_number: Option<u32>,
+    pub autonomous_system_number: Option<Number>,
     /// AS organization.
     #[serde(alias = "as_organization", alias = "organization", alias = "as_name")]
     pub autonomous_system_organization: Option<String>,
@@ -104,7 +105,7 @@ impl AsnDb {
         match self {
             AsnDb::Mmdb(reader) => {
                 let rec: AsnRecord = reader.lookup(ip).ok()?.decode().ok()??;
-                Some((rec.autonomous_system_number?, rec.autonomous_system_organization.as_deref().map(bounded)))
+                Some((rec.autonomous_system_number?.as_u32()?, rec.autonomous_system_organization.as_deref().map(bounded)))
             }
             AsnDb::Ranges(ranges) => {
                 let key = ip_key(ip);

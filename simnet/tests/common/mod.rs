@@ -11,7 +11,7 @@ use observatory_protocol::frame::{LineBuffer, Limits};
 use observatory_protocol::message::encode_request;
 use observatory_simnet::{EndpointTruth, GroundTruth};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature_with_raw_key, CryptoProvider};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde_json::Value;
@@ -25,7 +25,7 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
-/// Accepts every certificate but still checks handshake signatures.
+/// Accepts every certificate (X.509 v1 included) but still checks handshake signatures.
 #[derive(Debug)]
 struct AcceptAny(Arc<CryptoProvider>);
 
@@ -54,7 +54,13 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        // webpki refuses X.509 v1 (ElectrumX's recipe makes them): check the signature against
+        // the certificate's public key directly, as the scanner does.
+        use x509_parser::prelude::FromDer;
+        let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(cert.as_ref())
+            .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding))?;
+        let spki = rustls::pki_types::SubjectPublicKeyInfoDer::from(parsed.tbs_certificate.subject_pki.raw);
+        verify_tls13_signature_with_raw_key(message, &spki, dss, &self.0.signature_verification_algorithms)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
