@@ -497,8 +497,7 @@ pub fn uniform_group(f: &Facts<'_>, ctx: &Context) -> Option<FiredIndicator> {
     )
 }
 
-/// Key of [`HssSummary::by_level`] counting the servers left out of the level counts.
-pub const UNREACHABLE_KEY: &str = "unreachable";
+pub use observatory_model::snapshot::UNREACHABLE_LEVEL_KEY as UNREACHABLE_KEY;
 
 /// Catalogue plus level counts. `levels` and `reachable` are per server (same order). The
 /// levels count reachable servers only: a server that did not answer was not measured, so it

@@ -498,9 +498,15 @@ pub struct HssSummary {
     pub medium_threshold: f64,
     /// Score at or above which a server is `high`.
     pub high_threshold: f64,
-    /// Servers per level name.
+    /// Servers per level name (`low`, `medium`, `high`), counted over the reachable servers
+    /// only, plus [`UNREACHABLE_LEVEL_KEY`]: servers that never answered, were not measured and
+    /// have no level. Snapshots written before that key existed counted every server.
     pub by_level: BTreeMap<String, u64>,
 }
+
+/// Key of [`HssSummary::by_level`] counting the servers that have no level because they never
+/// answered.
+pub const UNREACHABLE_LEVEL_KEY: &str = "unreachable";
 
 /// One measured privacy metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

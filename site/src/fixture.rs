@@ -15,7 +15,7 @@ use observatory_model::snapshot::{
     Attribution, CertView, Cluster, ClusterAssignment, ClusterSet, Clustering, Dimension, Download,
     EndpointView, FeatureDoc, FiredIndicator, HistoryPoint, Hss, HssSummary, IndicatorDoc, Level,
     Location, Outlier, Privacy, PrivacyMetric, ProbeView, Recommendation, Server, Share, Snapshot,
-    SnapshotIndex, SnapshotRef, Totals, SNAPSHOT_SCHEMA_VERSION,
+    SnapshotIndex, SnapshotRef, Totals, SNAPSHOT_SCHEMA_VERSION, UNREACHABLE_LEVEL_KEY,
 };
 
 /// Run id of the fixture snapshots.
@@ -183,7 +183,8 @@ fn build(n: usize, spread: f64) -> Snapshot {
     ];
     let by_level = [Level::Low, Level::Medium, Level::High]
         .iter()
-        .map(|l| (l.as_str().to_owned(), servers.iter().filter(|s| s.hss.level == *l).count() as u64))
+        .map(|l| (l.as_str().to_owned(), servers.iter().filter(|s| s.reachable && s.hss.level == *l).count() as u64))
+        .chain([(UNREACHABLE_LEVEL_KEY.to_owned(), servers.iter().filter(|s| !s.reachable).count() as u64)])
         .collect();
     Snapshot {
         schema_version: SNAPSHOT_SCHEMA_VERSION,

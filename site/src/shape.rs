@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use observatory_model::snapshot::{
-    ClusterSet, Clustering, Dimension, Level, Server, Snapshot, SNAPSHOT_SCHEMA_VERSION,
+    ClusterSet, Clustering, Dimension, Level, Server, Snapshot, SNAPSHOT_SCHEMA_VERSION, UNREACHABLE_LEVEL_KEY,
 };
 
 /// Bars shown per centralization chart before the rest is folded into "Other".
@@ -474,15 +474,28 @@ pub fn server_by_id<'a>(snapshot: &'a Snapshot, id: &str) -> Option<&'a Server> 
     snapshot.servers.iter().find(|s| s.id == id)
 }
 
-/// Level counts in display order (high, medium, low), from the summary or, when
-/// the summary is empty, counted from the servers.
+/// The summary's level counts when they leave unreachable servers out (snapshots that carry
+/// [`UNREACHABLE_LEVEL_KEY`]); older snapshots counted every server, so theirs are not used.
+fn measured_levels(snapshot: &Snapshot) -> Option<&std::collections::BTreeMap<String, u64>> {
+    let by_level = &snapshot.hss.by_level;
+    by_level.contains_key(UNREACHABLE_LEVEL_KEY).then_some(by_level)
+}
+
+/// Level counts in display order (high, medium, low) over the servers that answered, from the
+/// summary or, when it does not have them, counted from the reachable servers.
 pub fn level_counts(snapshot: &Snapshot) -> [(Level, u64); 3] {
     let levels = [Level::High, Level::Medium, Level::Low];
     levels.map(|l| {
-        let counted = || snapshot.servers.iter().filter(|s| s.hss.level == l).count() as u64;
-        let n = snapshot.hss.by_level.get(l.as_str()).copied().unwrap_or_else(counted);
+        let counted = || snapshot.servers.iter().filter(|s| s.reachable && s.hss.level == l).count() as u64;
+        let n = measured_levels(snapshot).and_then(|b| b.get(l.as_str()).copied()).unwrap_or_else(counted);
         (l, n)
     })
+}
+
+/// Servers with no level: they never answered, so nothing was measured.
+pub fn unmeasured_count(snapshot: &Snapshot) -> u64 {
+    let counted = || snapshot.servers.iter().filter(|s| !s.reachable).count() as u64;
+    measured_levels(snapshot).and_then(|b| b.get(UNREACHABLE_LEVEL_KEY).copied()).unwrap_or_else(counted)
 }
 
 /// The indicator's display name, or its id when the catalogue lacks it.
@@ -703,7 +716,14 @@ mod tests {
         let h = headline(&blind);
         assert_eq!((h.nakamoto_asn, h.nakamoto_country, h.top_asn_share), (None, None, None));
         let counts = level_counts(&snap);
-        assert_eq!(counts.iter().map(|c| c.1).sum::<u64>(), snap.servers.len() as u64);
+        let unmeasured = unmeasured_count(&snap);
+        assert!(unmeasured > 0, "the fixture has unreachable servers");
+        assert_eq!(counts.iter().map(|c| c.1).sum::<u64>() + unmeasured, snap.servers.len() as u64);
+        // A snapshot from before the unreachable key: counted from the servers, not double.
+        let mut old = snap.clone();
+        old.hss.by_level = [("low".to_string(), snap.servers.len() as u64)].into();
+        assert_eq!(level_counts(&old), counts);
+        assert_eq!(unmeasured_count(&old), unmeasured);
         assert_eq!(indicator_name(&snap, "nope"), "nope");
     }
 }

@@ -5,7 +5,7 @@
 use observatory_analysis::{synthetic, Config};
 use observatory_model::snapshot::{Snapshot, SnapshotIndex};
 use observatory_site::shape::{
-    bars, check_schema, dimension, headline, heatmap, level_counts, pca_points, rank, server_by_id, RankQuery,
+    bars, check_schema, dimension, headline, heatmap, level_counts, pca_points, rank, server_by_id, unmeasured_count, RankQuery,
     MAX_BARS, METHODS,
 };
 
@@ -45,7 +45,7 @@ fn every_view_gets_data_from_a_real_snapshot() {
         let b = bars(d, MAX_BARS);
         assert!(!b.is_empty() && b.len() <= MAX_BARS, "{id}: {b:?}");
     }
-    assert_eq!(level_counts(&snap).iter().map(|c| c.1).sum::<u64>(), total as u64);
+    assert_eq!(level_counts(&snap).iter().map(|c| c.1).sum::<u64>() + unmeasured_count(&snap), total as u64);
 
     // Ranking: every server, score descending, each row resolves to its page.
     let rows = rank(&snap.servers, &RankQuery::default());

@@ -7,7 +7,7 @@ use observatory_model::snapshot::Snapshot;
 
 use crate::components::{bar_chart::BarChart, level_badge::LevelBadge, stat::Stat};
 use crate::format::{or_dash, percent, thousands, timestamp};
-use crate::shape::{bars, dimension, headline, level_counts, MAX_BARS};
+use crate::shape::{bars, dimension, headline, level_counts, unmeasured_count, MAX_BARS};
 
 /// Note under a coefficient the snapshot cannot give (no location/ASN data).
 const NO_DATA: &str = "no data in this snapshot (GeoIP databases missing at analysis time?)";
@@ -19,6 +19,8 @@ pub fn OverviewPage(snapshot: Arc<Snapshot>) -> impl IntoView {
     let h = headline(&snapshot);
     let implementations = dimension(&snapshot, "implementation").map(|d| bars(d, MAX_BARS));
     let levels = level_counts(&snapshot);
+    // Servers that never answered have no level (they were not measured, so not "low").
+    let unmeasured = unmeasured_count(&snapshot);
     view! {
         <section class="hero">
             <h1>"The public Electrum server network"</h1>
@@ -74,6 +76,9 @@ pub fn OverviewPage(snapshot: Arc<Snapshot>) -> impl IntoView {
                                 <tr><th scope="row"><LevelBadge level /></th><td class="num">{thousands(n)}</td></tr>
                             })
                             .collect_view()}
+                        {(unmeasured > 0).then(|| view! {
+                            <tr><th scope="row">"not measured"</th><td class="num">{thousands(unmeasured)}</td></tr>
+                        })}
                     </tbody>
                 </table>
                 <p class="muted small">
