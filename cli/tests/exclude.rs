@@ -12,10 +12,7 @@ use support::fake_servers::{spawn_fake, Behavior};
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
 
 async fn scan(out: &std::path::Path, args: Vec<String>) -> support::Finished {
-    let out = out.to_path_buf();
-    tokio::task::spawn_blocking(move || support::wait_measured(support::spawn_scan(&out, &args), &out, CHILD_LIMIT))
-        .await
-        .expect("scan thread")
+    support::scan_to_end(out, args, CHILD_LIMIT).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

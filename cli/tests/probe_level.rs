@@ -14,12 +14,8 @@ use support::fake_servers::{spawn_fake, Behavior};
 
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
 
-/// Runs a scan to its end off the async workers (the fakes keep serving meanwhile).
 async fn scan(out: &std::path::Path, args: Vec<String>) -> support::Finished {
-    let out = out.to_path_buf();
-    tokio::task::spawn_blocking(move || support::wait_measured(support::spawn_scan(&out, &args), &out, CHILD_LIMIT))
-        .await
-        .expect("scan thread")
+    support::scan_to_end(out, args, CHILD_LIMIT).await
 }
 
 fn args(extra: &[&str], out: &std::path::Path) -> Vec<String> {

@@ -22,12 +22,8 @@ fn history(out: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(out.join("history.json")).expect("history.json")).expect("json")
 }
 
-/// Runs a scan to its end off the async workers (the fakes keep serving meanwhile).
 async fn scan(out: &std::path::Path, args: Vec<String>) -> support::Finished {
-    let out = out.to_path_buf();
-    tokio::task::spawn_blocking(move || support::wait_measured(support::spawn_scan(&out, &args), &out, CHILD_LIMIT))
-        .await
-        .expect("scan thread")
+    support::scan_to_end(out, args, CHILD_LIMIT).await
 }
 
 fn endpoint<'a>(h: &'a Value, key: &str) -> &'a Value {

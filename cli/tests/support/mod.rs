@@ -84,6 +84,13 @@ pub fn wait_measured(mut child: Child, out: &Path, limit: Duration) -> Finished 
     }
 }
 
+/// Runs `observatory scan ARGS` to its end (at most `limit`) off the async workers, so the
+/// fake servers of the calling test keep serving meanwhile.
+pub async fn scan_to_end(out: &Path, args: Vec<String>, limit: Duration) -> Finished {
+    let out = out.to_path_buf();
+    tokio::task::spawn_blocking(move || wait_measured(spawn_scan(&out, &args), &out, limit)).await.expect("scan thread")
+}
+
 /// The single run directory under `out/raw/`.
 pub fn run_dir(out: &Path) -> PathBuf {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(out.join("raw"))
