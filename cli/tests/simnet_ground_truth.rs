@@ -5,8 +5,8 @@
 //! * the implementation is identified for at least [`MIN_IDENTIFIED`] of the reachable
 //!   (Electrum-speaking) endpoints;
 //! * every planted honeypot server has a higher Honeypot Suspicion Score than every honest one;
-//! * every hostile and blackholed endpoint ends with a failure status within the endpoint
-//!   deadline (nothing crashes or stalls the scan); every hostile kind is planted.
+//! * every hostile and blackholed endpoint ends within the endpoint deadline with its
+//!   hostility on record (nothing crashes or stalls the scan); every hostile kind is planted.
 //!
 //! One hostile kind is not a failure: the `wrong-ids` server sends each reply with a string
 //! id, a made-up id, then the right id twice. The right answer is there, so its metadata is
@@ -136,11 +136,7 @@ fn scan_and_analysis_find_what_the_simnet_planted() {
                 );
             }
         }
-        let uncontained: Vec<_> = card
-            .uncontained(ENDPOINT_DEADLINE)
-            .into_iter()
-            .filter(|o| !(VIOLATION_KINDS.contains(&o.behavior.as_str()) && o.within(ENDPOINT_DEADLINE)))
-            .collect();
+        let uncontained = card.uncontained(ENDPOINT_DEADLINE);
         assert!(uncontained.is_empty(), "hostile endpoints not contained: {uncontained:?}\n{card}");
     });
 }

@@ -8,8 +8,8 @@
 //!   ([`Scorecard::identified_share`])?
 //! * is the planted honeypot group ranked above every honest server by the Honeypot
 //!   Suspicion Score ([`HoneypotRanking::separated`])?
-//! * did every hostile endpoint end with a failure status within its deadline
-//!   ([`Scorecard::hostile_contained`])?
+//! * did every hostile endpoint end within its deadline with its hostility on record: a
+//!   failure status, or stray replies counted ([`Scorecard::hostile_contained`])?
 //!
 //! Misses are kept with what was observed, so a failing test or a benchmark says *why*.
 
@@ -61,12 +61,21 @@ pub struct Outcome {
     pub status: Option<Status>,
     /// Wall time of the endpoint's scan, ms.
     pub elapsed_ms: u64,
+    /// Replies that matched no request (`wire.unmatched_replies`).
+    pub unmatched_replies: u64,
 }
 
 impl Outcome {
     /// Ended with a failure status (anything but success).
     pub fn failed(&self) -> bool {
         self.status.is_some_and(|s| s != Status::Success)
+    }
+
+    /// The hostility is on record: a failure status, or a success whose stray replies (ids of
+    /// no request, duplicates) were counted, as for the `wrong-ids` server, which also sends
+    /// the right reply to every request.
+    pub fn recorded_as_hostile(&self) -> bool {
+        self.failed() || (self.status.is_some() && self.unmatched_replies > 0)
     }
 
     /// Ended within `deadline` plus [`DEADLINE_GRACE`].
@@ -154,10 +163,11 @@ impl Scorecard {
 
     /// Hostile and blackholed endpoints that did not end in failure within `deadline`.
     pub fn uncontained(&self, deadline: Duration) -> Vec<&Outcome> {
-        self.hostile.iter().chain(&self.blackholed).filter(|o| !o.failed() || !o.within(deadline)).collect()
+        self.hostile.iter().chain(&self.blackholed).filter(|o| !o.recorded_as_hostile() || !o.within(deadline)).collect()
     }
 
-    /// Every hostile and blackholed endpoint ended with a failure status within `deadline`.
+    /// Every hostile and blackholed endpoint ended within `deadline` with its hostility on
+    /// record ([`Outcome::recorded_as_hostile`]).
     pub fn hostile_contained(&self, deadline: Duration) -> bool {
         self.uncontained(deadline).is_empty()
     }
@@ -259,6 +269,7 @@ fn outcome(e: &EndpointTruth, record: Option<&EndpointRecord>) -> Outcome {
         behavior: e.behavior.clone(),
         status: record.map(|r| r.status),
         elapsed_ms: record.map_or(0, |r| r.finished_ms.saturating_sub(r.started_ms)),
+        unmatched_replies: record.map_or(0, |r| r.wire.unmatched_replies),
     }
 }
 
@@ -366,6 +377,10 @@ mod tests {
         assert_eq!(card.identified + 1, card.reachable);
         assert_eq!(card.misses[0].endpoint, key_of(first));
         assert!(!card.hostile_contained(Duration::from_secs(60)), "a hostile endpoint succeeded");
+        // A success that counted stray replies (the wrong-ids server) is on record.
+        wrong[hostile].wire.unmatched_replies = 3;
+        let card = truth.score(&wrong, &[]);
+        assert!(card.hostile.iter().any(|o| o.status == Some(Status::Success) && o.recorded_as_hostile()));
         assert!(card.to_string().contains("miss "));
     }
 }
