@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use observatory_model::raw::{Status, Transport};
 use observatory_scanner::targets::TargetSet;
 use observatory_scanner::ScanConfig;
-use support::electrumx::{free_port, tools_required};
+use support::electrumx::free_port;
+use support::tools::missing_tool;
 use support::fake_servers::{certs, spawn_fake, Behavior, Fake};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -51,8 +52,7 @@ impl Drop for Proxy {
 
 fn start_proxy() -> Option<Proxy> {
     if Command::new("microsocks").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
-        assert!(!tools_required(), "microsocks is missing and OBSERVATORY_REQUIRE_TOOLS=1 (run scripts/setup/11-socks.sh)");
-        eprintln!("SKIPPED: microsocks is missing (run scripts/setup/11-socks.sh)");
+        missing_tool("microsocks", "scripts/setup/11-socks.sh");
         return None;
     }
     let port = free_port();

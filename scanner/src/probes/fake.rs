@@ -161,10 +161,7 @@ impl Rpc for FakeRpc {
     }
 
     async fn batch(&mut self, calls: Vec<(String, Value)>) -> (Vec<CallOutcome>, f64) {
-        let mut outs = Vec::new();
-        for (m, p) in calls {
-            outs.push(self.call(&m, p).await);
-        }
+        let outs = self.pipeline(calls).await;
         let n = outs.len() as f64;
         (outs, n * 0.5)
     }

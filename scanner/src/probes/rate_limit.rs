@@ -95,8 +95,8 @@ impl Probe for RateLimit {
         if !time_ran_out && !rpc.is_closed() {
             let started = std::time::Instant::now();
             let outs = rpc.pipeline((0..BURST).map(|_| ("server.ping".to_string(), json!([]))).collect()).await;
-            let last_answer = outs.iter().filter_map(CallOutcome::rtt_ms).fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
-            detail.burst_wall_ms = last_answer.map(|_| started.elapsed().as_secs_f64() * 1000.0);
+            let answered = outs.iter().any(|o| o.rtt_ms().is_some());
+            detail.burst_wall_ms = answered.then(|| started.elapsed().as_secs_f64() * 1000.0);
             for out in &outs {
                 if !matches!(out, CallOutcome::OverBudget) {
                     note(out, index, &mut detail);

@@ -40,8 +40,8 @@ impl Probe for Timing {
         PINGS + HEADERS
     }
 
-    fn cost(&self, _level: ProbeLevel) -> ProbeCost {
-        ProbeCost { requests: PINGS + HEADERS, electrumx_units: f64::from(PINGS) * UNITS_PING + f64::from(HEADERS) * UNITS_HEADERS }
+    fn cost(&self, level: ProbeLevel) -> ProbeCost {
+        ProbeCost { requests: self.samples(level), electrumx_units: f64::from(PINGS) * UNITS_PING + f64::from(HEADERS) * UNITS_HEADERS }
     }
 
     fn time_cap(&self) -> Duration {

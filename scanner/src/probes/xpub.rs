@@ -66,8 +66,8 @@ impl Probe for XpubProbe {
         scripthash_count() * 2
     }
 
-    fn cost(&self, _level: ProbeLevel) -> ProbeCost {
-        let n = scripthash_count() * 2;
+    fn cost(&self, level: ProbeLevel) -> ProbeCost {
+        let n = self.samples(level);
         ProbeCost { requests: n, electrumx_units: f64::from(n) * UNITS_HISTORY }
     }
 

@@ -107,9 +107,6 @@ pub fn tools_dir() -> PathBuf {
     home.join(".cache/electrum-observatory")
 }
 
-// Re-exported for the tests that import it from here (socks5).
-#[allow(unused_imports)]
-pub use super::tools::tools_required;
 use super::tools::missing_tool;
 
 /// The script that installs what this harness needs.
