@@ -13,6 +13,7 @@ use crate::hss::ids;
 use crate::metrics::{self, ONION_BUCKET};
 use crate::normalize::Normalized;
 use crate::profile::Facts;
+use crate::report::plural;
 
 /// Per-server privacy flags (also shown on the server page).
 pub fn flags(f: &Facts<'_>) -> Vec<String> {
@@ -191,7 +192,7 @@ pub fn metrics(e: &Exposure) -> Vec<PrivacyMetric> {
 
 /// "1 server" / "3 servers".
 fn servers(n: usize) -> String {
-    format!("{n} server{}", if n == 1 { "" } else { "s" })
+    plural(n as u64, "server", "servers")
 }
 
 /// The recommendations the numbers support, each quoting its number (rules in `docs/privacy.md`).
@@ -204,7 +205,7 @@ pub fn recommendations(e: &Exposure) -> Vec<Recommendation> {
     // Tor: every server sees the wallet's IP; concentration makes that worse, onion servers avoid it.
     let onion = match e.onion {
         0 => "no onion server answered this scan, so use Tor to reach clearnet servers".to_string(),
-        n => format!("{} answered over Tor", if n == 1 { "1 onion server".to_string() } else { format!("{n} onion servers") }),
+        n => format!("{} answered over Tor", plural(n as u64, "onion server", "onion servers")),
     };
     if e.asn_known > 0 && e.top3_pct() >= TOP3_CONCENTRATED_PCT {
         out.push(rec(USERS, format!("Connect through Tor: {:.1}% of servers with a known network sit in just 3 ASNs, so a few network operators can see which IP asks about which addresses; {onion}.", e.top3_pct()), &[TOP3_ASN, ONION]));

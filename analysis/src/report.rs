@@ -243,7 +243,7 @@ pub fn build(s: &Snapshot, warnings: &[LoadWarning], corrupt_lines: u64, corrupt
         enrichment: enrichment.to_vec(),
         stage_ms: stage_ms.to_vec(),
         attribution: s.attribution.iter().map(|a| format!("{}: {} ({}) <{}>", a.what, a.source, a.licence, a.url)).collect(),
-        simulated: is_simulated(s),
+        simulated: s.simulated,
         key_findings: String::new(),
     };
     r.key_findings = key_findings(&r);
@@ -258,7 +258,8 @@ fn privacy_value(r: &ReportData, id: &str) -> Option<f64> {
     r.privacy.iter().find(|p| p.0 == id).map(|p| p.2)
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
+/// "1 server" / "3 servers": `n` and the form that fits it.
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
