@@ -96,7 +96,7 @@ pub fn ClustersPage(snapshot: Arc<Snapshot>) -> impl IntoView {
         } else {
             view! {
                 <div class="scroll-x"><table class="data" id="outliers">
-                    <thead><tr><th scope="col">"Server"</th><th scope="col" class="num">"Distance (σ)"</th><th scope="col">"Why"</th></tr></thead>
+                    <thead><tr><th scope="col">"Server"</th><th scope="col" class="num">"Distance (scaled MADs)"</th><th scope="col">"Why"</th></tr></thead>
                     <tbody>
                         {snap_out.clusters.outliers.iter().map(|o| {
                             let host = server_by_id(&snap_out, &o.server).map_or_else(|| o.server.clone(), |s| s.host.clone());
