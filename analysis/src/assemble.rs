@@ -9,8 +9,8 @@ use std::time::Instant;
 use observatory_model::probes::ProbeDetail;
 use observatory_model::raw::{EndpointRecord, Provenance};
 use observatory_model::snapshot::{
-    Attribution, CertView, ClusterAssignment, Dimension, Download, EndpointView, Level, ProbeView, Server, Snapshot, Totals,
-    SNAPSHOT_SCHEMA_VERSION,
+    Attribution, CertView, ClusterAssignment, Dimension, Download, EndpointView, Level, ProbeView,
+    Server, Snapshot, Totals, SNAPSHOT_SCHEMA_VERSION,
 };
 
 use crate::cluster::{self, ClusterOutput};
@@ -115,7 +115,10 @@ pub fn analyze(data: &LoadedData, enricher: &Enricher, opts: &Options) -> Analys
     let dims = centralization(&facts, &n, enricher);
     lap("centralization", &mut t);
     let levels: Vec<Level> = scores.iter().map(|s| s.level).collect();
-    let fired: Vec<Vec<String>> = scores.iter().map(|s| s.fired.iter().map(|i| i.id.clone()).collect()).collect();
+    let fired: Vec<Vec<String>> = scores
+        .iter()
+        .map(|s| s.fired.iter().map(|i| i.id.clone()).collect())
+        .collect();
     let privacy = privacy::assess(&facts, &n, &dims, &levels, &fired);
     let reachable: Vec<bool> = facts.iter().map(|f| f.reachable).collect();
     let hss_summary = hss::summary(&levels, &reachable);
@@ -125,20 +128,58 @@ pub fn analyze(data: &LoadedData, enricher: &Enricher, opts: &Options) -> Analys
         .into_iter()
         .zip(scores)
         .map(|(f, h)| {
-            let view = server_view(&f, &n, h, clusters.assignments.get(&f.idx).cloned().unwrap_or_default(), tip, &share_count);
+            let view = server_view(
+                &f,
+                &n,
+                h,
+                clusters
+                    .assignments
+                    .get(&f.idx)
+                    .cloned()
+                    .unwrap_or_default(),
+                tip,
+                &share_count,
+            );
             ServerResult { facts: f, view }
         })
         .collect();
-    results.sort_by(|a, b| b.view.hss.score.total_cmp(&a.view.hss.score).then_with(|| a.view.id.cmp(&b.view.id)));
+    results.sort_by(|a, b| {
+        b.view
+            .hss
+            .score
+            .total_cmp(&a.view.hss.score)
+            .then_with(|| a.view.id.cmp(&b.view.id))
+    });
     let csv = csv_out::build(&results, &n, &share_count);
     lap("csv", &mut t);
-    let mut snapshot = snapshot(data, &n, results, dims, clusters, privacy, hss_summary, opts);
+    let mut snapshot = snapshot(
+        data,
+        &n,
+        results,
+        dims,
+        clusters,
+        privacy,
+        hss_summary,
+        opts,
+    );
     snapshot.simulated = crate::report::is_simulated(&snapshot);
     lap("snapshot", &mut t);
     // Per-method clustering times go right after the clustering total.
-    let at = stage_ms.iter().position(|(s, _)| s == "cluster").map_or(stage_ms.len(), |i| i + 1);
-    stage_ms.splice(at..at, cluster_timings.into_iter().map(|(m, ms)| (format!("  cluster.{m}"), ms)));
-    Analysis { snapshot, csv, stage_ms }
+    let at = stage_ms
+        .iter()
+        .position(|(s, _)| s == "cluster")
+        .map_or(stage_ms.len(), |i| i + 1);
+    stage_ms.splice(
+        at..at,
+        cluster_timings
+            .into_iter()
+            .map(|(m, ms)| (format!("  cluster.{m}"), ms)),
+    );
+    Analysis {
+        snapshot,
+        csv,
+        stage_ms,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -154,8 +195,16 @@ fn snapshot(
 ) -> Snapshot {
     let totals = totals(n, &results);
     let started = data.records().map(|r| r.started_ms).min().unwrap_or(0);
-    let finished = data.records().map(|r| r.finished_ms.max(r.started_ms)).max().unwrap_or(0);
-    let run_id = data.runs.last().map(|r| r.run_id.clone()).unwrap_or_default();
+    let finished = data
+        .records()
+        .map(|r| r.finished_ms.max(r.started_ms))
+        .max()
+        .unwrap_or(0);
+    let run_id = data
+        .runs
+        .last()
+        .map(|r| r.run_id.clone())
+        .unwrap_or_default();
     let software_version = data
         .runs
         .last()
@@ -190,7 +239,9 @@ fn totals(n: &Normalized<'_>, results: &[ServerResult<'_>]) -> Totals {
         for e in &g.endpoints {
             let Some(r) = e.latest() else { continue };
             t.endpoints += 1;
-            *t.by_status.entry(r.status.as_str().to_string()).or_default() += 1;
+            *t.by_status
+                .entry(r.status.as_str().to_string())
+                .or_default() += 1;
             if e.endpoint.is_onion() {
                 t.onion_endpoints += 1;
             }
@@ -218,7 +269,9 @@ fn provenance_text(p: &Provenance) -> String {
         Provenance::ServersFile { path } => format!("file:{}", bound(path)),
         Provenance::CommandLine => "command-line".into(),
         Provenance::Peer { from, depth } => format!("peer:{} (depth {depth})", bound(from)),
-        Provenance::FeaturesHosts { from, depth } => format!("features-hosts:{} (depth {depth})", bound(from)),
+        Provenance::FeaturesHosts { from, depth } => {
+            format!("features-hosts:{} (depth {depth})", bound(from))
+        }
     }
 }
 
@@ -227,16 +280,30 @@ pub fn issuer_bucket(c: &observatory_model::raw::Certificate) -> Option<String> 
     if c.self_signed {
         return Some("self-signed".into());
     }
-    c.issuer_org.as_deref().or(c.issuer_cn.as_deref()).or(c.issuer.as_deref()).map(bound)
+    c.issuer_org
+        .as_deref()
+        .or(c.issuer_cn.as_deref())
+        .or(c.issuer.as_deref())
+        .map(bound)
 }
 
 fn centralization(facts: &[Facts<'_>], n: &Normalized<'_>, enricher: &Enricher) -> Vec<Dimension> {
     let reach: Vec<&Facts<'_>> = facts.iter().filter(|f| f.reachable).collect();
-    let pick = |f: &dyn Fn(&Facts<'_>) -> Value| -> Vec<Value> { reach.iter().map(|x| f(x)).collect() };
+    let pick =
+        |f: &dyn Fn(&Facts<'_>) -> Value| -> Vec<Value> { reach.iter().map(|x| f(x)).collect() };
     let onion = |f: &Facts<'_>| n.servers.get(f.idx).is_some_and(|g| g.onion());
     // Location dimensions: onion servers are their own bucket, not a failed lookup.
     let located = |f: &dyn Fn(&Facts<'_>) -> Value| -> Vec<Value> {
-        pick(&|x| if onion(x) { Some((metrics::ONION_BUCKET.to_string(), metrics::ONION_LABEL.to_string())) } else { f(x) })
+        pick(&|x| {
+            if onion(x) {
+                Some((
+                    metrics::ONION_BUCKET.to_string(),
+                    metrics::ONION_LABEL.to_string(),
+                ))
+            } else {
+                f(x)
+            }
+        })
     };
     let loc = |f: &Facts<'_>| f.info.location.clone();
     // The address enrichment used (a simulated server's stand-in), so prefixes agree with GeoIP and ASN.
@@ -250,29 +317,73 @@ fn centralization(facts: &[Facts<'_>], n: &Normalized<'_>, enricher: &Enricher) 
             .map(|ip| ip.to_string())
     };
     vec![
-        metrics::dimension("country", "Servers by country", &located(&|f| {
-            let l = loc(f)?;
-            let code = l.country_code?;
-            Some((code.clone(), l.country.unwrap_or(code)))
-        })),
-        metrics::dimension("continent", "Servers by continent", &located(&|f| {
-            let c = loc(f)?.continent.filter(|c| !c.is_empty())?;
-            Some((c.clone(), centroids::continent_name(&c).to_string()))
-        })),
-        metrics::dimension("asn", "Servers by autonomous system", &located(&|f| {
-            let a = f.info.asn?;
-            Some((format!("AS{a}"), f.info.as_org.clone().unwrap_or_else(|| format!("AS{a}"))))
-        })),
-        metrics::dimension("provider", "Servers by hosting provider", &located(&|f| f.info.provider.clone().map(|p| (p.clone(), p)))),
-        metrics::dimension("implementation", "Servers by implementation", &pick(&|f| Some((f.implementation.label.clone(), f.implementation.label.clone())))),
-        metrics::dimension("version", "Servers by implementation version", &pick(&|f| {
-            let v = f.implementation.version.as_ref()?;
-            let k = format!("{} {v}", f.implementation.label);
-            Some((k.clone(), k))
-        })),
-        metrics::dimension("cert_issuer", "TLS servers by certificate issuer", &pick(&|f| issuer_bucket(f.leaf?).map(|i| (i.clone(), i)))),
-        metrics::dimension("ipv4_16", "Servers by IPv4 /16 (Electrum client bucket)", &pick(&|f| metrics::ipv4_16(&first_ip(f, false)?).map(|k| (k.clone(), k)))),
-        metrics::dimension("ipv6_48", "Servers by IPv6 /48 (Electrum client bucket)", &pick(&|f| metrics::ipv6_48(&first_ip(f, true)?).map(|k| (k.clone(), k)))),
+        metrics::dimension(
+            "country",
+            "Servers by country",
+            &located(&|f| {
+                let l = loc(f)?;
+                let code = l.country_code?;
+                Some((code.clone(), l.country.unwrap_or(code)))
+            }),
+        ),
+        metrics::dimension(
+            "continent",
+            "Servers by continent",
+            &located(&|f| {
+                let c = loc(f)?.continent.filter(|c| !c.is_empty())?;
+                Some((c.clone(), centroids::continent_name(&c).to_string()))
+            }),
+        ),
+        metrics::dimension(
+            "asn",
+            "Servers by autonomous system",
+            &located(&|f| {
+                let a = f.info.asn?;
+                Some((
+                    format!("AS{a}"),
+                    f.info.as_org.clone().unwrap_or_else(|| format!("AS{a}")),
+                ))
+            }),
+        ),
+        metrics::dimension(
+            "provider",
+            "Servers by hosting provider",
+            &located(&|f| f.info.provider.clone().map(|p| (p.clone(), p))),
+        ),
+        metrics::dimension(
+            "implementation",
+            "Servers by implementation",
+            &pick(&|f| {
+                Some((
+                    f.implementation.label.clone(),
+                    f.implementation.label.clone(),
+                ))
+            }),
+        ),
+        metrics::dimension(
+            "version",
+            "Servers by implementation version",
+            &pick(&|f| {
+                let v = f.implementation.version.as_ref()?;
+                let k = format!("{} {v}", f.implementation.label);
+                Some((k.clone(), k))
+            }),
+        ),
+        metrics::dimension(
+            "cert_issuer",
+            "TLS servers by certificate issuer",
+            &pick(&|f| issuer_bucket(f.leaf?).map(|i| (i.clone(), i))),
+        ),
+        metrics::dimension(
+            "ipv4_16",
+            "Servers by IPv4 /16 (Electrum client bucket)",
+            &pick(&|f| metrics::ipv4_16(&first_ip(f, false)?).map(|k| (k.clone(), k))),
+        ),
+        metrics::dimension(
+            "ipv6_48",
+            "Servers by IPv6 /48 (Electrum client bucket)",
+            &pick(&|f| metrics::ipv6_48(&first_ip(f, true)?).map(|k| (k.clone(), k))),
+        ),
     ]
 }
 
@@ -288,7 +399,10 @@ fn probe_views(r: &EndpointRecord) -> Vec<ProbeView> {
             let mut push = |k: &str, v: String| facts.push((k.to_string(), v));
             match &p.detail {
                 ProbeDetail::Xpub(x) => {
-                    push("batch accepted", x.batch_accepted.map_or("-".into(), |b| b.to_string()));
+                    push(
+                        "batch accepted",
+                        x.batch_accepted.map_or("-".into(), |b| b.to_string()),
+                    );
                     push("batch size", x.batch_size.to_string());
                     if let Some(v) = x.batch_per_item_ms {
                         push("batch per item", fmt_ms(v));
@@ -315,22 +429,35 @@ fn probe_views(r: &EndpointRecord) -> Vec<ProbeView> {
                 }
                 ProbeDetail::Malformed(m) => {
                     for c in m.cases.iter().take(MAX_PROBE_FACTS) {
-                        push(&bound(&c.case), match c.code {
-                            Some(code) => format!("{} ({code})", bound(&c.outcome)),
-                            None => bound(&c.outcome),
-                        });
+                        push(
+                            &bound(&c.case),
+                            match c.code {
+                                Some(code) => format!("{} ({code})", bound(&c.outcome)),
+                                None => bound(&c.outcome),
+                            },
+                        );
                     }
                 }
                 ProbeDetail::AddressFormats(a) => {
                     for f in a.formats.iter().take(MAX_PROBE_FACTS) {
                         let ok = f.calls.iter().filter(|c| c.outcome == "answered").count();
-                        push(&bound(&f.format), format!("{ok}/{} answered", f.calls.len()));
+                        push(
+                            &bound(&f.format),
+                            format!("{ok}/{} answered", f.calls.len()),
+                        );
                     }
-                    push("legacy blockchain.address.* answered", a.legacy_address_answered.to_string());
+                    push(
+                        "legacy blockchain.address.* answered",
+                        a.legacy_address_answered.to_string(),
+                    );
                 }
                 ProbeDetail::None => {}
             }
-            ProbeView { name: bound(&p.name), status: p.status.as_str().to_string(), facts }
+            ProbeView {
+                name: bound(&p.name),
+                status: p.status.as_str().to_string(),
+                facts,
+            }
         })
         .collect()
 }
@@ -338,7 +465,14 @@ fn probe_views(r: &EndpointRecord) -> Vec<ProbeView> {
 /// Facts shown per probe at most (malformed cases, address formats).
 const MAX_PROBE_FACTS: usize = 16;
 
-fn server_view(f: &Facts<'_>, n: &Normalized<'_>, hss: observatory_model::snapshot::Hss, clusters: ClusterAssignment, tip: Option<u64>, share_count: &dyn Fn(&str) -> usize) -> Server {
+fn server_view(
+    f: &Facts<'_>,
+    n: &Normalized<'_>,
+    hss: observatory_model::snapshot::Hss,
+    clusters: ClusterAssignment,
+    tip: Option<u64>,
+    share_count: &dyn Fn(&str) -> usize,
+) -> Server {
     let g = n.servers.get(f.idx);
     let endpoints: Vec<EndpointView> = g
         .map(|g| {
@@ -387,14 +521,18 @@ fn server_view(f: &Facts<'_>, n: &Normalized<'_>, hss: observatory_model::snapsh
         name_matches: f.tls.is_some_and(|t| t.name_matches),
         tls_version: f.tls.and_then(|t| t.protocol_version.clone()),
         cipher_suite: f.tls.and_then(|t| t.cipher_suite.clone()),
-        chain_len: f.tls.map_or(0, |t| t.chain_presented.unwrap_or(t.chain.len() as u32)),
+        chain_len: f
+            .tls
+            .map_or(0, |t| t.chain_presented.unwrap_or(t.chain.len() as u32)),
         shared_with: share_count(&c.sha256).saturating_sub(1) as u32,
     });
     let height = f.tip_height();
     Server {
         id: g.map(|g| g.id.clone()).unwrap_or_default(),
         host: g.map(|g| bound(&g.host)).unwrap_or_default(),
-        hosts: g.map(|g| g.hosts.iter().map(|h| bound(h)).collect()).unwrap_or_default(),
+        hosts: g
+            .map(|g| g.hosts.iter().map(|h| bound(h)).collect())
+            .unwrap_or_default(),
         ips: g.map(|g| g.ips.clone()).unwrap_or_default(),
         onion: g.is_some_and(|g| g.onion()),
         endpoints,
@@ -410,14 +548,30 @@ fn server_view(f: &Facts<'_>, n: &Normalized<'_>, hss: observatory_model::snapsh
         implementation_mismatch: f.implementation.mismatch,
         server_software: version.map(|v| bound(&v.software)),
         protocol: version.map(|v| bound(&v.protocol)),
-        protocol_range: feats.and_then(|x| Some((bound(x.protocol_min.as_deref()?), bound(x.protocol_max.as_deref()?)))),
+        protocol_range: feats.and_then(|x| {
+            Some((
+                bound(x.protocol_min.as_deref()?),
+                bound(x.protocol_max.as_deref()?),
+            ))
+        }),
         banner: f.banner().map(bound),
-        donation_address: main.and_then(|r| r.metadata.donation_address.as_ref()?.result.as_deref()).map(bound),
+        donation_address: main
+            .and_then(|r| r.metadata.donation_address.as_ref()?.result.as_deref())
+            .map(bound),
         genesis_hash: feats.and_then(|x| x.genesis_hash.as_deref()).map(bound),
         tip_height: height,
         tip_lag: tip.zip(height).map(|(t, h)| t as i64 - h as i64),
         pruning: feats.and_then(|x| x.pruning),
-        peers_advertised: main.and_then(|r| r.metadata.peers.as_ref()?.result.as_ref().map(|p| p.len() as u64)).unwrap_or(0),
+        peers_advertised: main
+            .and_then(|r| {
+                r.metadata
+                    .peers
+                    .as_ref()?
+                    .result
+                    .as_ref()
+                    .map(|p| p.len() as u64)
+            })
+            .unwrap_or(0),
         behavior_hash: f.behavior_hash.clone(),
         cert,
         uptime: f.uptime,
@@ -435,4 +589,3 @@ fn server_view(f: &Facts<'_>, n: &Normalized<'_>, hss: observatory_model::snapsh
 
 /// SAN entries kept per certificate in the snapshot.
 const MAX_SAN: usize = 32;
-

@@ -19,7 +19,9 @@ use linfa_hierarchical::HierarchicalCluster;
 use linfa_kernel::{Kernel, KernelMethod, KernelType};
 use linfa_reduction::Pca;
 use ndarray::{Array1, Array2, Axis};
-use observatory_model::snapshot::{Cluster, ClusterAssignment, ClusterSet, Clustering, FeatureDoc, Outlier};
+use observatory_model::snapshot::{
+    Cluster, ClusterAssignment, ClusterSet, Clustering, FeatureDoc, Outlier,
+};
 use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 
@@ -89,23 +91,56 @@ pub const FEATURES: &[(&str, &str)] = &[
     ("tls", "1 when a TLS endpoint answered"),
     ("plaintext", "1 when a plain-TCP endpoint answered"),
     ("self_signed", "1 when the leaf certificate is self-signed"),
-    ("webpki_valid", "1 when the chain validates against the Mozilla roots for the host"),
-    ("cert_validity_log", "ln(1 + certificate validity period in days); 0 without a certificate"),
-    ("cert_shared_log", "ln(1 + number of other servers presenting the same leaf certificate)"),
+    (
+        "webpki_valid",
+        "1 when the chain validates against the Mozilla roots for the host",
+    ),
+    (
+        "cert_validity_log",
+        "ln(1 + certificate validity period in days); 0 without a certificate",
+    ),
+    (
+        "cert_shared_log",
+        "ln(1 + number of other servers presenting the same leaf certificate)",
+    ),
     ("rtt_log", "ln(1 + median round-trip time in ms)"),
-    ("rtt_cv", "coefficient of variation of round-trip times (capped at 5)"),
+    (
+        "rtt_cv",
+        "coefficient of variation of round-trip times (capped at 5)",
+    ),
     ("impl_electrumx", "1 when inferred ElectrumX"),
     ("impl_fulcrum", "1 when inferred Fulcrum"),
-    ("impl_electrs", "1 when inferred electrs (romanz, esplora or mempool)"),
+    (
+        "impl_electrs",
+        "1 when inferred electrs (romanz, esplora or mempool)",
+    ),
     ("impl_other", "1 when another or unknown implementation"),
-    ("protocol_max", "highest protocol version advertised (major + minor/10)"),
+    (
+        "protocol_max",
+        "highest protocol version advertised (major + minor/10)",
+    ),
     ("pruning", "1 when the server advertises pruning"),
-    ("peers_log", "ln(1 + peers advertised by server.peers.subscribe)"),
+    (
+        "peers_log",
+        "ln(1 + peers advertised by server.peers.subscribe)",
+    ),
     ("banner_len_log", "ln(1 + banner length in characters)"),
-    ("batch_accepted", "xpub probe: 1 batch accepted, 0 refused, 0.5 not probed"),
-    ("throttling", "1 when the rate-limit probe observed throttling"),
-    ("legacy_address", "1 when removed blockchain.address.* methods still answer"),
-    ("malformed_disconnects", "share of malformed-request cases after which the server disconnected"),
+    (
+        "batch_accepted",
+        "xpub probe: 1 batch accepted, 0 refused, 0.5 not probed",
+    ),
+    (
+        "throttling",
+        "1 when the rate-limit probe observed throttling",
+    ),
+    (
+        "legacy_address",
+        "1 when removed blockchain.address.* methods still answer",
+    ),
+    (
+        "malformed_disconnects",
+        "share of malformed-request cases after which the server disconnected",
+    ),
     ("onion", "1 for onion-only servers"),
     ("cloud", "1 when the IP is in a published cloud range"),
     ("asn_share", "share of clustered servers in the same ASN"),
@@ -139,16 +174,35 @@ fn protocol_number(p: &str) -> f64 {
 }
 
 /// The raw (unscaled) feature vector of a server. `tip` is the network's most common tip.
-pub fn feature_vector(f: &Facts<'_>, n: &Normalized<'_>, cert_count: &HashMap<&str, usize>, asn_share: &HashMap<u32, f64>, tip: Option<u64>) -> Vec<f64> {
+pub fn feature_vector(
+    f: &Facts<'_>,
+    n: &Normalized<'_>,
+    cert_count: &HashMap<&str, usize>,
+    asn_share: &HashMap<u32, f64>,
+    tip: Option<u64>,
+) -> Vec<f64> {
     let b = |x: bool| if x { 1.0 } else { 0.0 };
     let leaf = f.leaf;
     let label = f.implementation.label.as_str();
-    let feats = f.main.and_then(|r| r.metadata.features.as_ref()?.result.as_ref());
+    let feats = f
+        .main
+        .and_then(|r| r.metadata.features.as_ref()?.result.as_ref());
     let proto = feats
         .and_then(|x| x.protocol_max.clone())
-        .or_else(|| f.main?.metadata.version.as_ref()?.result.as_ref().map(|v| v.protocol.clone()))
+        .or_else(|| {
+            f.main?
+                .metadata
+                .version
+                .as_ref()?
+                .result
+                .as_ref()
+                .map(|v| v.protocol.clone())
+        })
         .map_or(0.0, |p| protocol_number(&p));
-    let peers = f.main.and_then(|r| r.metadata.peers.as_ref()?.result.as_ref().map(Vec::len)).unwrap_or(0);
+    let peers = f
+        .main
+        .and_then(|r| r.metadata.peers.as_ref()?.result.as_ref().map(Vec::len))
+        .unwrap_or(0);
     let malformed = f.malformed.map_or(0.0, |m| {
         if m.cases.is_empty() {
             0.0
@@ -166,8 +220,17 @@ pub fn feature_vector(f: &Facts<'_>, n: &Normalized<'_>, cert_count: &HashMap<&s
         b(f.tcp_endpoints > 0),
         b(leaf.is_some_and(|c| c.self_signed)),
         b(f.tls.is_some_and(|t| t.webpki_valid)),
-        leaf.and_then(|c| c.validity_days).map_or(0.0, |d| ln1p(d as f64)),
-        leaf.map_or(0.0, |c| ln1p(cert_count.get(c.sha256.as_str()).copied().unwrap_or(1).saturating_sub(1) as f64)),
+        leaf.and_then(|c| c.validity_days)
+            .map_or(0.0, |d| ln1p(d as f64)),
+        leaf.map_or(0.0, |c| {
+            ln1p(
+                cert_count
+                    .get(c.sha256.as_str())
+                    .copied()
+                    .unwrap_or(1)
+                    .saturating_sub(1) as f64,
+            )
+        }),
         f.rtt_median().map_or(0.0, ln1p),
         stats::cv(&f.rtt_samples).unwrap_or(0.0).clamp(0.0, 5.0),
         b(label == "ElectrumX"),
@@ -184,7 +247,10 @@ pub fn feature_vector(f: &Facts<'_>, n: &Normalized<'_>, cert_count: &HashMap<&s
         malformed,
         b(onion),
         b(f.info.cloud),
-        f.info.asn.and_then(|a| asn_share.get(&a).copied()).unwrap_or(0.0),
+        f.info
+            .asn
+            .and_then(|a| asn_share.get(&a).copied())
+            .unwrap_or(0.0),
         ln1p(lag),
     ]
 }
@@ -222,7 +288,11 @@ pub fn canonical_labels(labels: &[Option<usize>]) -> Vec<Option<u32>> {
 }
 
 fn dist(a: ndarray::ArrayView1<'_, f64>, b: ndarray::ArrayView1<'_, f64>) -> f64 {
-    a.iter().zip(b.iter()).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt()
+    a.iter()
+        .zip(b.iter())
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// Evenly spaced row indices: all rows when `n <= cap`, else `cap` of them.
@@ -264,7 +334,10 @@ pub fn silhouette(x: &Array2<f64>, labels: &[u32]) -> Option<f64> {
             Some(&c) if c > 0 => sum.get(own).copied().unwrap_or(0.0) / c as f64,
             _ => continue, // singleton: silhouette 0 by convention, skip
         };
-        let b = (0..k).filter(|&l| l != own && cnt.get(l).is_some_and(|&c| c > 0)).map(|l| sum[l] / cnt[l] as f64).fold(f64::INFINITY, f64::min);
+        let b = (0..k)
+            .filter(|&l| l != own && cnt.get(l).is_some_and(|&c| c > 0))
+            .map(|l| sum[l] / cnt[l] as f64)
+            .fold(f64::INFINITY, f64::min);
         if !b.is_finite() {
             continue;
         }
@@ -277,7 +350,12 @@ pub fn silhouette(x: &Array2<f64>, labels: &[u32]) -> Option<f64> {
 
 fn kmeans(z: &Array2<f64>, k: usize) -> Option<Vec<u32>> {
     let ds = DatasetBase::from(z.select(Axis(0), &sample_rows(z.nrows(), FIT_MAX_SERVERS)));
-    let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(SEED)).max_n_iterations(200).tolerance(1e-6).n_runs(4).fit(&ds).ok()?;
+    let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(SEED))
+        .max_n_iterations(200)
+        .tolerance(1e-6)
+        .n_runs(4)
+        .fit(&ds)
+        .ok()?;
     let labels: Array1<usize> = model.predict(z);
     let canon = canonical_labels(&labels.iter().map(|&l| Some(l)).collect::<Vec<_>>());
     Some(canon.into_iter().map(|l| l.unwrap_or(0)).collect())
@@ -286,13 +364,23 @@ fn kmeans(z: &Array2<f64>, k: usize) -> Option<Vec<u32>> {
 fn catch<T>(f: impl FnOnce() -> Option<T>) -> Option<T> {
     // linfa asserts on degenerate input in places (e.g. PCA on NaN, kodama on empty);
     // a failed method yields no result instead of ending the analysis.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok().flatten()
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .ok()
+        .flatten()
 }
 
 /// Runs every method over the reachable servers.
 pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
     let members: Vec<&Facts<'_>> = facts.iter().filter(|f| f.reachable).collect();
-    let ids: Vec<String> = members.iter().map(|f| n.servers.get(f.idx).map(|g| g.id.clone()).unwrap_or_default()).collect();
+    let ids: Vec<String> = members
+        .iter()
+        .map(|f| {
+            n.servers
+                .get(f.idx)
+                .map(|g| g.id.clone())
+                .unwrap_or_default()
+        })
+        .collect();
     let mut cert_count: HashMap<&str, usize> = HashMap::new();
     for f in &members {
         if let Some(l) = f.leaf {
@@ -306,18 +394,31 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
         }
     }
     let m = members.len().max(1) as f64;
-    let asn_share: HashMap<u32, f64> = asn_count.into_iter().map(|(a, c)| (a, c as f64 / m)).collect();
+    let asn_share: HashMap<u32, f64> = asn_count
+        .into_iter()
+        .map(|(a, c)| (a, c as f64 / m))
+        .collect();
     let tip = common_tip(facts);
     let p = FEATURES.len();
     let mut x = Array2::<f64>::zeros((members.len(), p));
     for (i, f) in members.iter().enumerate() {
-        for (j, v) in feature_vector(f, n, &cert_count, &asn_share, tip).into_iter().enumerate().take(p) {
+        for (j, v) in feature_vector(f, n, &cert_count, &asn_share, tip)
+            .into_iter()
+            .enumerate()
+            .take(p)
+        {
             x[[i, j]] = if v.is_finite() { v } else { 0.0 };
         }
     }
     let z = standardize(&x);
     let mut out = ClusterOutput::default();
-    out.clustering.features = FEATURES.iter().map(|(n, d)| FeatureDoc { name: (*n).into(), description: (*d).into() }).collect();
+    out.clustering.features = FEATURES
+        .iter()
+        .map(|(n, d)| FeatureDoc {
+            name: (*n).into(),
+            description: (*d).into(),
+        })
+        .collect();
     out.clustering.servers_clustered = members.len() as u64;
     let mut assign: Vec<ClusterAssignment> = vec![ClusterAssignment::default(); members.len()];
     let mut lap = Instant::now();
@@ -328,7 +429,8 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
     } else {
         dbscan(&z).unwrap_or_else(|| vec![None; members.len()])
     };
-    out.timings.push(("dbscan".into(), lap.elapsed().as_secs_f64() * 1000.0));
+    out.timings
+        .push(("dbscan".into(), lap.elapsed().as_secs_f64() * 1000.0));
     lap = Instant::now();
     out.clustering.dbscan = cluster_set(
         "dbscan",
@@ -352,13 +454,19 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
 
     // KMeans with k by silhouette.
     let (km_labels, k_note, sil) = if members.len() < MIN_SERVERS_FOR_K {
-        (vec![0u32; members.len()], format!("k = 1 (fewer than {MIN_SERVERS_FOR_K} servers)"), None)
+        (
+            vec![0u32; members.len()],
+            format!("k = 1 (fewer than {MIN_SERVERS_FOR_K} servers)"),
+            None,
+        )
     } else {
         let kmax = KMEANS_K_MAX.min(members.len() - 1);
         let mut best: Option<(f64, usize, Vec<u32>)> = None;
         let mut tried = Vec::new();
         for k in KMEANS_K_MIN..=kmax {
-            let Some(labels) = catch(|| kmeans(&z, k)) else { continue };
+            let Some(labels) = catch(|| kmeans(&z, k)) else {
+                continue;
+            };
             let s = silhouette(&z, &labels).unwrap_or(-1.0);
             tried.push(format!("k={k}: {s:.3}"));
             if best.as_ref().is_none_or(|b| s > b.0 + 1e-12) {
@@ -368,17 +476,28 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
         match best {
             Some((s, k, labels)) => {
                 // Only a limit of the search, not of the data (k = n − 1), leaves room for more.
-                let boundary = if k == kmax && kmax < members.len() - 1 { format!("; {K_AT_BOUNDARY_NOTE}") } else { String::new() };
+                let boundary = if k == kmax && kmax < members.len() - 1 {
+                    format!("; {K_AT_BOUNDARY_NOTE}")
+                } else {
+                    String::new()
+                };
                 let note = format!(
                     "k = {k} chosen by the highest mean silhouette over k in {KMEANS_K_MIN}..={kmax} ({}); seed {SEED:#x}, 4 runs, k-means++ init{boundary}",
                     tried.join(", ")
                 );
                 (labels, note, Some(s))
             }
-            None => (vec![0u32; members.len()], "k = 1 (KMeans failed on this input)".into(), None),
+            None => (
+                vec![0u32; members.len()],
+                "k = 1 (KMeans failed on this input)".into(),
+                None,
+            ),
         }
     };
-    out.timings.push(("kmeans+silhouette".into(), lap.elapsed().as_secs_f64() * 1000.0));
+    out.timings.push((
+        "kmeans+silhouette".into(),
+        lap.elapsed().as_secs_f64() * 1000.0,
+    ));
     lap = Instant::now();
     let km_opt: Vec<Option<u32>> = km_labels.iter().map(|&l| Some(l)).collect();
     out.clustering.kmeans = cluster_set("kmeans", k_note, &km_opt, &z, &members, &ids, sil);
@@ -403,7 +522,8 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
     for (a, l) in assign.iter_mut().zip(&hier) {
         a.operator = *l;
     }
-    out.timings.push(("hierarchical".into(), lap.elapsed().as_secs_f64() * 1000.0));
+    out.timings
+        .push(("hierarchical".into(), lap.elapsed().as_secs_f64() * 1000.0));
     lap = Instant::now();
 
     // PCA 2-D.
@@ -416,7 +536,13 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
             if proj.iter().any(|v| !v.is_finite()) {
                 return None;
             }
-            Some((proj, (r.get(0).copied().unwrap_or(0.0), r.get(1).copied().unwrap_or(0.0))))
+            Some((
+                proj,
+                (
+                    r.get(0).copied().unwrap_or(0.0),
+                    r.get(1).copied().unwrap_or(0.0),
+                ),
+            ))
         }) {
             for (i, a) in assign.iter_mut().enumerate() {
                 let x = coords.get((i, 0)).copied().unwrap_or(0.0);
@@ -427,7 +553,8 @@ pub fn cluster(facts: &[Facts<'_>], n: &Normalized<'_>) -> ClusterOutput {
         }
     }
 
-    out.timings.push(("pca".into(), lap.elapsed().as_secs_f64() * 1000.0));
+    out.timings
+        .push(("pca".into(), lap.elapsed().as_secs_f64() * 1000.0));
     out.clustering.outliers = outliers(&x, &db_labels, &km_labels, &ids);
     for (f, a) in members.iter().zip(assign) {
         out.assignments.insert(f.idx, a);
@@ -446,7 +573,10 @@ fn dbscan_capped(z: &Array2<f64>, cap: usize) -> Option<Vec<Option<u32>>> {
     let sample = sample_rows(z.nrows(), cap);
     let zs = z.select(Axis(0), &sample);
     let labels = catch(|| {
-        let l = Dbscan::params(DBSCAN_MIN_POINTS).tolerance(DBSCAN_EPS).transform(&zs).ok()?;
+        let l = Dbscan::params(DBSCAN_MIN_POINTS)
+            .tolerance(DBSCAN_EPS)
+            .transform(&zs)
+            .ok()?;
         Some(canonical_labels(&l.to_vec()))
     })?;
     if sample.len() == z.nrows() {
@@ -462,12 +592,19 @@ fn dbscan_capped(z: &Array2<f64>, cap: usize) -> Option<Vec<Option<u32>>> {
     let shapes: Vec<(u32, Array1<f64>, f64)> = groups
         .into_iter()
         .map(|(l, rows)| {
-            let c = zs.select(Axis(0), &rows).mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(z.ncols()));
-            let radius = rows.iter().map(|&r| dist(zs.row(r), c.view())).fold(0.0, f64::max);
+            let c = zs
+                .select(Axis(0), &rows)
+                .mean_axis(Axis(0))
+                .unwrap_or_else(|| Array1::zeros(z.ncols()));
+            let radius = rows
+                .iter()
+                .map(|&r| dist(zs.row(r), c.view()))
+                .fold(0.0, f64::max);
             (l, c, radius)
         })
         .collect();
-    let own: HashMap<usize, Option<u32>> = sample.iter().copied().zip(labels.iter().copied()).collect();
+    let own: HashMap<usize, Option<u32>> =
+        sample.iter().copied().zip(labels.iter().copied()).collect();
     let all: Vec<Option<usize>> = z
         .outer_iter()
         .enumerate()
@@ -500,15 +637,30 @@ fn hierarchical_capped(z: &Array2<f64>, cap: usize) -> (Vec<Option<u32>>, bool) 
     }
     let cap = cap.max(2);
     let sampled = n > cap;
-    let sample: Vec<usize> = if sampled { (0..cap).map(|i| i * n / cap).collect() } else { (0..n).collect() };
+    let sample: Vec<usize> = if sampled {
+        (0..cap).map(|i| i * n / cap).collect()
+    } else {
+        (0..n).collect()
+    };
     let zs = z.select(Axis(0), &sample);
     let p = z.ncols().max(1);
     let labels = catch(|| {
-        let kernel = Kernel::params().kind(KernelType::Dense).method(KernelMethod::Gaussian(p as f64)).transform(zs.view());
-        let res = HierarchicalCluster::default().with_method(linfa_hierarchical::Method::Average).max_distance(HIER_MAX_DISTANCE).transform(kernel).ok()?;
-        Some(canonical_labels(&res.targets().iter().map(|&l| Some(l)).collect::<Vec<_>>()))
+        let kernel = Kernel::params()
+            .kind(KernelType::Dense)
+            .method(KernelMethod::Gaussian(p as f64))
+            .transform(zs.view());
+        let res = HierarchicalCluster::default()
+            .with_method(linfa_hierarchical::Method::Average)
+            .max_distance(HIER_MAX_DISTANCE)
+            .transform(kernel)
+            .ok()?;
+        Some(canonical_labels(
+            &res.targets().iter().map(|&l| Some(l)).collect::<Vec<_>>(),
+        ))
     });
-    let Some(labels) = labels else { return (vec![None; n], sampled) };
+    let Some(labels) = labels else {
+        return (vec![None; n], sampled);
+    };
     if !sampled {
         return (labels, false);
     }
@@ -516,12 +668,16 @@ fn hierarchical_capped(z: &Array2<f64>, cap: usize) -> (Vec<Option<u32>>, bool) 
     let mut sums: BTreeMap<u32, (Array1<f64>, f64)> = BTreeMap::new();
     for (row, l) in zs.outer_iter().zip(&labels) {
         let Some(l) = l else { continue };
-        let e = sums.entry(*l).or_insert_with(|| (Array1::zeros(z.ncols()), 0.0));
+        let e = sums
+            .entry(*l)
+            .or_insert_with(|| (Array1::zeros(z.ncols()), 0.0));
         e.0 += &row;
         e.1 += 1.0;
     }
-    let centroids: Vec<(u32, Array1<f64>)> = sums.into_iter().map(|(l, (s, c))| (l, s / c)).collect();
-    let own: HashMap<usize, Option<u32>> = sample.iter().copied().zip(labels.iter().copied()).collect();
+    let centroids: Vec<(u32, Array1<f64>)> =
+        sums.into_iter().map(|(l, (s, c))| (l, s / c)).collect();
+    let own: HashMap<usize, Option<u32>> =
+        sample.iter().copied().zip(labels.iter().copied()).collect();
     let all: Vec<Option<usize>> = z
         .outer_iter()
         .enumerate()
@@ -551,7 +707,10 @@ pub fn common_tip(facts: &[Facts<'_>]) -> Option<u64> {
 }
 
 fn describe_z(name: &str, z: f64) -> String {
-    format!("{name} {} (z {z:+.1})", if z > 0.0 { "high" } else { "low" })
+    format!(
+        "{name} {} (z {z:+.1})",
+        if z > 0.0 { "high" } else { "low" }
+    )
 }
 
 fn top_share(values: impl Iterator<Item = Option<String>>, total: usize) -> Option<(String, f64)> {
@@ -559,30 +718,71 @@ fn top_share(values: impl Iterator<Item = Option<String>>, total: usize) -> Opti
     for v in values.flatten() {
         *c.entry(v).or_default() += 1;
     }
-    let (k, n) = c.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))?;
+    let (k, n) = c
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))?;
     Some((k, n as f64 / total.max(1) as f64))
 }
 
 fn explain(rows: &[usize], centroid: &[f64], members: &[&Facts<'_>]) -> String {
     let n = rows.len();
     let mut parts = vec![format!("{n} server{}", if n == 1 { "" } else { "s" })];
-    let fs: Vec<&Facts<'_>> = rows.iter().filter_map(|&r| members.get(r).copied()).collect();
+    let fs: Vec<&Facts<'_>> = rows
+        .iter()
+        .filter_map(|&r| members.get(r).copied())
+        .collect();
     if let Some((imp, s)) = top_share(fs.iter().map(|f| Some(f.implementation.label.clone())), n) {
         parts.push(format!("{:.0}% {imp}", s * 100.0));
     }
-    if let Some((asn, s)) = top_share(fs.iter().map(|f| f.info.asn.map(|a| format!("AS{a}{}", f.info.as_org.as_deref().map(|o| format!(" ({o})")).unwrap_or_default()))), n) {
+    if let Some((asn, s)) = top_share(
+        fs.iter().map(|f| {
+            f.info.asn.map(|a| {
+                format!(
+                    "AS{a}{}",
+                    f.info
+                        .as_org
+                        .as_deref()
+                        .map(|o| format!(" ({o})"))
+                        .unwrap_or_default()
+                )
+            })
+        }),
+        n,
+    ) {
         if s >= 0.5 {
             parts.push(format!("{:.0}% in {asn}", s * 100.0));
         }
     }
-    if let Some((cert, s)) = top_share(fs.iter().map(|f| f.leaf.map(|l| l.sha256.chars().take(12).collect::<String>())), n) {
-        if s >= 0.5 && n >= 2 && fs.iter().filter(|f| f.leaf.is_some_and(|l| l.sha256.starts_with(&cert))).count() >= 2 {
+    if let Some((cert, s)) = top_share(
+        fs.iter().map(|f| {
+            f.leaf
+                .map(|l| l.sha256.chars().take(12).collect::<String>())
+        }),
+        n,
+    ) {
+        if s >= 0.5
+            && n >= 2
+            && fs
+                .iter()
+                .filter(|f| f.leaf.is_some_and(|l| l.sha256.starts_with(&cert)))
+                .count()
+                >= 2
+        {
             parts.push(format!("{:.0}% share certificate {cert}…", s * 100.0));
         }
     }
-    let mut dims: Vec<(usize, f64)> = centroid.iter().copied().enumerate().filter(|(_, z)| z.abs() >= EXPLAIN_Z).collect();
+    let mut dims: Vec<(usize, f64)> = centroid
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, z)| z.abs() >= EXPLAIN_Z)
+        .collect();
     dims.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-    let distinctive: Vec<String> = dims.iter().take(4).map(|(j, z)| describe_z(FEATURES.get(*j).map_or("?", |f| f.0), *z)).collect();
+    let distinctive: Vec<String> = dims
+        .iter()
+        .take(4)
+        .map(|(j, z)| describe_z(FEATURES.get(*j).map_or("?", |f| f.0), *z))
+        .collect();
     if distinctive.is_empty() {
         parts.push("no feature far from the network average".into());
     } else {
@@ -591,7 +791,15 @@ fn explain(rows: &[usize], centroid: &[f64], members: &[&Facts<'_>]) -> String {
     parts.join("; ")
 }
 
-fn cluster_set(method: &str, parameters: String, labels: &[Option<u32>], z: &Array2<f64>, members: &[&Facts<'_>], ids: &[String], silhouette: Option<f64>) -> ClusterSet {
+fn cluster_set(
+    method: &str,
+    parameters: String,
+    labels: &[Option<u32>],
+    z: &Array2<f64>,
+    members: &[&Facts<'_>],
+    ids: &[String],
+    silhouette: Option<f64>,
+) -> ClusterSet {
     let mut by: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     let mut noise = Vec::new();
     for (i, l) in labels.iter().enumerate() {
@@ -618,7 +826,13 @@ fn cluster_set(method: &str, parameters: String, labels: &[Option<u32>], z: &Arr
             }
         })
         .collect();
-    ClusterSet { method: method.into(), parameters, silhouette, clusters, noise }
+    ClusterSet {
+        method: method.into(),
+        parameters,
+        silhouette,
+        clusters,
+        noise,
+    }
 }
 
 /// Median and scaled MAD of finite values; the standard deviation stands in for the MAD
@@ -627,7 +841,11 @@ pub fn robust_center_scale(values: &[f64]) -> (f64, f64) {
     let med = stats::median(values).unwrap_or(0.0);
     let dev: Vec<f64> = values.iter().map(|v| (v - med).abs()).collect();
     let mad = stats::median(&dev).unwrap_or(0.0) * MAD_TO_SD;
-    let scale = if mad > 1e-12 { mad } else { stats::stdev(values).unwrap_or(0.0) };
+    let scale = if mad > 1e-12 {
+        mad
+    } else {
+        stats::stdev(values).unwrap_or(0.0)
+    };
     (med, if scale.is_finite() { scale } else { 0.0 })
 }
 
@@ -663,7 +881,12 @@ pub fn robust_z(x: &Array2<f64>) -> Array2<f64> {
 /// Each outlier lists the features that make it one (name, raw value, robust z; those with
 /// |z| ≥ [`OUTLIER_REASON_Z`], largest first) and then the rule that flagged it. `distance`
 /// is its robust distance in scaled MADs above the median distance.
-pub fn outliers(x: &Array2<f64>, dbscan: &[Option<u32>], kmeans: &[u32], ids: &[String]) -> Vec<Outlier> {
+pub fn outliers(
+    x: &Array2<f64>,
+    dbscan: &[Option<u32>],
+    kmeans: &[u32],
+    ids: &[String],
+) -> Vec<Outlier> {
     let n = x.nrows();
     if n < MIN_SERVERS_FOR_OUTLIERS {
         return vec![];
@@ -685,7 +908,10 @@ pub fn outliers(x: &Array2<f64>, dbscan: &[Option<u32>], kmeans: &[u32], ids: &[
         (if z > 0.0 { hi } else { lo }) as f64 <= OUTLIER_RARE_SHARE * n as f64
     };
     let p = x.ncols().max(1) as f64;
-    let d: Vec<f64> = rz.outer_iter().map(|row| (row.iter().map(|v| v * v).sum::<f64>() / p).sqrt()).collect();
+    let d: Vec<f64> = rz
+        .outer_iter()
+        .map(|row| (row.iter().map(|v| v * v).sum::<f64>() / p).sqrt())
+        .collect();
     let (med, scale) = robust_center_scale(&d);
     let cut = med + OUTLIER_DISTANCE_MADS * scale;
     let mut size: HashMap<u32, usize> = HashMap::new();
@@ -696,7 +922,10 @@ pub fn outliers(x: &Array2<f64>, dbscan: &[Option<u32>], kmeans: &[u32], ids: &[
     for (i, row) in rz.outer_iter().enumerate() {
         // Both rules need a rare extreme feature: what is far from the median but shared by
         // many (a mode of a multimodal feature) describes a group, not an outlier.
-        let extreme = row.iter().enumerate().any(|(j, &z)| z.abs() >= OUTLIER_FEATURE_Z && rare(j, z));
+        let extreme = row
+            .iter()
+            .enumerate()
+            .any(|(j, &z)| z.abs() >= OUTLIER_FEATURE_Z && rare(j, z));
         if !extreme {
             continue;
         }
@@ -704,11 +933,17 @@ pub fn outliers(x: &Array2<f64>, dbscan: &[Option<u32>], kmeans: &[u32], ids: &[
         let far = scale > 1e-12 && di > cut;
         let cluster = kmeans.get(i).copied();
         let cluster_size = cluster.and_then(|c| size.get(&c).copied()).unwrap_or(0);
-        let isolated = dbscan.get(i).is_some_and(Option::is_none) && cluster_size < OUTLIER_MIN_CLUSTER;
+        let isolated =
+            dbscan.get(i).is_some_and(Option::is_none) && cluster_size < OUTLIER_MIN_CLUSTER;
         if !far && !isolated {
             continue;
         }
-        let mut feats: Vec<(usize, f64)> = row.iter().copied().enumerate().filter(|(_, z)| z.abs() >= OUTLIER_REASON_Z).collect();
+        let mut feats: Vec<(usize, f64)> = row
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, z)| z.abs() >= OUTLIER_REASON_Z)
+            .collect();
         if feats.is_empty() {
             // Far by the sum of many moderate differences: name the largest ones anyway.
             feats = row.iter().copied().enumerate().collect();
@@ -717,7 +952,13 @@ pub fn outliers(x: &Array2<f64>, dbscan: &[Option<u32>], kmeans: &[u32], ids: &[
         let mut reasons: Vec<String> = feats
             .iter()
             .take(OUTLIER_REASONS)
-            .map(|&(j, z)| format!("{} = {} (z {z:+.1})", FEATURES.get(j).map_or("?", |f| f.0), fmt_value(x.get((i, j)).copied().unwrap_or(0.0))))
+            .map(|&(j, z)| {
+                format!(
+                    "{} = {} (z {z:+.1})",
+                    FEATURES.get(j).map_or("?", |f| f.0),
+                    fmt_value(x.get((i, j)).copied().unwrap_or(0.0))
+                )
+            })
             .collect();
         if far {
             reasons.push(format!("far: robust distance {di:.2} > {cut:.2} (median {med:.2} + {OUTLIER_DISTANCE_MADS} scaled MADs)"));
@@ -729,9 +970,21 @@ pub fn outliers(x: &Array2<f64>, dbscan: &[Option<u32>], kmeans: &[u32], ids: &[
                 if cluster_size == 1 { "" } else { "s" }
             ));
         }
-        out.push(Outlier { server: ids.get(i).cloned().unwrap_or_default(), distance: if scale > 1e-12 { (di - med) / scale } else { 0.0 }, reasons });
+        out.push(Outlier {
+            server: ids.get(i).cloned().unwrap_or_default(),
+            distance: if scale > 1e-12 {
+                (di - med) / scale
+            } else {
+                0.0
+            },
+            reasons,
+        });
     }
-    out.sort_by(|a, b| b.distance.total_cmp(&a.distance).then_with(|| a.server.cmp(&b.server)));
+    out.sort_by(|a, b| {
+        b.distance
+            .total_cmp(&a.distance)
+            .then_with(|| a.server.cmp(&b.server))
+    });
     out.truncate(MAX_OUTLIERS);
     out
 }
@@ -762,13 +1015,22 @@ mod tests {
     fn dbscan_sample_assigns_rows_within_a_cluster_radius() {
         // Two blobs of spread 0.4 far apart (rows 0..60, 60..120) and one far-away row.
         let n = 120;
-        let mut z = Array2::from_shape_fn((n, 3), |(i, j)| if i < n / 2 { 0.0 } else { 8.0 } + 0.1 * ((i * 7 + j * 3) % 5) as f64);
+        let mut z = Array2::from_shape_fn(
+            (n, 3),
+            |(i, j)| if i < n / 2 { 0.0 } else { 8.0 } + 0.1 * ((i * 7 + j * 3) % 5) as f64,
+        );
         z.row_mut(1).fill(40.0);
         let full = dbscan_capped(&z, n).unwrap();
         let capped = dbscan_capped(&z, 40).unwrap();
         for labels in [&full, &capped] {
             assert_eq!(labels[1], None, "the far row is noise");
-            let first: std::collections::BTreeSet<_> = labels.iter().take(n / 2).enumerate().filter(|(i, _)| *i != 1).map(|(_, l)| l).collect();
+            let first: std::collections::BTreeSet<_> = labels
+                .iter()
+                .take(n / 2)
+                .enumerate()
+                .filter(|(i, _)| *i != 1)
+                .map(|(_, l)| l)
+                .collect();
             let second: std::collections::BTreeSet<_> = labels.iter().skip(n / 2).collect();
             assert_eq!((first.len(), second.len()), (1, 1), "{labels:?}");
             assert_ne!(first, second);
@@ -782,7 +1044,10 @@ mod tests {
     fn hierarchical_sample_assigns_every_row_to_its_blob() {
         // Two tight blobs far apart (rows 0..60 and 60..120); clustered whole and through a 30-row sample.
         let n = 120;
-        let z = Array2::from_shape_fn((n, 3), |(i, j)| if i < n / 2 { 0.0 } else { 5.0 } + 0.01 * ((i * 7 + j * 3) % 5) as f64);
+        let z = Array2::from_shape_fn(
+            (n, 3),
+            |(i, j)| if i < n / 2 { 0.0 } else { 5.0 } + 0.01 * ((i * 7 + j * 3) % 5) as f64,
+        );
         let (full, sampled_full) = hierarchical_capped(&z, n);
         let (capped, sampled) = hierarchical_capped(&z, 30);
         assert!(!sampled_full && sampled);
@@ -797,12 +1062,18 @@ mod tests {
         let mut far = z.clone();
         far.row_mut(1).fill(40.0);
         let (labels, _) = hierarchical_capped(&far, 30);
-        assert_eq!(labels[1], None, "row 1 is not in the sample (rows 0, 4, 8, …) and is far from both groups");
+        assert_eq!(
+            labels[1], None,
+            "row 1 is not in the sample (rows 0, 4, 8, …) and is far from both groups"
+        );
     }
 
     #[test]
     fn canonical_relabeling() {
-        assert_eq!(canonical_labels(&[Some(7), None, Some(2), Some(7)]), vec![Some(0), None, Some(1), Some(0)]);
+        assert_eq!(
+            canonical_labels(&[Some(7), None, Some(2), Some(7)]),
+            vec![Some(0), None, Some(1), Some(0)]
+        );
     }
 
     #[test]
@@ -835,7 +1106,11 @@ mod tests {
         let km: Vec<u32> = (0..60).map(|i| (i % 6) as u32).collect();
         // Whether DBSCAN groups them or calls them all noise, nothing stands apart.
         for db in [vec![Some(0); 60], vec![None; 60]] {
-            assert!(outliers(&x, &db, &km, &ids(60)).is_empty(), "{:?}", outliers(&x, &db, &km, &ids(60)));
+            assert!(
+                outliers(&x, &db, &km, &ids(60)).is_empty(),
+                "{:?}",
+                outliers(&x, &db, &km, &ids(60))
+            );
         }
         // Constant columns (every feature equal on every server) neither divide by zero nor flag.
         let flat = Array2::<f64>::ones((20, FEATURES.len()));
@@ -855,9 +1130,24 @@ mod tests {
         let o = &found[0];
         assert_eq!(o.server, "s17");
         assert!(o.distance > OUTLIER_DISTANCE_MADS, "{o:?}");
-        assert!(o.reasons[0].starts_with("tip_lag_log = ") && o.reasons[0].contains("(z +"), "{:?}", o.reasons);
-        assert!(o.reasons[1].starts_with("rtt_log = ") && o.reasons[1].contains("(z -"), "{:?}", o.reasons);
-        assert!(o.reasons.last().unwrap().starts_with("far: robust distance"), "{:?}", o.reasons);
+        assert!(
+            o.reasons[0].starts_with("tip_lag_log = ") && o.reasons[0].contains("(z +"),
+            "{:?}",
+            o.reasons
+        );
+        assert!(
+            o.reasons[1].starts_with("rtt_log = ") && o.reasons[1].contains("(z -"),
+            "{:?}",
+            o.reasons
+        );
+        assert!(
+            o.reasons
+                .last()
+                .unwrap()
+                .starts_with("far: robust distance"),
+            "{:?}",
+            o.reasons
+        );
     }
 
     #[test]
@@ -876,14 +1166,34 @@ mod tests {
         }
         let found = outliers(&x, &db, &km, &ids(n));
         let names: Vec<&str> = found.iter().map(|o| o.server.as_str()).collect();
-        assert_eq!(names.iter().copied().collect::<std::collections::BTreeSet<_>>(), ["s3", "s4", "s5"].into_iter().collect(), "{found:#?}");
+        assert_eq!(
+            names
+                .iter()
+                .copied()
+                .collect::<std::collections::BTreeSet<_>>(),
+            ["s3", "s4", "s5"].into_iter().collect(),
+            "{found:#?}"
+        );
         for o in &found {
-            assert!(o.reasons[0].starts_with("tip_lag_log = "), "{:?}", o.reasons);
-            assert!(o.reasons.iter().any(|r| r == "isolated: DBSCAN noise in KMeans cluster #1 of 3 servers (< 5)"), "{:?}", o.reasons);
+            assert!(
+                o.reasons[0].starts_with("tip_lag_log = "),
+                "{:?}",
+                o.reasons
+            );
+            assert!(
+                o.reasons
+                    .iter()
+                    .any(|r| r == "isolated: DBSCAN noise in KMeans cluster #1 of 3 servers (< 5)"),
+                "{:?}",
+                o.reasons
+            );
         }
         // A large minority far from the median (a bimodal feature, such as the servers without
         // TLS) is a group, not 15 outliers: neither far nor isolated counts without rarity.
-        let tls = FEATURES.iter().position(|f| f.0 == "cert_validity_log").unwrap();
+        let tls = FEATURES
+            .iter()
+            .position(|f| f.0 == "cert_validity_log")
+            .unwrap();
         let mut bimodal = homogeneous(n);
         for i in 0..n / 4 {
             bimodal[[i, tls]] -= 8.0;
@@ -892,7 +1202,11 @@ mod tests {
         km_small[2] = 1;
         let mut db_noise = vec![Some(0); n];
         db_noise[2] = None;
-        assert!(outliers(&bimodal, &db_noise, &km_small, &ids(n)).is_empty(), "{:#?}", outliers(&bimodal, &db_noise, &km_small, &ids(n)));
+        assert!(
+            outliers(&bimodal, &db_noise, &km_small, &ids(n)).is_empty(),
+            "{:#?}",
+            outliers(&bimodal, &db_noise, &km_small, &ids(n))
+        );
         // The same tiny cluster without an extreme feature is just a small group.
         let calm = homogeneous(n);
         assert!(outliers(&calm, &db, &km, &ids(n)).is_empty());

@@ -13,8 +13,8 @@
 use observatory_model::probes::ProbeDetail;
 use observatory_model::raw::EndpointRecord;
 
-use crate::profile::bound;
 use crate::normalize::Normalized;
+use crate::profile::bound;
 use crate::ServerResult;
 
 /// Neutralizes a text cell: bounded, and prefixed with `'` when a spreadsheet would
@@ -37,7 +37,9 @@ fn num<T: ToString>(v: Option<T>) -> String {
 }
 
 fn float(v: Option<f64>) -> String {
-    v.filter(|x| x.is_finite()).map(|x| format!("{x:.3}")).unwrap_or_default()
+    v.filter(|x| x.is_finite())
+        .map(|x| format!("{x:.3}"))
+        .unwrap_or_default()
 }
 
 fn boolean(b: bool) -> String {
@@ -46,18 +48,39 @@ fn boolean(b: bool) -> String {
 
 /// `servers.csv`: one row per endpoint.
 pub const SERVERS_COLUMNS: &[(&str, &str)] = &[
-    ("server_id", "stable server id (URL segment); endpoints grouped by host, IP or features.hosts links"),
+    (
+        "server_id",
+        "stable server id (URL segment); endpoints grouped by host, IP or features.hosts links",
+    ),
     ("endpoint", "host:port:t|s"),
-    ("host", "host name, IP literal or onion (server-supplied when learned from peers)"),
+    (
+        "host",
+        "host name, IP literal or onion (server-supplied when learned from peers)",
+    ),
     ("port", "TCP port"),
     ("transport", "t = plain TCP, s = TLS"),
     ("onion", "true for .onion hosts"),
     ("ip", "address connected to in the newest round"),
-    ("status", "final status of the newest round (success, connection-refused, …)"),
-    ("error", "error text of the newest round (may contain server text)"),
-    ("reachable", "the endpoint spoke Electrum in the newest round"),
-    ("server_uptime", "fraction of rounds in which any endpoint of the server was reachable"),
-    ("rounds_observed", "rounds in which the server was attempted"),
+    (
+        "status",
+        "final status of the newest round (success, connection-refused, …)",
+    ),
+    (
+        "error",
+        "error text of the newest round (may contain server text)",
+    ),
+    (
+        "reachable",
+        "the endpoint spoke Electrum in the newest round",
+    ),
+    (
+        "server_uptime",
+        "fraction of rounds in which any endpoint of the server was reachable",
+    ),
+    (
+        "rounds_observed",
+        "rounds in which the server was attempted",
+    ),
     ("country_code", "ISO 3166-1 alpha-2 (GeoIP)"),
     ("country", "country name"),
     ("continent", "continent code"),
@@ -66,12 +89,18 @@ pub const SERVERS_COLUMNS: &[(&str, &str)] = &[
     ("lon", "longitude"),
     ("asn", "autonomous system number"),
     ("as_org", "AS organization"),
-    ("provider", "hosting provider (published cloud ranges, else AS organization)"),
+    (
+        "provider",
+        "hosting provider (published cloud ranges, else AS organization)",
+    ),
     ("cloud", "true when the IP is in a published cloud range"),
     ("implementation", "inferred implementation"),
     ("implementation_version", "inferred version"),
     ("implementation_confidence", "inference confidence 0..1"),
-    ("server_software", "server.version software string (server text)"),
+    (
+        "server_software",
+        "server.version software string (server text)",
+    ),
     ("protocol", "negotiated protocol version"),
     ("banner", "server.banner (server text)"),
     ("tip_height", "blockchain.headers.subscribe height"),
@@ -129,7 +158,10 @@ pub const TLS_COLUMNS: &[(&str, &str)] = &[
     ("sha256", "SHA-256 of the DER"),
     ("sha1", "SHA-1 of the DER"),
     ("spki_sha256", "SHA-256 of the SubjectPublicKeyInfo"),
-    ("version", "X.509 version (1 = v1, as ElectrumX's documented recipe makes)"),
+    (
+        "version",
+        "X.509 version (1 = v1, as ElectrumX's documented recipe makes)",
+    ),
     ("serial", "serial, hex"),
     ("subject", "subject DN (server text)"),
     ("issuer", "issuer DN (server text)"),
@@ -143,17 +175,26 @@ pub const TLS_COLUMNS: &[(&str, &str)] = &[
     ("self_signed", "subject = issuer and self-verifying"),
     ("is_ca", "basicConstraints CA"),
     ("expired", "expired at scan time"),
-    ("webpki_valid", "chain validates against Mozilla roots for the host"),
+    (
+        "webpki_valid",
+        "chain validates against Mozilla roots for the host",
+    ),
     ("webpki_error", "why not"),
     ("name_matches", "SAN/CN covers the host"),
     ("tls_version", "negotiated TLS version"),
     ("cipher_suite", "negotiated suite"),
-    ("servers_sharing_leaf", "servers presenting this leaf certificate (this one included)"),
+    (
+        "servers_sharing_leaf",
+        "servers presenting this leaf certificate (this one included)",
+    ),
     ("parse_error", "DER parse error"),
 ];
 
 fn writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).quote_style(csv::QuoteStyle::Necessary).from_writer(Vec::new())
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(Vec::new())
 }
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
@@ -176,7 +217,11 @@ pub struct CsvFiles {
 }
 
 /// Writes the three CSVs into memory.
-pub fn build(results: &[ServerResult<'_>], n: &Normalized<'_>, cert_share: &dyn Fn(&str) -> usize) -> CsvFiles {
+pub fn build(
+    results: &[ServerResult<'_>],
+    n: &Normalized<'_>,
+    cert_share: &dyn Fn(&str) -> usize,
+) -> CsvFiles {
     let mut s = writer();
     let mut fp = writer();
     let mut t = writer();
@@ -185,7 +230,9 @@ pub fn build(results: &[ServerResult<'_>], n: &Normalized<'_>, cert_share: &dyn 
     header(&mut t, TLS_COLUMNS);
     for res in results {
         let f = &res.facts;
-        let Some(g) = n.servers.get(f.idx) else { continue };
+        let Some(g) = n.servers.get(f.idx) else {
+            continue;
+        };
         for e in &g.endpoints {
             let Some(latest) = e.latest() else { continue };
             let loc = f.info.location.as_ref();
@@ -225,7 +272,14 @@ pub fn build(results: &[ServerResult<'_>], n: &Normalized<'_>, cert_share: &dyn 
                 float(f.rtt_median()),
                 float(Some(v.hss.score)),
                 v.hss.level.as_str().to_string(),
-                text(&v.hss.fired.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(";")),
+                text(
+                    &v.hss
+                        .fired
+                        .iter()
+                        .map(|i| i.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                ),
                 num(v.clusters.dbscan),
                 num(v.clusters.kmeans),
                 num(v.clusters.operator),
@@ -247,7 +301,11 @@ pub fn build(results: &[ServerResult<'_>], n: &Normalized<'_>, cert_share: &dyn 
             }
         }
     }
-    CsvFiles { servers: finish(s), fingerprints: finish(fp), tls: finish(t) }
+    CsvFiles {
+        servers: finish(s),
+        fingerprints: finish(fp),
+        tls: finish(t),
+    }
 }
 
 fn fingerprint_row(id: &str, r: &EndpointRecord) -> Vec<String> {
@@ -276,7 +334,11 @@ fn fingerprint_row(id: &str, r: &EndpointRecord) -> Vec<String> {
     vec![
         text(id),
         text(&r.endpoint.key()),
-        text(&r.behavior_hash.clone().unwrap_or_else(|| crate::profile::behavior_hash_fallback(r))),
+        text(
+            &r.behavior_hash
+                .clone()
+                .unwrap_or_else(|| crate::profile::behavior_hash_fallback(r)),
+        ),
         text(&imp.label),
         opt_text(version.map(|v| v.software.as_str())),
         float(Some(imp.confidence)),
@@ -305,7 +367,12 @@ fn fingerprint_row(id: &str, r: &EndpointRecord) -> Vec<String> {
     ]
 }
 
-fn tls_rows(w: &mut csv::Writer<Vec<u8>>, id: &str, r: &EndpointRecord, cert_share: &dyn Fn(&str) -> usize) {
+fn tls_rows(
+    w: &mut csv::Writer<Vec<u8>>,
+    id: &str,
+    r: &EndpointRecord,
+    cert_share: &dyn Fn(&str) -> usize,
+) {
     let Some(tls) = &r.tls else { return };
     for c in &tls.chain {
         let key = match (&c.key_type, c.key_bits) {
@@ -340,7 +407,11 @@ fn tls_rows(w: &mut csv::Writer<Vec<u8>>, id: &str, r: &EndpointRecord, cert_sha
             boolean(tls.name_matches),
             opt_text(tls.protocol_version.as_deref()),
             opt_text(tls.cipher_suite.as_deref()),
-            if c.position == 0 { cert_share(&c.sha256).to_string() } else { String::new() },
+            if c.position == 0 {
+                cert_share(&c.sha256).to_string()
+            } else {
+                String::new()
+            },
             opt_text(c.parse_error.as_deref()),
         ];
         let _ = w.write_record(&row);
@@ -369,10 +440,16 @@ mod tests {
     #[test]
     fn rfc4180_quoting_round_trips() {
         let mut w = writer();
-        w.write_record(["a,b", "say \"hi\"", "two\nlines", &text("=1+1")]).unwrap();
+        w.write_record(["a,b", "say \"hi\"", "two\nlines", &text("=1+1")])
+            .unwrap();
         let bytes = finish(w);
-        assert_eq!(String::from_utf8(bytes.clone()).unwrap(), "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",'=1+1\r\n");
-        let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes.as_slice());
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",'=1+1\r\n"
+        );
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(bytes.as_slice());
         let rec = r.records().next().unwrap().unwrap();
         assert_eq!(rec.get(2), Some("two\nlines"));
     }

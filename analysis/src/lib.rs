@@ -43,7 +43,9 @@ pub mod timefmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use observatory_model::snapshot::{Download, Server, SnapshotIndex, SnapshotRef, SNAPSHOT_SCHEMA_VERSION};
+use observatory_model::snapshot::{
+    Download, Server, SnapshotIndex, SnapshotRef, SNAPSHOT_SCHEMA_VERSION,
+};
 
 pub use error::{Error, Result};
 
@@ -79,7 +81,10 @@ impl Config {
         let cloud = Path::new("data/cloud");
         Config {
             geoip_dirs: vec![data_dir.join("geoip"), PathBuf::from("data/geoip")],
-            enrich: enrich::EnrichConfig { cloud_dir: cloud.is_dir().then(|| cloud.to_path_buf()), ..Default::default() },
+            enrich: enrich::EnrichConfig {
+                cloud_dir: cloud.is_dir().then(|| cloud.to_path_buf()),
+                ..Default::default()
+            },
             data_dir,
             summary_path: None,
             generated_at: None,
@@ -130,7 +135,13 @@ pub fn run(cfg: &Config) -> Result<Summary> {
     let enricher = enrich::Enricher::open(&ecfg)?;
     // Enrichment notes travel with the load warnings so the report shows them too.
     let mut notes: Vec<load::LoadWarning> = Vec::new();
-    let mut note = |problem: &str| notes.push(load::LoadWarning { file: "geoip".into(), line: None, problem: problem.into() });
+    let mut note = |problem: &str| {
+        notes.push(load::LoadWarning {
+            file: "geoip".into(),
+            line: None,
+            problem: problem.into(),
+        })
+    };
     match &enricher.geo {
         None => note("no GeoIP database found: locations unknown (run `observatory geoip fetch` or scripts/setup/20-geoip.sh)"),
         Some(g) if g.is_country_only() => note(
@@ -142,13 +153,25 @@ pub fn run(cfg: &Config) -> Result<Summary> {
         note("no ASN database found: ASN and provider dimensions unknown");
     }
     let all_warnings: Vec<load::LoadWarning> = data.warnings.iter().cloned().chain(notes).collect();
-    let warnings: Vec<String> =
-        all_warnings.iter().map(|w| format!("{}{}: {}", w.file, w.line.map(|l| format!(":{l}")).unwrap_or_default(), w.problem)).collect();
+    let warnings: Vec<String> = all_warnings
+        .iter()
+        .map(|w| {
+            format!(
+                "{}{}: {}",
+                w.file,
+                w.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                w.problem
+            )
+        })
+        .collect();
     for w in &warnings {
         tracing::warn!("{w}");
     }
     let opts = assemble::Options {
-        generated_at: cfg.generated_at.clone().unwrap_or_else(timefmt::now_rfc3339),
+        generated_at: cfg
+            .generated_at
+            .clone()
+            .unwrap_or_else(timefmt::now_rfc3339),
         geo_loaded: enricher.geo.is_some(),
         asn_loaded: enricher.asn.is_some(),
         cloud_loaded: !enricher.cloud.is_empty(),
@@ -157,7 +180,9 @@ pub fn run(cfg: &Config) -> Result<Summary> {
     analysis.stage_ms.insert(0, ("load".into(), load_ms));
     let write_start = Instant::now();
     let files = write_outputs(cfg, &data, &all_warnings, &enricher, &mut analysis)?;
-    analysis.stage_ms.push(("write".into(), write_start.elapsed().as_secs_f64() * 1000.0));
+    analysis
+        .stage_ms
+        .push(("write".into(), write_start.elapsed().as_secs_f64() * 1000.0));
     let s = &analysis.snapshot;
     Ok(Summary {
         run_id: s.run_id.clone(),
@@ -182,39 +207,87 @@ const MAX_SIZE_PASSES: usize = 4;
 
 /// Snapshot file name for a run id (ids are `[A-Za-z0-9-]` by construction; anything else is replaced).
 pub fn snapshot_file(run_id: &str) -> String {
-    let safe: String = run_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    format!("{}.json", if safe.is_empty() { "snapshot".into() } else { safe })
+    let safe: String = run_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "{}.json",
+        if safe.is_empty() {
+            "snapshot".into()
+        } else {
+            safe
+        }
+    )
 }
 
-fn write_outputs(cfg: &Config, data: &load::LoadedData, warnings: &[load::LoadWarning], enricher: &enrich::Enricher, a: &mut assemble::Analysis) -> Result<Vec<PathBuf>> {
+fn write_outputs(
+    cfg: &Config,
+    data: &load::LoadedData,
+    warnings: &[load::LoadWarning],
+    enricher: &enrich::Enricher,
+    a: &mut assemble::Analysis,
+) -> Result<Vec<PathBuf>> {
     let d = &cfg.data_dir;
     let mut files = Vec::new();
     let mut downloads = Vec::new();
     for (rel, bytes, label) in [
-        (assemble::SERVERS_CSV, &a.csv.servers, "Servers (one row per endpoint), CSV"),
-        (assemble::FINGERPRINTS_CSV, &a.csv.fingerprints, "Behavior fingerprints, CSV"),
-        (assemble::TLS_CSV, &a.csv.tls, "TLS certificates (certificate × endpoint), CSV"),
+        (
+            assemble::SERVERS_CSV,
+            &a.csv.servers,
+            "Servers (one row per endpoint), CSV",
+        ),
+        (
+            assemble::FINGERPRINTS_CSV,
+            &a.csv.fingerprints,
+            "Behavior fingerprints, CSV",
+        ),
+        (
+            assemble::TLS_CSV,
+            &a.csv.tls,
+            "TLS certificates (certificate × endpoint), CSV",
+        ),
     ] {
         let p = d.join(rel);
         atomic::write_atomic(&p, bytes)?;
         files.push(p);
-        downloads.push(Download { label: label.into(), path: rel.into(), bytes: bytes.len() as u64 });
+        downloads.push(Download {
+            label: label.into(),
+            path: rel.into(),
+            bytes: bytes.len() as u64,
+        });
     }
     let file = snapshot_file(&a.snapshot.run_id);
-    downloads.push(Download { label: "This snapshot, JSON".into(), path: format!("snapshots/{file}"), bytes: 0 });
+    downloads.push(Download {
+        label: "This snapshot, JSON".into(),
+        path: format!("snapshots/{file}"),
+        bytes: 0,
+    });
     a.snapshot.downloads = downloads;
     // Compact JSON: the site downloads this file (pretty printing adds about 70%).
     // The snapshot records its own size, which it only knows once serialized; writing the
     // number can change the size (more digits), so repeat until it is a fixed point. Two or
     // three passes settle it: the digit count of a length stops changing at once.
-    let mut json = serde_json::to_vec(&a.snapshot).map_err(|source| Error::Json { what: "snapshot", source })?;
+    let mut json = serde_json::to_vec(&a.snapshot).map_err(|source| Error::Json {
+        what: "snapshot",
+        source,
+    })?;
     for _ in 0..MAX_SIZE_PASSES {
         let size = json.len() as u64 + 1; // + the final newline
         match a.snapshot.downloads.last_mut() {
             Some(dl) if dl.bytes != size => dl.bytes = size,
             _ => break,
         }
-        json = serde_json::to_vec(&a.snapshot).map_err(|source| Error::Json { what: "snapshot", source })?;
+        json = serde_json::to_vec(&a.snapshot).map_err(|source| Error::Json {
+            what: "snapshot",
+            source,
+        })?;
     }
     json.push(b'\n');
     let snap_path = d.join("snapshots").join(&file);
@@ -226,9 +299,14 @@ fn write_outputs(cfg: &Config, data: &load::LoadedData, warnings: &[load::LoadWa
         .ok()
         .and_then(|b| serde_json::from_slice::<SnapshotIndex>(&b).ok())
         .filter(|i| i.schema_version == SNAPSHOT_SCHEMA_VERSION)
-        .unwrap_or(SnapshotIndex { schema_version: SNAPSHOT_SCHEMA_VERSION, snapshots: vec![] });
+        .unwrap_or(SnapshotIndex {
+            schema_version: SNAPSHOT_SCHEMA_VERSION,
+            snapshots: vec![],
+        });
     // Keep only entries whose file still exists, then upsert this run.
-    index.snapshots.retain(|r| r.run_id != a.snapshot.run_id && d.join("snapshots").join(&r.file).is_file());
+    index
+        .snapshots
+        .retain(|r| r.run_id != a.snapshot.run_id && d.join("snapshots").join(&r.file).is_file());
     index.snapshots.push(SnapshotRef {
         run_id: a.snapshot.run_id.clone(),
         file,
@@ -240,15 +318,28 @@ fn write_outputs(cfg: &Config, data: &load::LoadedData, warnings: &[load::LoadWa
     atomic::write_json(&index_path, "snapshot index", &index)?;
     files.push(index_path);
 
-    let rep = report::build(&a.snapshot, warnings, data.corrupt_lines, data.corrupt_files, &enricher.sources, &a.stage_ms);
+    let rep = report::build(
+        &a.snapshot,
+        warnings,
+        data.corrupt_lines,
+        data.corrupt_files,
+        &enricher.sources,
+        &a.stage_ms,
+    );
     let p = d.join("reports/summary.json");
     atomic::write_json(&p, "report", &rep)?;
     files.push(p);
     let p = d.join("reports/summary.md");
-    atomic::write_atomic(&p, report::markdown(&rep, report::Flavor::Report).as_bytes())?;
+    atomic::write_atomic(
+        &p,
+        report::markdown(&rep, report::Flavor::Report).as_bytes(),
+    )?;
     files.push(p);
     if let Some(p) = &cfg.summary_path {
-        atomic::write_atomic(p, report::markdown(&rep, report::Flavor::Executive).as_bytes())?;
+        atomic::write_atomic(
+            p,
+            report::markdown(&rep, report::Flavor::Executive).as_bytes(),
+        )?;
         files.push(p.clone());
     }
     Ok(files)

@@ -62,7 +62,10 @@ impl LoadedData {
     /// Builds loaded data from in-memory runs (tests, benchmarks).
     pub fn from_runs(mut runs: Vec<RunData>) -> Self {
         sort_runs(&mut runs);
-        LoadedData { runs, ..Default::default() }
+        LoadedData {
+            runs,
+            ..Default::default()
+        }
     }
 }
 
@@ -71,18 +74,32 @@ impl LoadedData {
 pub fn load_dir(data_dir: &Path) -> Result<LoadedData> {
     let raw = data_dir.join("raw");
     let entries = std::fs::read_dir(&raw).map_err(|e| Error::io("list", &raw, e))?;
-    let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     let mut out = LoadedData::default();
     for dir in dirs {
-        let run_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let run_id = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let endpoints = dir.join(ENDPOINTS_FILE);
         if !endpoints.exists() {
-            out.warnings.push(LoadWarning { file: display(&dir), line: None, problem: format!("no {ENDPOINTS_FILE}; run skipped") });
+            out.warnings.push(LoadWarning {
+                file: display(&dir),
+                line: None,
+                problem: format!("no {ENDPOINTS_FILE}; run skipped"),
+            });
             out.corrupt_files += 1;
             continue;
         }
-        let mut run = RunData { run_id, ..Default::default() };
+        let mut run = RunData {
+            run_id,
+            ..Default::default()
+        };
         run.manifest = read_manifest(&dir.join(MANIFEST_FILE), &mut out);
         read_records(&endpoints, &mut run.records, &mut out);
         out.runs.push(run);
@@ -95,7 +112,11 @@ pub fn load_dir(data_dir: &Path) -> Result<LoadedData> {
 }
 
 fn sort_runs(runs: &mut [RunData]) {
-    runs.sort_by(|a, b| run_start(a).cmp(&run_start(b)).then_with(|| a.run_id.cmp(&b.run_id)));
+    runs.sort_by(|a, b| {
+        run_start(a)
+            .cmp(&run_start(b))
+            .then_with(|| a.run_id.cmp(&b.run_id))
+    });
 }
 
 /// When a run started: its manifest, else its earliest record.
@@ -115,7 +136,11 @@ fn read_manifest(path: &Path, out: &mut LoadedData) -> Option<RunManifest> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            out.warnings.push(LoadWarning { file: display(path), line: None, problem: format!("manifest unreadable: {e}") });
+            out.warnings.push(LoadWarning {
+                file: display(path),
+                line: None,
+                problem: format!("manifest unreadable: {e}"),
+            });
             out.corrupt_files += 1;
             return None;
         }
@@ -126,13 +151,20 @@ fn read_manifest(path: &Path, out: &mut LoadedData) -> Option<RunManifest> {
                 out.warnings.push(LoadWarning {
                     file: display(path),
                     line: None,
-                    problem: format!("manifest schema_version {} (expected {RAW_SCHEMA_VERSION}); used as is", m.schema_version),
+                    problem: format!(
+                        "manifest schema_version {} (expected {RAW_SCHEMA_VERSION}); used as is",
+                        m.schema_version
+                    ),
                 });
             }
             Some(m)
         }
         Err(e) => {
-            out.warnings.push(LoadWarning { file: display(path), line: None, problem: format!("manifest does not parse: {e}") });
+            out.warnings.push(LoadWarning {
+                file: display(path),
+                line: None,
+                problem: format!("manifest does not parse: {e}"),
+            });
             out.corrupt_files += 1;
             None
         }
@@ -143,7 +175,11 @@ fn read_records(path: &Path, records: &mut Vec<EndpointRecord>, out: &mut Loaded
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            out.warnings.push(LoadWarning { file: display(path), line: None, problem: format!("unreadable: {e}") });
+            out.warnings.push(LoadWarning {
+                file: display(path),
+                line: None,
+                problem: format!("unreadable: {e}"),
+            });
             out.corrupt_files += 1;
             return;
         }
@@ -156,7 +192,11 @@ fn read_records(path: &Path, records: &mut Vec<EndpointRecord>, out: &mut Loaded
         let n = match read_bounded_line(&mut reader, &mut buf) {
             Ok(n) => n,
             Err(e) => {
-                out.warnings.push(LoadWarning { file: display(path), line: Some(line_no + 1), problem: format!("read error: {e}; rest of file skipped") });
+                out.warnings.push(LoadWarning {
+                    file: display(path),
+                    line: Some(line_no + 1),
+                    problem: format!("read error: {e}; rest of file skipped"),
+                });
                 out.corrupt_files += 1;
                 return;
             }
@@ -166,7 +206,11 @@ fn read_records(path: &Path, records: &mut Vec<EndpointRecord>, out: &mut Loaded
         }
         line_no += 1;
         let mut bad = |problem: String| {
-            out.warnings.push(LoadWarning { file: display(path), line: Some(line_no), problem });
+            out.warnings.push(LoadWarning {
+                file: display(path),
+                line: Some(line_no),
+                problem,
+            });
             out.corrupt_lines += 1;
         };
         if n == LineRead::TooLong {
@@ -178,9 +222,10 @@ fn read_records(path: &Path, records: &mut Vec<EndpointRecord>, out: &mut Loaded
             continue;
         }
         match serde_json::from_slice::<EndpointRecord>(text) {
-            Ok(r) if r.schema_version != RAW_SCHEMA_VERSION => {
-                bad(format!("record schema_version {} (expected {RAW_SCHEMA_VERSION}); skipped", r.schema_version))
-            }
+            Ok(r) if r.schema_version != RAW_SCHEMA_VERSION => bad(format!(
+                "record schema_version {} (expected {RAW_SCHEMA_VERSION}); skipped",
+                r.schema_version
+            )),
             Ok(r) => records.push(r),
             Err(e) => bad(format!("does not parse ({e}); skipped")),
         }
@@ -202,7 +247,13 @@ fn read_bounded_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::R
     loop {
         let chunk = reader.fill_buf()?;
         if chunk.is_empty() {
-            return Ok(if !any { LineRead::Eof } else if too_long { LineRead::TooLong } else { LineRead::Line });
+            return Ok(if !any {
+                LineRead::Eof
+            } else if too_long {
+                LineRead::TooLong
+            } else {
+                LineRead::Line
+            });
         }
         any = true;
         let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
@@ -220,14 +271,24 @@ fn read_bounded_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::R
         }
         reader.consume(take);
         if done {
-            return Ok(if too_long { LineRead::TooLong } else { LineRead::Line });
+            return Ok(if too_long {
+                LineRead::TooLong
+            } else {
+                LineRead::Line
+            });
         }
     }
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
     b.get(start..end).unwrap_or_default()
 }
 
@@ -237,7 +298,17 @@ mod tests {
     use observatory_model::raw::{Endpoint, Transport};
 
     fn rec(host: &str) -> EndpointRecord {
-        EndpointRecord::new("r1", 0, "local", Endpoint { host: host.into(), port: 50001, transport: Transport::Tcp }, 1_000)
+        EndpointRecord::new(
+            "r1",
+            0,
+            "local",
+            Endpoint {
+                host: host.into(),
+                port: 50001,
+                transport: Transport::Tcp,
+            },
+            1_000,
+        )
     }
 
     #[test]
@@ -248,7 +319,8 @@ mod tests {
         let good = serde_json::to_string(&rec("a.example")).unwrap();
         let good2 = serde_json::to_string(&rec("b.example")).unwrap();
         let truncated = &good2[..good2.len() / 2];
-        let body = format!("{good}\nnot json at all\n\n{{\"schema_version\":1}}\n{good2}\n{truncated}");
+        let body =
+            format!("{good}\nnot json at all\n\n{{\"schema_version\":1}}\n{good2}\n{truncated}");
         std::fs::write(run.join(ENDPOINTS_FILE), body).unwrap();
         std::fs::write(run.join(MANIFEST_FILE), "{broken").unwrap();
         let data = load_dir(dir.path()).unwrap();
@@ -256,7 +328,13 @@ mod tests {
         assert_eq!(data.corrupt_lines, 3, "{:?}", data.warnings);
         assert_eq!(data.corrupt_files, 1);
         assert_eq!(data.warnings.len(), 4);
-        assert_eq!(data.warnings.iter().filter_map(|w| w.line).collect::<Vec<_>>(), vec![2, 4, 6]);
+        assert_eq!(
+            data.warnings
+                .iter()
+                .filter_map(|w| w.line)
+                .collect::<Vec<_>>(),
+            vec![2, 4, 6]
+        );
     }
 
     #[test]
@@ -273,7 +351,10 @@ mod tests {
         input.extend_from_slice(b"\nok\n");
         let mut r = std::io::Cursor::new(input);
         let mut buf = Vec::new();
-        assert_eq!(read_bounded_line(&mut r, &mut buf).unwrap(), LineRead::TooLong);
+        assert_eq!(
+            read_bounded_line(&mut r, &mut buf).unwrap(),
+            LineRead::TooLong
+        );
         buf.clear();
         assert_eq!(read_bounded_line(&mut r, &mut buf).unwrap(), LineRead::Line);
         assert_eq!(buf, b"ok\n");

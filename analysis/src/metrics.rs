@@ -65,11 +65,25 @@ pub fn concentration(counts: &[u64]) -> Concentration {
     let k = c.len() as f64;
     // Rank form of the pairwise mean difference: each count is larger than the i − 1 counts
     // after it and smaller than the k − i before it (c is sorted descending).
-    let weighted: f64 = c.iter().enumerate().map(|(i, &x)| (k + 1.0 - 2.0 * (i as f64 + 1.0)) * x as f64).sum();
+    let weighted: f64 = c
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (k + 1.0 - 2.0 * (i as f64 + 1.0)) * x as f64)
+        .sum();
     let gini = (weighted / (k * t)).max(0.0);
     let entropy_bits: f64 = shares.iter().map(|s| -s * s.log2()).sum();
-    let entropy_normalized = if c.len() > 1 { entropy_bits / k.log2() } else { 0.0 };
-    Concentration { hhi, nakamoto, gini, entropy_bits: entropy_bits.max(0.0), entropy_normalized }
+    let entropy_normalized = if c.len() > 1 {
+        entropy_bits / k.log2()
+    } else {
+        0.0
+    };
+    Concentration {
+        hhi,
+        nakamoto,
+        gini,
+        entropy_bits: entropy_bits.max(0.0),
+        entropy_normalized,
+    }
 }
 
 /// One server's value on a dimension: `(key, label)`.
@@ -88,7 +102,16 @@ pub fn dimension(id: &str, title: &str, values: &[Value]) -> Dimension {
     let total: u64 = buckets.values().map(|b| b.0).sum();
     let mut list: Vec<Share> = buckets
         .into_iter()
-        .map(|(k, (n, l))| Share { key: k.to_string(), label: l.to_string(), count: n, share: if total > 0 { n as f64 / total as f64 } else { 0.0 } })
+        .map(|(k, (n, l))| Share {
+            key: k.to_string(),
+            label: l.to_string(),
+            count: n,
+            share: if total > 0 {
+                n as f64 / total as f64
+            } else {
+                0.0
+            },
+        })
         .collect();
     list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
     let c = concentration(&list.iter().map(|s| s.count).collect::<Vec<_>>());
@@ -144,7 +167,7 @@ mod tests {
         let cases: &[Case<'_>] = &[
             (&[], 0.0, 0, 0.0, 0.0, 0.0),
             (&[7], 1.0, 1, 0.0, 0.0, 0.0),
-            (&[5, 5], 0.5, 2, 0.0, 1.0, 1.0),        // exactly 50% is not a majority
+            (&[5, 5], 0.5, 2, 0.0, 1.0, 1.0), // exactly 50% is not a majority
             (&[1, 1, 1, 1], 0.25, 3, 0.0, 2.0, 1.0), // 3 of 4 needed for >50%
             // shares .5,.25,.25: hhi .375; 2 buckets needed; ordered |diffs| sum = 4·|2−1| = 4, 4/(2·9·(4/3)) = 1/6;
             // H = .5*1 + 2*.25*2 = 1.5 bits; /log2(3)
@@ -156,7 +179,11 @@ mod tests {
             assert_eq!(c.nakamoto, *nak, "{counts:?}");
             assert!(close(c.gini, *gini), "{counts:?} gini {}", c.gini);
             assert!(close(c.entropy_bits, *h), "{counts:?} H {}", c.entropy_bits);
-            assert!(close(c.entropy_normalized, *hn), "{counts:?} Hn {}", c.entropy_normalized);
+            assert!(
+                close(c.entropy_normalized, *hn),
+                "{counts:?} Hn {}",
+                c.entropy_normalized
+            );
         }
         // 6,3,1 (and a zero bucket, ignored): shares .6,.3,.1 → hhi .46; first bucket alone > 50%
         let c = concentration(&[6, 3, 1, 0]);
@@ -172,9 +199,17 @@ mod tests {
     fn sorted_gini_equals_the_pairwise_definition() {
         // The O(k²) definition, kept here only as the reference.
         let pairwise = |c: &[u64]| {
-            let c: Vec<f64> = c.iter().copied().filter(|&x| x > 0).map(|x| x as f64).collect();
+            let c: Vec<f64> = c
+                .iter()
+                .copied()
+                .filter(|&x| x > 0)
+                .map(|x| x as f64)
+                .collect();
             let (k, t) = (c.len() as f64, c.iter().sum::<f64>());
-            let diff: f64 = c.iter().flat_map(|a| c.iter().map(move |b| (a - b).abs())).sum();
+            let diff: f64 = c
+                .iter()
+                .flat_map(|a| c.iter().map(move |b| (a - b).abs()))
+                .sum();
             diff / (2.0 * k * k * (t / k))
         };
         let mut state = 0x2545_f491_4f6c_dd1du64;
@@ -198,7 +233,11 @@ mod tests {
     #[test]
     fn dimension_counts_unknown_apart_and_sorts() {
         let v = |k: &str| Some((k.to_string(), format!("label {k}")));
-        let d = dimension("country", "Country", &[v("DE"), v("US"), v("DE"), None, v("FR"), v("DE")]);
+        let d = dimension(
+            "country",
+            "Country",
+            &[v("DE"), v("US"), v("DE"), None, v("FR"), v("DE")],
+        );
         assert_eq!((d.total, d.unknown), (5, 1));
         let keys: Vec<&str> = d.buckets.iter().map(|b| b.key.as_str()).collect();
         assert_eq!(keys, vec!["DE", "FR", "US"]);
@@ -212,7 +251,10 @@ mod tests {
     fn prefixes() {
         assert_eq!(ipv4_16("5.9.10.10").as_deref(), Some("5.9.0.0/16"));
         assert_eq!(ipv4_16("2a01:4f8::1"), None);
-        assert_eq!(ipv6_48("2a01:4f8:10a:1::2").as_deref(), Some("2a01:4f8:10a::/48"));
+        assert_eq!(
+            ipv6_48("2a01:4f8:10a:1::2").as_deref(),
+            Some("2a01:4f8:10a::/48")
+        );
         assert_eq!(ipv6_48("not an ip"), None);
     }
 }

@@ -44,7 +44,11 @@ impl<'a> EndpointHistory<'a> {
 
     /// The newest record that spoke Electrum.
     pub fn latest_reachable(&self) -> Option<&'a EndpointRecord> {
-        self.records.iter().rev().map(|(_, r)| *r).find(|r| r.status.is_reachable())
+        self.records
+            .iter()
+            .rev()
+            .map(|(_, r)| *r)
+            .find(|r| r.status.is_reachable())
     }
 }
 
@@ -92,7 +96,10 @@ pub fn normalize(data: &LoadedData) -> Normalized<'_> {
             *start = (*start).min(r.started_ms);
             by_key
                 .entry(r.endpoint.key())
-                .or_insert_with(|| EndpointHistory { endpoint: r.endpoint.clone(), records: Vec::new() })
+                .or_insert_with(|| EndpointHistory {
+                    endpoint: r.endpoint.clone(),
+                    records: Vec::new(),
+                })
                 .records
                 .push((rk, r));
         }
@@ -142,7 +149,10 @@ fn claimed_hosts(h: &EndpointHistory<'_>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (_, r) in &h.records {
         let feats = r.metadata.features.as_ref().and_then(|a| a.result.as_ref());
-        let names = r.linked_hosts.iter().chain(feats.into_iter().flat_map(|f| f.hosts.keys()));
+        let names = r
+            .linked_hosts
+            .iter()
+            .chain(feats.into_iter().flat_map(|f| f.hosts.keys()));
         for n in names {
             if out.len() >= MAX_LINKED_HOSTS {
                 return out;
@@ -193,8 +203,16 @@ fn group<'a>(histories: Vec<EndpointHistory<'a>>) -> Vec<ServerGroup<'a>> {
     let mut answered: BTreeSet<&str> = BTreeSet::new();
     for (i, h) in histories.iter().enumerate() {
         let host = h.endpoint.host.as_str();
-        claims_by_host.entry(host).or_default().extend(claims.get(i).into_iter().flatten().cloned());
-        if h.records.iter().any(|(_, r)| r.metadata.features.as_ref().is_some_and(|f| f.result.is_some())) {
+        claims_by_host
+            .entry(host)
+            .or_default()
+            .extend(claims.get(i).into_iter().flatten().cloned());
+        if h.records.iter().any(|(_, r)| {
+            r.metadata
+                .features
+                .as_ref()
+                .is_some_and(|f| f.result.is_some())
+        }) {
             answered.insert(host);
         }
     }
@@ -204,8 +222,12 @@ fn group<'a>(histories: Vec<EndpointHistory<'a>>) -> Vec<ServerGroup<'a>> {
             if other == me {
                 continue;
             }
-            let Some(&j) = first_by_host.get(other.as_str()) else { continue };
-            let mutual = claims_by_host.get(other.as_str()).is_some_and(|c| c.contains(me));
+            let Some(&j) = first_by_host.get(other.as_str()) else {
+                continue;
+            };
+            let mutual = claims_by_host
+                .get(other.as_str())
+                .is_some_and(|c| c.contains(me));
             if mutual || !answered.contains(other.as_str()) {
                 uf.union(i, j);
             }
@@ -218,8 +240,14 @@ fn group<'a>(histories: Vec<EndpointHistory<'a>>) -> Vec<ServerGroup<'a>> {
     let mut out: Vec<ServerGroup<'a>> = groups
         .into_values()
         .map(|members| {
-            let hosts: BTreeSet<String> = members.iter().map(|(h, _)| h.endpoint.host.clone()).collect();
-            let ips: BTreeSet<String> = members.iter().flat_map(|(_, s)| s.iter().cloned()).collect();
+            let hosts: BTreeSet<String> = members
+                .iter()
+                .map(|(h, _)| h.endpoint.host.clone())
+                .collect();
+            let ips: BTreeSet<String> = members
+                .iter()
+                .flat_map(|(_, s)| s.iter().cloned())
+                .collect();
             let hosts: Vec<String> = hosts.into_iter().collect();
             let host = primary_host(&hosts);
             ServerGroup {
@@ -247,7 +275,11 @@ pub fn primary_host(hosts: &[String]) -> String {
             0
         }
     };
-    hosts.iter().min_by_key(|h| (rank(h), h.len(), (*h).clone())).cloned().unwrap_or_default()
+    hosts
+        .iter()
+        .min_by_key(|h| (rank(h), h.len(), (*h).clone()))
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// `[a-z0-9.-]` form of a host, bounded.
@@ -255,7 +287,13 @@ pub fn slug(host: &str) -> String {
     let mut s: String = host
         .chars()
         .map(|c| c.to_ascii_lowercase())
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(MAX_ID_LEN)
         .collect();
     while s.starts_with(['.', '-']) {
@@ -278,7 +316,10 @@ fn assign_ids(servers: &mut [ServerGroup<'_>]) {
             // Same slug for different groups (e.g. `a_b` and `a-b`): suffix a hash of the
             // whole host list, which is stable across runs.
             let digest = Sha256::digest(s.hosts.join("\n").as_bytes());
-            format!("{base}-{}", hex::encode(digest.get(..3).unwrap_or_default()))
+            format!(
+                "{base}-{}",
+                hex::encode(digest.get(..3).unwrap_or_default())
+            )
         } else {
             base
         };
@@ -292,7 +333,17 @@ mod tests {
     use observatory_model::raw::{Answer, Features, Status, Transport};
 
     fn rec(host: &str, port: u16, t: Transport, ip: Option<&str>, round: u32) -> EndpointRecord {
-        let mut r = EndpointRecord::new("run", round, "local", Endpoint { host: host.into(), port, transport: t }, 1000 + u64::from(round));
+        let mut r = EndpointRecord::new(
+            "run",
+            round,
+            "local",
+            Endpoint {
+                host: host.into(),
+                port,
+                transport: t,
+            },
+            1000 + u64::from(round),
+        );
         r.ip = ip.map(String::from);
         r.status = Status::Success;
         r
@@ -303,7 +354,12 @@ mod tests {
         for h in hosts {
             f.hosts.insert((*h).into(), Default::default());
         }
-        r.metadata.features = Some(Answer { at_ms: 0, rtt_ms: 1.0, result: Some(f), error: None });
+        r.metadata.features = Some(Answer {
+            at_ms: 0,
+            rtt_ms: 1.0,
+            result: Some(f),
+            error: None,
+        });
         r
     }
 
@@ -314,11 +370,30 @@ mod tests {
             rec("a.example", 50002, Transport::Tls, Some("192.0.2.1"), 0),
             rec("a.example", 50001, Transport::Tcp, Some("192.0.2.1"), 1), // second round, same endpoint
             rec("b.example", 50002, Transport::Tls, Some("192.0.2.1"), 0), // same IP
-            with_hosts(rec("c.example", 50002, Transport::Tls, Some("192.0.2.3"), 0), &["cccc.onion", "victim.example"]),
-            with_hosts(rec("cccc.onion", 50001, Transport::Tcp, None, 0), &["c.example"]),
-            with_hosts(rec("victim.example", 50002, Transport::Tls, Some("192.0.2.9"), 0), &["victim.example"]),
+            with_hosts(
+                rec("c.example", 50002, Transport::Tls, Some("192.0.2.3"), 0),
+                &["cccc.onion", "victim.example"],
+            ),
+            with_hosts(
+                rec("cccc.onion", 50001, Transport::Tcp, None, 0),
+                &["c.example"],
+            ),
+            with_hosts(
+                rec(
+                    "victim.example",
+                    50002,
+                    Transport::Tls,
+                    Some("192.0.2.9"),
+                    0,
+                ),
+                &["victim.example"],
+            ),
         ];
-        let data = LoadedData::from_runs(vec![RunData { run_id: "run".into(), manifest: None, records: recs }]);
+        let data = LoadedData::from_runs(vec![RunData {
+            run_id: "run".into(),
+            manifest: None,
+            records: recs,
+        }]);
         let n = normalize(&data);
         let ids: Vec<&str> = n.servers.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, vec!["a.example", "c.example", "victim.example"]);
@@ -335,7 +410,11 @@ mod tests {
         assert_eq!(slug("Ex_AMPLE.org"), "ex-ample.org");
         assert_eq!(slug("..."), "server");
         assert_eq!(slug(&"x".repeat(200)).len(), MAX_ID_LEN);
-        let hosts = vec!["abc.onion".to_string(), "192.0.2.1".to_string(), "z.example".to_string()];
+        let hosts = vec![
+            "abc.onion".to_string(),
+            "192.0.2.1".to_string(),
+            "z.example".to_string(),
+        ];
         assert_eq!(primary_host(&hosts), "z.example");
     }
 

@@ -49,11 +49,21 @@ fn pct(n: usize, d: usize) -> f64 {
 }
 
 fn metric(id: &str, label: &str, value: f64, unit: &str, detail: String) -> PrivacyMetric {
-    PrivacyMetric { id: id.into(), label: label.into(), value, unit: unit.into(), detail }
+    PrivacyMetric {
+        id: id.into(),
+        label: label.into(),
+        value,
+        unit: unit.into(),
+        detail,
+    }
 }
 
 fn rec(audience: &str, text: String, based_on: &[&str]) -> Recommendation {
-    Recommendation { audience: audience.into(), text, based_on: based_on.iter().map(|s| (*s).to_string()).collect() }
+    Recommendation {
+        audience: audience.into(),
+        text,
+        based_on: based_on.iter().map(|s| (*s).to_string()).collect(),
+    }
 }
 
 /// Metric ids.
@@ -146,11 +156,27 @@ impl Exposure {
 
 /// Counts the exposure. `levels` and `fired` are per fact (same order); `dims` must hold
 /// the `asn` dimension (its onion bucket is not an ASN and is left out).
-pub fn exposure(facts: &[Facts<'_>], n: &Normalized<'_>, dims: &[Dimension], levels: &[Level], fired: &[Vec<String>]) -> Exposure {
-    let reach: Vec<usize> = (0..facts.len()).filter(|&i| facts.get(i).is_some_and(|f| f.reachable)).collect();
-    let count = |p: &dyn Fn(&Facts<'_>) -> bool| reach.iter().filter(|&&i| facts.get(i).is_some_and(p)).count();
-    let asn: Vec<&observatory_model::snapshot::Share> =
-        dims.iter().find(|d| d.id == "asn").map(|d| d.buckets.iter().filter(|b| b.key != ONION_BUCKET).collect()).unwrap_or_default();
+pub fn exposure(
+    facts: &[Facts<'_>],
+    n: &Normalized<'_>,
+    dims: &[Dimension],
+    levels: &[Level],
+    fired: &[Vec<String>],
+) -> Exposure {
+    let reach: Vec<usize> = (0..facts.len())
+        .filter(|&i| facts.get(i).is_some_and(|f| f.reachable))
+        .collect();
+    let count = |p: &dyn Fn(&Facts<'_>) -> bool| {
+        reach
+            .iter()
+            .filter(|&&i| facts.get(i).is_some_and(p))
+            .count()
+    };
+    let asn: Vec<&observatory_model::snapshot::Share> = dims
+        .iter()
+        .find(|d| d.id == "asn")
+        .map(|d| d.buckets.iter().filter(|b| b.key != ONION_BUCKET).collect())
+        .unwrap_or_default();
     let asn_counts: Vec<u64> = asn.iter().map(|b| b.count).collect();
     Exposure {
         reachable: reach.len(),
@@ -160,14 +186,40 @@ pub fn exposure(facts: &[Facts<'_>], n: &Normalized<'_>, dims: &[Dimension], lev
         tls_unvalidated: count(&|f| f.leaf.is_some() && !f.tls.is_some_and(|t| t.webpki_valid)),
         xpub_probed: count(&|f| f.xpub.and_then(|x| x.batch_accepted).is_some()),
         xpub_batch: count(&|f| f.xpub.and_then(|x| x.batch_accepted) == Some(true)),
-        xpub_batch_size: reach.iter().filter_map(|&i| facts.get(i)?.xpub.map(|x| x.batch_size)).max().unwrap_or(0),
-        timing_leak: reach.iter().filter(|&&i| fired.get(i).is_some_and(|v| v.iter().any(|x| x == ids::LOGGING_TIMING))).count(),
-        onion: reach.iter().filter(|&&i| facts.get(i).and_then(|f| n.servers.get(f.idx)).is_some_and(|g| g.onion())).count(),
-        suspicious: reach.iter().filter(|&&i| levels.get(i).is_some_and(|l| *l != Level::Low)).count(),
+        xpub_batch_size: reach
+            .iter()
+            .filter_map(|&i| facts.get(i)?.xpub.map(|x| x.batch_size))
+            .max()
+            .unwrap_or(0),
+        timing_leak: reach
+            .iter()
+            .filter(|&&i| {
+                fired
+                    .get(i)
+                    .is_some_and(|v| v.iter().any(|x| x == ids::LOGGING_TIMING))
+            })
+            .count(),
+        onion: reach
+            .iter()
+            .filter(|&&i| {
+                facts
+                    .get(i)
+                    .and_then(|f| n.servers.get(f.idx))
+                    .is_some_and(|g| g.onion())
+            })
+            .count(),
+        suspicious: reach
+            .iter()
+            .filter(|&&i| levels.get(i).is_some_and(|l| *l != Level::Low))
+            .count(),
         legacy: count(&|f| f.address_formats.is_some_and(|a| a.legacy_address_answered)),
         asn_known: asn_counts.iter().sum::<u64>() as usize,
         top3_asn: asn_counts.iter().take(3).sum::<u64>() as usize,
-        top3_names: asn.iter().take(3).map(|b| format!("{} {}", b.key, b.label)).collect(),
+        top3_names: asn
+            .iter()
+            .take(3)
+            .map(|b| format!("{} {}", b.key, b.label))
+            .collect(),
         nakamoto_asn: metrics::concentration(&asn_counts).nakamoto,
     }
 }
@@ -205,7 +257,10 @@ pub fn recommendations(e: &Exposure) -> Vec<Recommendation> {
     // Tor: every server sees the wallet's IP; concentration makes that worse, onion servers avoid it.
     let onion = match e.onion {
         0 => "no onion server answered this scan, so use Tor to reach clearnet servers".to_string(),
-        n => format!("{} answered over Tor", plural(n as u64, "onion server", "onion servers")),
+        n => format!(
+            "{} answered over Tor",
+            plural(n as u64, "onion server", "onion servers")
+        ),
     };
     if e.asn_known > 0 && e.top3_pct() >= TOP3_CONCENTRATED_PCT {
         out.push(rec(USERS, format!("Connect through Tor: {:.1}% of servers with a known network sit in just 3 ASNs, so a few network operators can see which IP asks about which addresses; {onion}.", e.top3_pct()), &[TOP3_ASN, ONION]));
@@ -237,9 +292,18 @@ pub fn recommendations(e: &Exposure) -> Vec<Recommendation> {
 }
 
 /// Builds the assessment. `levels` and `fired` are per fact (same order).
-pub fn assess(facts: &[Facts<'_>], n: &Normalized<'_>, dims: &[Dimension], levels: &[Level], fired: &[Vec<String>]) -> Privacy {
+pub fn assess(
+    facts: &[Facts<'_>],
+    n: &Normalized<'_>,
+    dims: &[Dimension],
+    levels: &[Level],
+    fired: &[Vec<String>],
+) -> Privacy {
     let e = exposure(facts, n, dims, levels, fired);
-    Privacy { metrics: metrics(&e), recommendations: recommendations(&e) }
+    Privacy {
+        metrics: metrics(&e),
+        recommendations: recommendations(&e),
+    }
 }
 
 #[cfg(test)]
@@ -266,7 +330,11 @@ mod tests {
             legacy: 1,
             asn_known: 36,
             top3_asn: 24,
-            top3_names: vec!["AS24940 Hetzner".into(), "AS16276 OVH".into(), "AS14061 DigitalOcean".into()],
+            top3_names: vec![
+                "AS24940 Hetzner".into(),
+                "AS16276 OVH".into(),
+                "AS14061 DigitalOcean".into(),
+            ],
             nakamoto_asn: 2,
         }
     }
@@ -289,13 +357,20 @@ mod tests {
     }
 
     fn based(recs: &[Recommendation]) -> Vec<Vec<&str>> {
-        recs.iter().map(|r| r.based_on.iter().map(String::as_str).collect()).collect()
+        recs.iter()
+            .map(|r| r.based_on.iter().map(String::as_str).collect())
+            .collect()
     }
 
     #[test]
     fn each_recommendation_needs_and_quotes_its_number() {
         // (case, exposure, metrics each recommendation rests on, a phrase each must contain)
-        type Case = (&'static str, Exposure, Vec<Vec<&'static str>>, Vec<&'static str>);
+        type Case = (
+            &'static str,
+            Exposure,
+            Vec<Vec<&'static str>>,
+            Vec<&'static str>,
+        );
         let cases: Vec<Case> = vec![
             (
                 "every risk present",
@@ -340,8 +415,15 @@ mod tests {
     #[test]
     fn tor_advice_says_when_no_onion_server_answered() {
         let recs = recommendations(&busy());
-        assert!(recs[0].text.contains("no onion server answered this scan"), "{}", recs[0].text);
-        assert!(!recs.iter().any(|r| r.text.contains("0 onion")), "never cite a zero as support");
+        assert!(
+            recs[0].text.contains("no onion server answered this scan"),
+            "{}",
+            recs[0].text
+        );
+        assert!(
+            !recs.iter().any(|r| r.text.contains("0 onion")),
+            "never cite a zero as support"
+        );
     }
 
     #[test]
@@ -353,25 +435,49 @@ mod tests {
             ("xpub batches", |e| e.xpub_batch = 4, XPUB_BATCH),
             ("suspicious", |e| e.suspicious = 1, SUSPICIOUS),
             ("timing", |e| e.timing_leak = 1, TIMING_LEAK),
-            ("unvalidated TLS", |e| e.tls_unvalidated = 20, TLS_UNVALIDATED),
+            (
+                "unvalidated TLS",
+                |e| e.tls_unvalidated = 20,
+                TLS_UNVALIDATED,
+            ),
             ("few ASNs", |e| e.nakamoto_asn = FEW_ASNS, NAKAMOTO_ASN),
             ("legacy methods", |e| e.legacy = 2, LEGACY),
             ("concentration", |e| e.top3_asn = 8, TOP3_ASN),
         ];
-        let base: Vec<Vec<String>> = recommendations(&clean()).into_iter().map(|r| r.based_on).collect();
+        let base: Vec<Vec<String>> = recommendations(&clean())
+            .into_iter()
+            .map(|r| r.based_on)
+            .collect();
         for (name, change, id) in cases {
             let mut e = clean();
             change(&mut e);
-            let got: Vec<Vec<String>> = recommendations(&e).into_iter().map(|r| r.based_on).collect();
+            let got: Vec<Vec<String>> = recommendations(&e)
+                .into_iter()
+                .map(|r| r.based_on)
+                .collect();
             let added: Vec<&Vec<String>> = got.iter().filter(|b| !base.contains(b)).collect();
             assert_eq!(added.len(), 1, "{name}: {got:?}");
             assert!(added[0].iter().any(|b| b == id), "{name}: {got:?}");
         }
         // Unknown ASNs: no concentration or redundancy claim at all.
-        let e = Exposure { asn_known: 0, top3_asn: 0, nakamoto_asn: 0, ..busy() };
-        let ids: Vec<String> = recommendations(&e).into_iter().flat_map(|r| r.based_on).collect();
-        assert!(!ids.iter().any(|b| b == TOP3_ASN || b == NAKAMOTO_ASN), "{ids:?}");
-        assert!(recommendations(&Exposure::default()).is_empty(), "nothing reachable, nothing to recommend");
+        let e = Exposure {
+            asn_known: 0,
+            top3_asn: 0,
+            nakamoto_asn: 0,
+            ..busy()
+        };
+        let ids: Vec<String> = recommendations(&e)
+            .into_iter()
+            .flat_map(|r| r.based_on)
+            .collect();
+        assert!(
+            !ids.iter().any(|b| b == TOP3_ASN || b == NAKAMOTO_ASN),
+            "{ids:?}"
+        );
+        assert!(
+            recommendations(&Exposure::default()).is_empty(),
+            "nothing reachable, nothing to recommend"
+        );
     }
 
     #[test]
@@ -384,6 +490,13 @@ mod tests {
         assert_eq!(v(TLS_UNVALIDATED), 90.0);
         assert_eq!(v(TIMING_LEAK), 2.0);
         assert_eq!(v(NAKAMOTO_ASN), 2.0);
-        assert_eq!(metrics(&Exposure::default()).iter().find(|x| x.id == XPUB_BATCH).map(|x| x.value), Some(0.0), "no division by zero");
+        assert_eq!(
+            metrics(&Exposure::default())
+                .iter()
+                .find(|x| x.id == XPUB_BATCH)
+                .map(|x| x.value),
+            Some(0.0),
+            "no division by zero"
+        );
     }
 }

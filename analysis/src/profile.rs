@@ -6,9 +6,10 @@
 //! stage (HSS, clustering, privacy, CSV, snapshot) reads `Facts`, never records.
 
 use observatory_model::probes::{
-    AddressFormatsDetail, Implementation, MalformedDetail, ProbeDetail, RateLimitDetail, TimingDetail, XpubDetail,
+    AddressFormatsDetail, Implementation, MalformedDetail, ProbeDetail, RateLimitDetail,
+    TimingDetail, XpubDetail,
 };
-use observatory_model::raw::{Certificate, EndpointRecord, Transport, TlsObservation};
+use observatory_model::raw::{Certificate, EndpointRecord, TlsObservation, Transport};
 use observatory_model::snapshot::HistoryPoint;
 use sha2::{Digest, Sha256};
 
@@ -90,7 +91,13 @@ pub struct Facts<'a> {
 impl Facts<'_> {
     /// `server.version` software string.
     pub fn software(&self) -> Option<&str> {
-        self.main?.metadata.version.as_ref()?.result.as_ref().map(|v| v.software.as_str())
+        self.main?
+            .metadata
+            .version
+            .as_ref()?
+            .result
+            .as_ref()
+            .map(|v| v.software.as_str())
     }
     /// Banner text.
     pub fn banner(&self) -> Option<&str> {
@@ -98,7 +105,13 @@ impl Facts<'_> {
     }
     /// Tip height.
     pub fn tip_height(&self) -> Option<u64> {
-        self.main?.metadata.headers.as_ref()?.result.as_ref().map(|h| h.height)
+        self.main?
+            .metadata
+            .headers
+            .as_ref()?
+            .result
+            .as_ref()
+            .map(|h| h.height)
     }
     /// Median RTT.
     pub fn rtt_median(&self) -> Option<f64> {
@@ -108,21 +121,47 @@ impl Facts<'_> {
 
 /// Builds facts for every server.
 pub fn profile<'a>(n: &Normalized<'a>, enricher: &Enricher) -> Vec<Facts<'a>> {
-    n.servers.iter().enumerate().map(|(i, g)| profile_one(i, g, n, enricher)).collect()
+    n.servers
+        .iter()
+        .enumerate()
+        .map(|(i, g)| profile_one(i, g, n, enricher))
+        .collect()
 }
 
 fn all_records<'a, 'g>(g: &'g ServerGroup<'a>) -> impl Iterator<Item = &'a EndpointRecord> + 'g {
-    g.endpoints.iter().flat_map(|e| e.records.iter().map(|(_, r)| *r))
+    g.endpoints
+        .iter()
+        .flat_map(|e| e.records.iter().map(|(_, r)| *r))
 }
 
-fn profile_one<'a>(idx: usize, g: &ServerGroup<'a>, n: &Normalized<'a>, enricher: &Enricher) -> Facts<'a> {
+fn profile_one<'a>(
+    idx: usize,
+    g: &ServerGroup<'a>,
+    n: &Normalized<'a>,
+    enricher: &Enricher,
+) -> Facts<'a> {
     // Newest reachable record per endpoint, TLS first, then newest.
-    let mut candidates: Vec<&'a EndpointRecord> = g.endpoints.iter().filter_map(|e| e.latest_reachable()).collect();
-    candidates.sort_by_key(|r| (r.endpoint.transport != Transport::Tls, std::cmp::Reverse(r.started_ms)));
+    let mut candidates: Vec<&'a EndpointRecord> = g
+        .endpoints
+        .iter()
+        .filter_map(|e| e.latest_reachable())
+        .collect();
+    candidates.sort_by_key(|r| {
+        (
+            r.endpoint.transport != Transport::Tls,
+            std::cmp::Reverse(r.started_ms),
+        )
+    });
     let main = candidates.first().copied();
-    let tls = candidates.iter().filter_map(|r| r.tls.as_ref()).find(|t| !t.chain.is_empty());
+    let tls = candidates
+        .iter()
+        .filter_map(|r| r.tls.as_ref())
+        .find(|t| !t.chain.is_empty());
     let leaf = tls.and_then(|t| t.chain.iter().find(|c| c.position == 0).or(t.chain.first()));
-    let reachable = g.endpoints.iter().any(|e| e.latest().is_some_and(|r| r.status.is_reachable()));
+    let reachable = g
+        .endpoints
+        .iter()
+        .any(|e| e.latest().is_some_and(|r| r.status.is_reachable()));
     let (mut tls_endpoints, mut tcp_endpoints) = (0, 0);
     for e in &g.endpoints {
         if e.latest().is_some_and(|r| r.status.is_reachable()) {
@@ -140,7 +179,9 @@ fn profile_one<'a>(idx: usize, g: &ServerGroup<'a>, n: &Normalized<'a>, enricher
     let mut rtt_samples = Vec::new();
     for (rk, r) in g.endpoints.iter().flat_map(|e| e.records.iter()) {
         let (rk, r) = (*rk, *r);
-        let slot = per_round.entry(rk).or_insert((false, None, Vec::new(), r.started_ms));
+        let slot = per_round
+            .entry(rk)
+            .or_insert((false, None, Vec::new(), r.started_ms));
         slot.3 = slot.3.min(r.started_ms);
         if r.status.is_reachable() {
             slot.0 = true;
@@ -155,7 +196,12 @@ fn profile_one<'a>(idx: usize, g: &ServerGroup<'a>, n: &Normalized<'a>, enricher
             }
             for p in &r.probes {
                 if let ProbeDetail::Timing(t) = &p.detail {
-                    rtt_samples.extend(t.ping_samples.iter().copied().filter(|x| x.is_finite() && *x >= 0.0));
+                    rtt_samples.extend(
+                        t.ping_samples
+                            .iter()
+                            .copied()
+                            .filter(|x| x.is_finite() && *x >= 0.0),
+                    );
                 }
             }
         }
@@ -175,24 +221,67 @@ fn profile_one<'a>(idx: usize, g: &ServerGroup<'a>, n: &Normalized<'a>, enricher
         })
         .collect();
 
-    let ip = main.and_then(|r| r.ip.clone()).or_else(|| g.ips.first().cloned());
-    let info = if g.onion() { IpInfo::default() } else { ip.as_deref().map(|i| enricher.lookup(i)).unwrap_or_default() };
+    let ip = main
+        .and_then(|r| r.ip.clone())
+        .or_else(|| g.ips.first().cloned());
+    let info = if g.onion() {
+        IpInfo::default()
+    } else {
+        ip.as_deref()
+            .map(|i| enricher.lookup(i))
+            .unwrap_or_default()
+    };
 
     // Probe details: newest record (any endpoint) that carries each probe.
-    let mut recs: Vec<&'a EndpointRecord> = all_records(g).filter(|r| r.status.is_reachable()).collect();
+    let mut recs: Vec<&'a EndpointRecord> =
+        all_records(g).filter(|r| r.status.is_reachable()).collect();
     recs.sort_by_key(|r| std::cmp::Reverse(r.started_ms));
     let find = |f: &dyn Fn(&'a ProbeDetail) -> bool| -> Option<&'a ProbeDetail> {
-        recs.iter().flat_map(|r| r.probes.iter()).map(|p| &p.detail).find(|d| f(d))
+        recs.iter()
+            .flat_map(|r| r.probes.iter())
+            .map(|p| &p.detail)
+            .find(|d| f(d))
     };
-    let xpub = find(&|d| matches!(d, ProbeDetail::Xpub(_))).and_then(|d| if let ProbeDetail::Xpub(x) = d { Some(x) } else { None });
-    let rate = find(&|d| matches!(d, ProbeDetail::RateLimit(_))).and_then(|d| if let ProbeDetail::RateLimit(x) = d { Some(x) } else { None });
-    let timing = find(&|d| matches!(d, ProbeDetail::Timing(_))).and_then(|d| if let ProbeDetail::Timing(x) = d { Some(x) } else { None });
-    let malformed = find(&|d| matches!(d, ProbeDetail::Malformed(_))).and_then(|d| if let ProbeDetail::Malformed(x) = d { Some(x) } else { None });
-    let address_formats =
-        find(&|d| matches!(d, ProbeDetail::AddressFormats(_))).and_then(|d| if let ProbeDetail::AddressFormats(x) = d { Some(x) } else { None });
+    let xpub = find(&|d| matches!(d, ProbeDetail::Xpub(_))).and_then(|d| {
+        if let ProbeDetail::Xpub(x) = d {
+            Some(x)
+        } else {
+            None
+        }
+    });
+    let rate = find(&|d| matches!(d, ProbeDetail::RateLimit(_))).and_then(|d| {
+        if let ProbeDetail::RateLimit(x) = d {
+            Some(x)
+        } else {
+            None
+        }
+    });
+    let timing = find(&|d| matches!(d, ProbeDetail::Timing(_))).and_then(|d| {
+        if let ProbeDetail::Timing(x) = d {
+            Some(x)
+        } else {
+            None
+        }
+    });
+    let malformed = find(&|d| matches!(d, ProbeDetail::Malformed(_))).and_then(|d| {
+        if let ProbeDetail::Malformed(x) = d {
+            Some(x)
+        } else {
+            None
+        }
+    });
+    let address_formats = find(&|d| matches!(d, ProbeDetail::AddressFormats(_))).and_then(|d| {
+        if let ProbeDetail::AddressFormats(x) = d {
+            Some(x)
+        } else {
+            None
+        }
+    });
 
     let implementation = implementation_of(main);
-    let behavior_hash = main.and_then(|r| r.behavior_hash.clone()).or_else(|| main.map(behavior_hash_fallback));
+    let behavior_hash = main
+        .and_then(|r| r.behavior_hash.clone())
+        .or_else(|| main.map(behavior_hash_fallback));
     Facts {
         idx,
         main,
@@ -224,21 +313,49 @@ pub fn implementation_of(main: Option<&EndpointRecord>) -> ImplFacts {
             label: inf.implementation.label().to_string(),
             version: inf.version.as_deref().map(bound),
             confidence: inf.confidence.clamp(0.0, 1.0),
-            evidence: inf.evidence.iter().take(MAX_EVIDENCE).map(|s| bound(s)).collect(),
+            evidence: inf
+                .evidence
+                .iter()
+                .take(MAX_EVIDENCE)
+                .map(|s| bound(s))
+                .collect(),
             mismatch: inf.mismatch,
-            mismatch_reasons: inf.mismatch_reasons.iter().take(MAX_EVIDENCE).map(|s| bound(s)).collect(),
+            mismatch_reasons: inf
+                .mismatch_reasons
+                .iter()
+                .take(MAX_EVIDENCE)
+                .map(|s| bound(s))
+                .collect(),
         };
     }
-    let software = main.and_then(|r| r.metadata.version.as_ref()?.result.as_ref().map(|v| v.software.clone()));
+    let software = main.and_then(|r| {
+        r.metadata
+            .version
+            .as_ref()?
+            .result
+            .as_ref()
+            .map(|v| v.software.clone())
+    });
     let Some(sw) = software else {
-        return ImplFacts { label: Implementation::Unknown.label().into(), version: None, confidence: 0.0, evidence: vec![], mismatch: false, mismatch_reasons: vec![] };
+        return ImplFacts {
+            label: Implementation::Unknown.label().into(),
+            version: None,
+            confidence: 0.0,
+            evidence: vec![],
+            mismatch: false,
+            mismatch_reasons: vec![],
+        };
     };
     let (imp, version) = parse_software(&sw);
     ImplFacts {
         label: imp.label().into(),
         version,
         // A version string alone is a claim, not behavior: low confidence.
-        confidence: if imp == Implementation::Unknown { 0.0 } else { SOFTWARE_ONLY_CONFIDENCE },
+        confidence: if imp == Implementation::Unknown {
+            0.0
+        } else {
+            SOFTWARE_ONLY_CONFIDENCE
+        },
         evidence: vec![format!("server.version software: {}", bound(&sw))],
         mismatch: false,
         mismatch_reasons: vec![],
@@ -281,14 +398,20 @@ pub fn parse_software(sw: &str) -> (Implementation, Option<String>) {
 pub fn behavior_hash_fallback(r: &EndpointRecord) -> String {
     let mut h = Sha256::new();
     let sw = r.metadata.version.as_ref().and_then(|a| a.result.as_ref());
-    h.update(sw.map(|v| parse_software(&v.software).0.label()).unwrap_or("-"));
+    h.update(
+        sw.map(|v| parse_software(&v.software).0.label())
+            .unwrap_or("-"),
+    );
     h.update(b"\0");
     h.update(sw.map(|v| v.protocol.as_str()).unwrap_or("-"));
     h.update(b"\0");
     if let Some(f) = r.metadata.features.as_ref().and_then(|a| a.result.as_ref()) {
         h.update(f.keys.join(",").as_bytes());
     }
-    h.update([u8::from(r.wire.padded_lines > 0), u8::from(r.wire.crlf_lines > 0)]);
+    h.update([
+        u8::from(r.wire.padded_lines > 0),
+        u8::from(r.wire.crlf_lines > 0),
+    ]);
     for p in &r.probes {
         if let ProbeDetail::Malformed(m) = &p.detail {
             for c in &m.cases {
@@ -306,11 +429,23 @@ mod tests {
     #[test]
     fn software_strings() {
         for (s, imp, v) in [
-            ("ElectrumX 1.16.0", Implementation::Electrumx, Some("1.16.0")),
+            (
+                "ElectrumX 1.16.0",
+                Implementation::Electrumx,
+                Some("1.16.0"),
+            ),
             ("Fulcrum 1.9.8", Implementation::Fulcrum, Some("1.9.8")),
             ("electrs/0.10.2", Implementation::Electrs, Some("0.10.2")),
-            ("electrs-esplora 0.4.1", Implementation::EsploraElectrs, Some("0.4.1")),
-            ("mempool-electrs v3.0.0", Implementation::MempoolElectrs, Some("3.0.0")),
+            (
+                "electrs-esplora 0.4.1",
+                Implementation::EsploraElectrs,
+                Some("0.4.1"),
+            ),
+            (
+                "mempool-electrs v3.0.0",
+                Implementation::MempoolElectrs,
+                Some("3.0.0"),
+            ),
             ("<script>", Implementation::Unknown, None),
         ] {
             assert_eq!(parse_software(s), (imp, v.map(String::from)), "{s}");

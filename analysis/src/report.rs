@@ -141,9 +141,17 @@ pub const SYNTHETIC_SOFTWARE: &str = "synthetic";
 
 /// True when the snapshot describes a simulated network rather than the public one.
 pub fn is_simulated(s: &Snapshot) -> bool {
-    let mut reachable_ips = s.servers.iter().filter(|x| x.reachable).flat_map(|x| x.ips.iter()).peekable();
+    let mut reachable_ips = s
+        .servers
+        .iter()
+        .filter(|x| x.reachable)
+        .flat_map(|x| x.ips.iter())
+        .peekable();
     let all_loopback = reachable_ips.peek().is_some()
-        && reachable_ips.all(|ip| ip.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback()));
+        && reachable_ips.all(|ip| {
+            ip.parse::<std::net::IpAddr>()
+                .is_ok_and(|a| a.is_loopback())
+        });
     s.software_version == SYNTHETIC_SOFTWARE || all_loopback
 }
 
@@ -157,42 +165,86 @@ fn dim_summary(d: &Dimension) -> DimSummary {
         nakamoto: d.nakamoto,
         gini: d.gini,
         entropy_normalized: d.entropy_normalized,
-        top: d.buckets.iter().take(TOP_BUCKETS).map(|b| (b.key.clone(), b.label.clone(), b.count, b.share)).collect(),
+        top: d
+            .buckets
+            .iter()
+            .take(TOP_BUCKETS)
+            .map(|b| (b.key.clone(), b.label.clone(), b.count, b.share))
+            .collect(),
     }
 }
 
 /// Builds the report data from a finished snapshot.
-pub fn build(s: &Snapshot, warnings: &[LoadWarning], corrupt_lines: u64, corrupt_files: u64, enrichment: &[String], stage_ms: &[(String, f64)]) -> ReportData {
+pub fn build(
+    s: &Snapshot,
+    warnings: &[LoadWarning],
+    corrupt_lines: u64,
+    corrupt_files: u64,
+    enrichment: &[String],
+    stage_ms: &[(String, f64)],
+) -> ReportData {
     let certs: Vec<_> = s.servers.iter().filter_map(|x| x.cert.as_ref()).collect();
     let mut shared: BTreeMap<String, (u32, Option<String>)> = BTreeMap::new();
     for c in &certs {
         if c.shared_with > 0 {
             // The name up to its parenthesized details.
-            let known = crate::hss::known_default_by(&c.sha256, c.spki_sha256.as_deref()).map(|k| k.name.split(" (").next().unwrap_or(k.name).to_string());
-            shared.insert(c.sha256.chars().take(16).collect(), (c.shared_with + 1, known));
+            let known = crate::hss::known_default_by(&c.sha256, c.spki_sha256.as_deref())
+                .map(|k| k.name.split(" (").next().unwrap_or(k.name).to_string());
+            shared.insert(
+                c.sha256.chars().take(16).collect(),
+                (c.shared_with + 1, known),
+            );
         }
     }
-    let mut shared_certs: Vec<(String, u32, Option<String>)> = shared.into_iter().map(|(k, (n, d))| (k, n, d)).collect();
+    let mut shared_certs: Vec<(String, u32, Option<String>)> =
+        shared.into_iter().map(|(k, (n, d))| (k, n, d)).collect();
     shared_certs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let sets = [&s.clusters.dbscan, &s.clusters.kmeans, &s.clusters.hierarchical];
+    let sets = [
+        &s.clusters.dbscan,
+        &s.clusters.kmeans,
+        &s.clusters.hierarchical,
+    ];
     let mut cluster_explanations: Vec<(String, u32, String, usize)> = sets
         .iter()
-        .flat_map(|set| set.clusters.iter().map(move |c| (set.method.clone(), c.id, c.explanation.clone(), c.members.len())))
+        .flat_map(|set| {
+            set.clusters.iter().map(move |c| {
+                (
+                    set.method.clone(),
+                    c.id,
+                    c.explanation.clone(),
+                    c.members.len(),
+                )
+            })
+        })
         .collect();
-    cluster_explanations.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
-    let mut indicator_counts: BTreeMap<String, u64> = s.hss.indicators.iter().map(|i| (i.id.clone(), 0)).collect();
+    cluster_explanations.sort_by(|a, b| {
+        b.3.cmp(&a.3)
+            .then_with(|| a.0.cmp(&b.0))
+            .then(a.1.cmp(&b.1))
+    });
+    let mut indicator_counts: BTreeMap<String, u64> =
+        s.hss.indicators.iter().map(|i| (i.id.clone(), 0)).collect();
     for srv in s.servers.iter().filter(|x| x.reachable) {
         for f in &srv.hss.fired {
             *indicator_counts.entry(f.id.clone()).or_default() += 1;
         }
     }
-    let level_of: BTreeMap<&str, Level> = s.servers.iter().map(|x| (x.id.as_str(), x.hss.level)).collect();
+    let level_of: BTreeMap<&str, Level> = s
+        .servers
+        .iter()
+        .map(|x| (x.id.as_str(), x.hss.level))
+        .collect();
     let mut benign_clusters: Vec<(u32, usize, String)> = s
         .clusters
         .kmeans
         .clusters
         .iter()
-        .filter(|c| !c.members.is_empty() && c.members.iter().all(|m| level_of.get(m.as_str()) == Some(&Level::Low)))
+        .filter(|c| {
+            !c.members.is_empty()
+                && c.members
+                    .iter()
+                    .all(|m| level_of.get(m.as_str()) == Some(&Level::Low))
+        })
         .map(|c| (c.id, c.members.len(), c.explanation.clone()))
         .collect();
     benign_clusters.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -214,10 +266,36 @@ pub fn build(s: &Snapshot, warnings: &[LoadWarning], corrupt_lines: u64, corrupt
         v1_certs: certs.iter().filter(|c| c.version == Some(1)).count() as u64,
         expired: certs.iter().filter(|c| c.expired).count() as u64,
         shared_certs,
-        clusters: sets.iter().map(|c| (c.method.clone(), c.clusters.len(), c.noise.len(), c.parameters.clone(), c.silhouette)).collect(),
-        cluster_explanations: cluster_explanations.into_iter().take(12).map(|(m, i, e, _)| (m, i, e)).collect(),
-        mismatches: s.servers.iter().filter(|x| x.implementation_mismatch).map(|x| x.id.clone()).collect(),
-        outliers: s.clusters.outliers.iter().take(MAX_OUTLIERS_LISTED).map(|o| (o.server.clone(), o.distance, o.reasons.clone())).collect(),
+        clusters: sets
+            .iter()
+            .map(|c| {
+                (
+                    c.method.clone(),
+                    c.clusters.len(),
+                    c.noise.len(),
+                    c.parameters.clone(),
+                    c.silhouette,
+                )
+            })
+            .collect(),
+        cluster_explanations: cluster_explanations
+            .into_iter()
+            .take(12)
+            .map(|(m, i, e, _)| (m, i, e))
+            .collect(),
+        mismatches: s
+            .servers
+            .iter()
+            .filter(|x| x.implementation_mismatch)
+            .map(|x| x.id.clone())
+            .collect(),
+        outliers: s
+            .clusters
+            .outliers
+            .iter()
+            .take(MAX_OUTLIERS_LISTED)
+            .map(|o| (o.server.clone(), o.distance, o.reasons.clone()))
+            .collect(),
         outlier_count: s.clusters.outliers.len(),
         kmeans_k_at_boundary: s.clusters.kmeans.parameters.contains(K_AT_BOUNDARY_NOTE),
         benign_clusters,
@@ -231,18 +309,45 @@ pub fn build(s: &Snapshot, warnings: &[LoadWarning], corrupt_lines: u64, corrupt
                 server: x.id.clone(),
                 score: x.hss.score,
                 level: x.hss.level.as_str().into(),
-                indicators: x.hss.fired.iter().map(|f| format!("{} (+{:.1}): {}", f.id, f.points, f.evidence)).collect(),
+                indicators: x
+                    .hss
+                    .fired
+                    .iter()
+                    .map(|f| format!("{} (+{:.1}): {}", f.id, f.points, f.evidence))
+                    .collect(),
             })
             .collect(),
         indicator_counts,
-        privacy: s.privacy.metrics.iter().map(|m| (m.id.clone(), m.label.clone(), m.value, m.unit.clone(), m.detail.clone())).collect(),
-        recommendations: s.privacy.recommendations.iter().map(|r| (r.audience.clone(), r.text.clone(), r.based_on.clone())).collect(),
+        privacy: s
+            .privacy
+            .metrics
+            .iter()
+            .map(|m| {
+                (
+                    m.id.clone(),
+                    m.label.clone(),
+                    m.value,
+                    m.unit.clone(),
+                    m.detail.clone(),
+                )
+            })
+            .collect(),
+        recommendations: s
+            .privacy
+            .recommendations
+            .iter()
+            .map(|r| (r.audience.clone(), r.text.clone(), r.based_on.clone()))
+            .collect(),
         corrupt_lines,
         corrupt_files,
         warnings: warnings.iter().take(MAX_WARNINGS).cloned().collect(),
         enrichment: enrichment.to_vec(),
         stage_ms: stage_ms.to_vec(),
-        attribution: s.attribution.iter().map(|a| format!("{}: {} ({}) <{}>", a.what, a.source, a.licence, a.url)).collect(),
+        attribution: s
+            .attribution
+            .iter()
+            .map(|a| format!("{}: {} ({}) <{}>", a.what, a.source, a.licence, a.url))
+            .collect(),
         simulated: s.simulated,
         key_findings: String::new(),
     };
@@ -274,15 +379,36 @@ pub fn key_findings(r: &ReportData) -> String {
         r.reachable_servers,
         r.servers,
         pct(r.reachable_servers as f64 / r.servers.max(1) as f64),
-        if unreachable > 0 { format!("; {unreachable} did not and are left out of every share below") } else { String::new() }
+        if unreachable > 0 {
+            format!("; {unreachable} did not and are left out of every share below")
+        } else {
+            String::new()
+        }
     ));
     let top = |id: &str| dim(r, id).and_then(|d| d.top.first().cloned());
-    if let (Some((_, cont, _, cs)), Some((_, country, _, ks))) = (top("continent"), top("country")) {
-        out.push(format!("Most of them are in {cont} ({}), {country} alone holding {}.", pct(cs), pct(ks)));
+    if let (Some((_, cont, _, cs)), Some((_, country, _, ks))) = (top("continent"), top("country"))
+    {
+        out.push(format!(
+            "Most of them are in {cont} ({}), {country} alone holding {}.",
+            pct(cs),
+            pct(ks)
+        ));
     }
-    if let (Some(top3), Some(nak)) = (privacy_value(r, crate::privacy::metric_ids::TOP3_ASN), privacy_value(r, crate::privacy::metric_ids::NAKAMOTO_ASN)) {
+    if let (Some(top3), Some(nak)) = (
+        privacy_value(r, crate::privacy::metric_ids::TOP3_ASN),
+        privacy_value(r, crate::privacy::metric_ids::NAKAMOTO_ASN),
+    ) {
         if nak > 0.0 {
-            let names: Vec<String> = dim(r, "asn").map(|d| d.top.iter().filter(|b| b.0 != crate::metrics::ONION_BUCKET).take(3).map(|b| b.1.clone()).collect()).unwrap_or_default();
+            let names: Vec<String> = dim(r, "asn")
+                .map(|d| {
+                    d.top
+                        .iter()
+                        .filter(|b| b.0 != crate::metrics::ONION_BUCKET)
+                        .take(3)
+                        .map(|b| b.1.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
             out.push(format!(
                 "{}: the three largest networks ({}) hold {top3:.1}% of the servers with a known network, and more than half of them sit in {}.",
                 if top3 >= crate::privacy::TOP3_CONCENTRATED_PCT { "Hosting is concentrated" } else { "Hosting is spread out" },
@@ -294,8 +420,14 @@ pub fn key_findings(r: &ReportData) -> String {
     if let Some(d) = dim(r, "implementation") {
         let mut top = d.top.iter();
         if let Some((_, first, _, share)) = top.next() {
-            let second = top.next().map(|(_, l, _, s)| format!(" and {} {l}", pct(*s))).unwrap_or_default();
-            out.push(format!("Identified by behavior, {} of the servers run {first}{second}.", pct(*share)));
+            let second = top
+                .next()
+                .map(|(_, l, _, s)| format!(" and {} {l}", pct(*s)))
+                .unwrap_or_default();
+            out.push(format!(
+                "Identified by behavior, {} of the servers run {first}{second}.",
+                pct(*share)
+            ));
         }
     }
     if r.tls_servers > 0 {
@@ -320,8 +452,13 @@ pub fn key_findings(r: &ReportData) -> String {
             }
         ));
     }
-    let (high, medium, low) = (level_count(r, "high"), level_count(r, "medium"), level_count(r, "low"));
-    let mut fired: Vec<(&String, &u64)> = r.indicator_counts.iter().filter(|(_, n)| **n > 0).collect();
+    let (high, medium, low) = (
+        level_count(r, "high"),
+        level_count(r, "medium"),
+        level_count(r, "low"),
+    );
+    let mut fired: Vec<(&String, &u64)> =
+        r.indicator_counts.iter().filter(|(_, n)| **n > 0).collect();
     fired.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     let most: Vec<&str> = fired.iter().take(3).map(|(k, _)| k.as_str()).collect();
     out.push(format!(
@@ -329,16 +466,29 @@ pub fn key_findings(r: &ReportData) -> String {
         plural(high, "server scores", "servers score"),
         medium,
         low,
-        if high + medium > 0 && !most.is_empty() { format!("; the indicators that fired most are {}", most.join(", ")) } else { String::new() }
+        if high + medium > 0 && !most.is_empty() {
+            format!("; the indicators that fired most are {}", most.join(", "))
+        } else {
+            String::new()
+        }
     ));
     out.push(match r.outlier_count {
         0 => "No server stands out as an outlier.".to_string(),
-        n => format!("{} stand{} out as {} (listed in section 2 with the features that make {}).", plural(n as u64, "server", "servers"), if n == 1 { "s" } else { "" }, if n == 1 { "an outlier" } else { "outliers" }, if n == 1 { "it one" } else { "them so" }),
+        n => format!(
+            "{} stand{} out as {} (listed in section 2 with the features that make {}).",
+            plural(n as u64, "server", "servers"),
+            if n == 1 { "s" } else { "" },
+            if n == 1 { "an outlier" } else { "outliers" },
+            if n == 1 { "it one" } else { "them so" }
+        ),
     });
     if r.kmeans_k_at_boundary {
         out.push("KMeans chose the largest number of clusters it searched, so the network may hold more server types than listed.".to_string());
     }
-    if let (Some(plain), Some(batch)) = (privacy_value(r, crate::privacy::metric_ids::PLAINTEXT), privacy_value(r, crate::privacy::metric_ids::XPUB_BATCH)) {
+    if let (Some(plain), Some(batch)) = (
+        privacy_value(r, crate::privacy::metric_ids::PLAINTEXT),
+        privacy_value(r, crate::privacy::metric_ids::XPUB_BATCH),
+    ) {
         out.push(format!(
             "For wallet privacy, {} can be used without TLS and {batch:.1}% of the probed servers answer a whole xpub-sized history batch in one request.",
             plural(plain as u64, "server", "servers")
@@ -392,7 +542,18 @@ fn dim<'a>(r: &'a ReportData, id: &str) -> Option<&'a DimSummary> {
 
 fn top_line(d: Option<&DimSummary>) -> String {
     match d {
-        Some(d) if !d.top.is_empty() => d.top.iter().map(|(k, l, n, s)| if k == l { format!("{} {} ({n})", md_cell(k), pct(*s)) } else { format!("{} {} {} ({n})", md_cell(k), md_cell(l), pct(*s)) }).collect::<Vec<_>>().join(", "),
+        Some(d) if !d.top.is_empty() => d
+            .top
+            .iter()
+            .map(|(k, l, n, s)| {
+                if k == l {
+                    format!("{} {} ({n})", md_cell(k), pct(*s))
+                } else {
+                    format!("{} {} {} ({n})", md_cell(k), md_cell(l), pct(*s))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
         _ => "no data".into(),
     }
 }
@@ -412,12 +573,20 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
     let w = &mut o;
     match flavor {
         Flavor::Executive => {
-            let _ = writeln!(w, "# Results Summary\n**Electrum Observatory — executive analysis of scan `{}`**\n", md_cell(&r.run_id));
+            let _ = writeln!(
+                w,
+                "# Results Summary\n**Electrum Observatory — executive analysis of scan `{}`**\n",
+                md_cell(&r.run_id)
+            );
             let _ = writeln!(w, "_Generated by `observatory analyze` at {} from {} round(s) between {} and {}. Every number below is measured; regenerate to update._\n", r.generated_at, r.rounds, r.scan_window.0, r.scan_window.1);
         }
         Flavor::Report => {
             let _ = writeln!(w, "# Analysis report — run `{}`\n", md_cell(&r.run_id));
-            let _ = writeln!(w, "Generated {}; scan window {} – {}; {} round(s).\n", r.generated_at, r.scan_window.0, r.scan_window.1, r.rounds);
+            let _ = writeln!(
+                w,
+                "Generated {}; scan window {} – {}; {} round(s).\n",
+                r.generated_at, r.scan_window.0, r.scan_window.1, r.rounds
+            );
         }
     }
     if r.simulated {
@@ -429,36 +598,86 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
     let _ = writeln!(w, "**Key findings.** {}\n", md_text(&r.key_findings));
     let _ = writeln!(w, "---\n\n## 1. Network Overview\n");
     let _ = writeln!(w, "- **Reachable servers: {} of {}** attempted ({} of {} endpoints answered; {} onion endpoints).", r.reachable_servers, r.servers, r.reachable_endpoints, r.endpoints, r.onion_endpoints);
-    let status: Vec<String> = r.by_status.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    let _ = writeln!(w, "- Endpoint outcomes (newest round): {}.", if status.is_empty() { "none".into() } else { status.join(", ") });
+    let status: Vec<String> = r
+        .by_status
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let _ = writeln!(
+        w,
+        "- Endpoint outcomes (newest round): {}.",
+        if status.is_empty() {
+            "none".into()
+        } else {
+            status.join(", ")
+        }
+    );
     let _ = writeln!(w, "- **Continents:** {}.", top_line(dim(r, "continent")));
     let _ = writeln!(w, "- **Countries:** {}.", top_line(dim(r, "country")));
-    let _ = writeln!(w, "- **Hosting providers:** {}.", top_line(dim(r, "provider")));
+    let _ = writeln!(
+        w,
+        "- **Hosting providers:** {}.",
+        top_line(dim(r, "provider"))
+    );
     let _ = writeln!(w, "- **Autonomous systems:** {}.", top_line(dim(r, "asn")));
-    let _ = writeln!(w, "- **Implementations:** {}.", top_line(dim(r, "implementation")));
+    let _ = writeln!(
+        w,
+        "- **Implementations:** {}.",
+        top_line(dim(r, "implementation"))
+    );
     let _ = writeln!(w, "- **Versions:** {}.", top_line(dim(r, "version")));
     let _ = writeln!(w, "- **TLS:** {} servers presented a certificate: {} self-signed, {} web-PKI-valid, {} X.509 v1, {} expired. Issuers: {}.", r.tls_servers, r.self_signed, r.webpki_valid, r.v1_certs, r.expired, top_line(dim(r, "cert_issuer")));
     if r.shared_certs.is_empty() {
-        let _ = writeln!(w, "- **Certificate reuse:** no leaf certificate is presented by more than one server.");
+        let _ = writeln!(
+            w,
+            "- **Certificate reuse:** no leaf certificate is presented by more than one server."
+        );
     } else {
         let list: Vec<String> = r
             .shared_certs
             .iter()
             .take(5)
-            .map(|(c, n, known)| format!("`{c}…` × {n}{}", known.as_deref().map(|k| format!(" (known default: {})", md_text(k))).unwrap_or_default()))
+            .map(|(c, n, known)| {
+                format!(
+                    "`{c}…` × {n}{}",
+                    known
+                        .as_deref()
+                        .map(|k| format!(" (known default: {})", md_text(k)))
+                        .unwrap_or_default()
+                )
+            })
             .collect();
-        let _ = writeln!(w, "- **Certificate reuse:** {} certificate(s) are presented by more than one server: {}.", r.shared_certs.len(), list.join(", "));
+        let _ = writeln!(
+            w,
+            "- **Certificate reuse:** {} certificate(s) are presented by more than one server: {}.",
+            r.shared_certs.len(),
+            list.join(", ")
+        );
     }
     let _ = writeln!(w, "\n### Centralization\n\n| dimension | servers | unknown | HHI | Nakamoto | Gini | entropy (norm.) | largest |\n|---|---:|---:|---:|---:|---:|---:|---|");
     for d in &r.centralization {
-        let largest = d.top.first().map(|(k, _, _, s)| format!("{} {}", md_cell(k), pct(*s))).unwrap_or_else(|| "-".into());
-        let _ = writeln!(w, "| {} | {} | {} | {:.3} | {} | {:.3} | {:.3} | {} |", d.id, d.total, d.unknown, d.hhi, d.nakamoto, d.gini, d.entropy_normalized, largest);
+        let largest = d
+            .top
+            .first()
+            .map(|(k, _, _, s)| format!("{} {}", md_cell(k), pct(*s)))
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {:.3} | {} | {:.3} | {:.3} | {} |",
+            d.id, d.total, d.unknown, d.hhi, d.nakamoto, d.gini, d.entropy_normalized, largest
+        );
     }
     let _ = writeln!(w, "\nHHI is on shares in [0, 1] (×10,000 for the antitrust scale; above 0.25 is highly concentrated). The Nakamoto coefficient is the fewest buckets holding more than half the servers. Onion servers form their own bucket in the location dimensions.\n");
 
     let _ = writeln!(w, "## 2. Behavioral Clusters\n");
     for (m, k, noise, params, sil) in &r.clusters {
-        let _ = writeln!(w, "- **{m}**: {k} cluster(s), {noise} noise; {}{}.", md_text(params), sil.map(|s| format!("; silhouette {s:.3}")).unwrap_or_default());
+        let _ = writeln!(
+            w,
+            "- **{m}**: {k} cluster(s), {noise} noise; {}{}.",
+            md_text(params),
+            sil.map(|s| format!("; silhouette {s:.3}"))
+                .unwrap_or_default()
+        );
     }
     if r.kmeans_k_at_boundary {
         let _ = writeln!(w, "- **Note:** KMeans chose the largest k it searched; the network may hold more server types than these clusters show.");
@@ -469,14 +688,44 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
             let _ = writeln!(w, "- {m} #{id}: {}", md_text(e));
         }
     }
-    let _ = writeln!(w, "\n- **Modified implementations** (claimed software disagrees with behavior): {}.", if r.mismatches.is_empty() { "none detected".into() } else { r.mismatches.iter().map(|m| md_cell(m)).collect::<Vec<_>>().join(", ") });
+    let _ = writeln!(
+        w,
+        "\n- **Modified implementations** (claimed software disagrees with behavior): {}.",
+        if r.mismatches.is_empty() {
+            "none detected".into()
+        } else {
+            r.mismatches
+                .iter()
+                .map(|m| md_cell(m))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
     if r.outliers.is_empty() {
         let _ = writeln!(w, "- **Outliers:** none: no server is far from the network's median server or isolated with an extreme feature (rule in docs/methodology.md §6).\n");
     } else {
         let more = r.outlier_count.saturating_sub(r.outliers.len());
-        let _ = writeln!(w, "- **Outliers** ({} found{}; rule in docs/methodology.md §6):", r.outlier_count, if more > 0 { format!(", the {} farthest listed", r.outliers.len()) } else { String::new() });
+        let _ = writeln!(
+            w,
+            "- **Outliers** ({} found{}; rule in docs/methodology.md §6):",
+            r.outlier_count,
+            if more > 0 {
+                format!(", the {} farthest listed", r.outliers.len())
+            } else {
+                String::new()
+            }
+        );
         for (s, d, reasons) in &r.outliers {
-            let _ = writeln!(w, "  - {} ({d:.1} scaled MADs): {}", md_cell(s), reasons.iter().map(|x| md_text(x)).collect::<Vec<_>>().join("; "));
+            let _ = writeln!(
+                w,
+                "  - {} ({d:.1} scaled MADs): {}",
+                md_cell(s),
+                reasons
+                    .iter()
+                    .map(|x| md_text(x))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
         }
         let _ = writeln!(w);
     }
@@ -493,8 +742,16 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
         lv("low"),
         if unreachable > 0 { format!("; {unreachable} unreachable server(s) were not measured and have no level") } else { String::new() }
     );
-    let fired: Vec<String> = r.indicator_counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    let _ = writeln!(w, "- Indicator firings (reachable servers): {}.", fired.join(", "));
+    let fired: Vec<String> = r
+        .indicator_counts
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let _ = writeln!(
+        w,
+        "- Indicator firings (reachable servers): {}.",
+        fired.join(", ")
+    );
     for (level, title) in [("high", "High suspicion"), ("medium", "Medium suspicion")] {
         let list: Vec<&SuspectLine> = r.suspects.iter().filter(|x| x.level == level).collect();
         let _ = writeln!(w, "\n### {title}\n");
@@ -504,52 +761,127 @@ pub fn markdown(r: &ReportData, flavor: Flavor) -> String {
         }
         let _ = writeln!(w, "| server | score | indicators |\n|---|---:|---|");
         for s in list {
-            let _ = writeln!(w, "| {} | {:.1} | {} |", md_cell(&s.server), s.score, s.indicators.iter().map(|i| md_text(i)).collect::<Vec<_>>().join("; "));
+            let _ = writeln!(
+                w,
+                "| {} | {:.1} | {} |",
+                md_cell(&s.server),
+                s.score,
+                s.indicators
+                    .iter()
+                    .map(|i| md_text(i))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
         }
     }
     let _ = writeln!(w, "\n### Benign clusters\n");
     if r.benign_clusters.is_empty() {
         let _ = writeln!(w, "No KMeans cluster has only low-scoring members.\n");
     } else {
-        let _ = writeln!(w, "KMeans clusters (server types) in which every member scores low:\n");
+        let _ = writeln!(
+            w,
+            "KMeans clusters (server types) in which every member scores low:\n"
+        );
         for (id, n, e) in &r.benign_clusters {
-            let _ = writeln!(w, "- kmeans #{id} ({}): {}", plural(*n as u64, "server", "servers"), md_text(e));
+            let _ = writeln!(
+                w,
+                "- kmeans #{id} ({}): {}",
+                plural(*n as u64, "server", "servers"),
+                md_text(e)
+            );
         }
         let _ = writeln!(w);
     }
 
-    let _ = writeln!(w, "## 4. Privacy Risk Assessment\n\n| metric | value | detail |\n|---|---:|---|");
+    let _ = writeln!(
+        w,
+        "## 4. Privacy Risk Assessment\n\n| metric | value | detail |\n|---|---:|---|"
+    );
     for (_, label, v, unit, detail) in &r.privacy {
-        let _ = writeln!(w, "| {} | {} {} | {} |", md_text(label), if unit == "%" { format!("{v:.1}") } else { format!("{v:.0}") }, unit, md_text(detail));
+        let _ = writeln!(
+            w,
+            "| {} | {} {} | {} |",
+            md_text(label),
+            if unit == "%" {
+                format!("{v:.1}")
+            } else {
+                format!("{v:.0}")
+            },
+            unit,
+            md_text(detail)
+        );
     }
     let recs = |audience: &str| -> Vec<String> {
-        r.recommendations.iter().filter(|(a, _, _)| a == audience).map(|(_, text, based)| format!("- {} _(based on: {})_", md_text(text), based.join(", "))).collect()
+        r.recommendations
+            .iter()
+            .filter(|(a, _, _)| a == audience)
+            .map(|(_, text, based)| {
+                format!("- {} _(based on: {})_", md_text(text), based.join(", "))
+            })
+            .collect()
     };
     let _ = writeln!(w, "\n**Recommendations for users**\n");
     let users = recs(crate::privacy::USERS);
-    let _ = writeln!(w, "{}", if users.is_empty() { "- None: no measured risk calls for one.".to_string() } else { users.join("\n") });
+    let _ = writeln!(
+        w,
+        "{}",
+        if users.is_empty() {
+            "- None: no measured risk calls for one.".to_string()
+        } else {
+            users.join("\n")
+        }
+    );
     let _ = writeln!(w, "\n## 5. Recommendations for Wallet Developers\n");
     let devs = recs(crate::privacy::WALLET_DEVELOPERS);
-    let _ = writeln!(w, "{}", if devs.is_empty() { "- None: no measured risk calls for one.".to_string() } else { devs.join("\n") });
+    let _ = writeln!(
+        w,
+        "{}",
+        if devs.is_empty() {
+            "- None: no measured risk calls for one.".to_string()
+        } else {
+            devs.join("\n")
+        }
+    );
     if flavor == Flavor::Executive {
         // Section 6 keeps the seed's numbering: deliverables.
         let deliver = "\n## 6. Final Deliverables\n\n- **Data:** `data/processed/servers.csv`, `fingerprints.csv`, `tls.csv` (columns in docs/methodology.md), `data/snapshots/<run>.json`.\n- **Visualizations:** the site's global server map, centralization charts and clustering heatmap/PCA view.\n- **Documentation:** docs/methodology.md, docs/threat-model.md, docs/honeypot-indicators.md, docs/privacy.md and this executive analysis.\n";
         w.push_str(deliver);
     }
-    let _ = writeln!(w, "\n## {}. Data quality and sources\n", if flavor == Flavor::Executive { 7 } else { 6 });
-    let _ = writeln!(w, "- Corrupt or truncated input lines skipped: **{}**; unreadable files: **{}**.", r.corrupt_lines, r.corrupt_files);
+    let _ = writeln!(
+        w,
+        "\n## {}. Data quality and sources\n",
+        if flavor == Flavor::Executive { 7 } else { 6 }
+    );
+    let _ = writeln!(
+        w,
+        "- Corrupt or truncated input lines skipped: **{}**; unreadable files: **{}**.",
+        r.corrupt_lines, r.corrupt_files
+    );
     for e in &r.enrichment {
         let _ = writeln!(w, "- {}", md_text(e));
     }
     for a in &r.attribution {
         let _ = writeln!(w, "- {}", a);
     }
-    let _ = writeln!(w, "- IP geolocation by DB-IP (<https://db-ip.com>), licensed CC-BY-4.0.");
+    let _ = writeln!(
+        w,
+        "- IP geolocation by DB-IP (<https://db-ip.com>), licensed CC-BY-4.0."
+    );
     if flavor == Flavor::Report {
-        let stages: Vec<String> = r.stage_ms.iter().map(|(k, v)| format!("{k} {v:.1} ms")).collect();
+        let stages: Vec<String> = r
+            .stage_ms
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.1} ms"))
+            .collect();
         let _ = writeln!(w, "- Analysis stage times: {}.", stages.join(", "));
         for wn in &r.warnings {
-            let _ = writeln!(w, "- warning: {}{}: {}", md_cell(&wn.file), wn.line.map(|l| format!(":{l}")).unwrap_or_default(), md_cell(&wn.problem));
+            let _ = writeln!(
+                w,
+                "- warning: {}{}: {}",
+                md_cell(&wn.file),
+                wn.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                md_cell(&wn.problem)
+            );
         }
     }
     o
@@ -561,7 +893,10 @@ mod tests {
 
     #[test]
     fn md_cells_cannot_break_tables_or_inject_html() {
-        assert_eq!(md_cell("a|b\n<script>`x` & >= 3"), "a\\|b &lt;script&gt;'x' &amp; &gt;= 3");
+        assert_eq!(
+            md_cell("a|b\n<script>`x` & >= 3"),
+            "a\\|b &lt;script&gt;'x' &amp; &gt;= 3"
+        );
         assert_eq!(md_cell(&"x".repeat(500)).len(), MAX_MD_CELL_CHARS);
     }
 

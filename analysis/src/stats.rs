@@ -74,7 +74,12 @@ mod tests {
             (&[], None, None, None),
             (&[5.0], Some(5.0), Some(5.0), None),
             (&[1.0, 3.0], Some(2.0), Some(3.0), Some(2f64.sqrt() / 2.0)),
-            (&[4.0, 1.0, 2.0, 3.0, f64::NAN], Some(2.5), Some(4.0), Some(1.290_994_448_735_805_6 / 2.5)),
+            (
+                &[4.0, 1.0, 2.0, 3.0, f64::NAN],
+                Some(2.5),
+                Some(4.0),
+                Some(1.290_994_448_735_805_6 / 2.5),
+            ),
         ];
         for (s, med, p95, c) in cases {
             assert_eq!(median(s), *med, "{s:?}");

@@ -12,12 +12,13 @@
 use std::path::Path;
 
 use observatory_model::probes::{
-    AddressFormatsDetail, Implementation, Inference, MalformedCase, MalformedDetail, ProbeDetail, ProbeResult, RateLimitDetail, TimingDetail, TimingSummary,
-    XpubDetail,
+    AddressFormatsDetail, Implementation, Inference, MalformedCase, MalformedDetail, ProbeDetail,
+    ProbeResult, RateLimitDetail, TimingDetail, TimingSummary, XpubDetail,
 };
 use observatory_model::raw::{
-    Answer, Certificate, Endpoint, EndpointRecord, Features, HeaderTip, HostPorts, Peer, Provenance, RpcError, RunManifest, ServerVersion, Status,
-    TlsObservation, Transport, RAW_SCHEMA_VERSION,
+    Answer, Certificate, Endpoint, EndpointRecord, Features, HeaderTip, HostPorts, Peer,
+    Provenance, RpcError, RunManifest, ServerVersion, Status, TlsObservation, Transport,
+    RAW_SCHEMA_VERSION,
 };
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
@@ -76,11 +77,18 @@ pub fn summary(samples: &[f64]) -> TimingSummary {
 
 /// `n` samples around `median` with relative spread `spread` (deterministic).
 pub fn samples(rng: &mut Rng, n: usize, median: f64, spread: f64) -> Vec<f64> {
-    (0..n).map(|_| median * (1.0 + spread * (rng.unit() - 0.5) * 2.0)).collect()
+    (0..n)
+        .map(|_| median * (1.0 + spread * (rng.unit() - 0.5) * 2.0))
+        .collect()
 }
 
 fn answer<T>(at: u64, rtt: f64, v: T) -> Option<Answer<T>> {
-    Some(Answer { at_ms: at, rtt_ms: rtt, result: Some(v), error: None })
+    Some(Answer {
+        at_ms: at,
+        rtt_ms: rtt,
+        result: Some(v),
+        error: None,
+    })
 }
 
 /// A self-signed X.509 v1 certificate as ElectrumX's documented `openssl` recipe makes.
@@ -146,10 +154,22 @@ impl Rec {
     /// A successful record skeleton (status `success`, no metadata yet).
     pub fn new(run: &str, round: u32, host: &str, port: u16, transport: Transport) -> Self {
         let start = T0_MS + u64::from(round) * ROUND_MS;
-        let mut r = EndpointRecord::new(run, round, "local", Endpoint { host: host.to_ascii_lowercase(), port, transport }, start);
+        let mut r = EndpointRecord::new(
+            run,
+            round,
+            "local",
+            Endpoint {
+                host: host.to_ascii_lowercase(),
+                port,
+                transport,
+            },
+            start,
+        );
         r.status = Status::Success;
         r.finished_ms = start + 900;
-        r.provenance = vec![Provenance::Seed { name: "synthetic".into() }];
+        r.provenance = vec![Provenance::Seed {
+            name: "synthetic".into(),
+        }];
         r.timing.connect_ms = Some(20.0);
         Rec(r)
     }
@@ -167,7 +187,14 @@ impl Rec {
     }
     /// `server.version` answer.
     pub fn version(mut self, software: &str, protocol: &str, rtt: f64) -> Self {
-        self.0.metadata.version = answer(self.0.started_ms, rtt, ServerVersion { software: software.into(), protocol: protocol.into() });
+        self.0.metadata.version = answer(
+            self.0.started_ms,
+            rtt,
+            ServerVersion {
+                software: software.into(),
+                protocol: protocol.into(),
+            },
+        );
         self
     }
     /// Banner.
@@ -176,31 +203,67 @@ impl Rec {
         self
     }
     /// `server.features` with hosts.
-    pub fn features(mut self, hosts: &[&str], pmin: &str, pmax: &str, pruning: Option<u64>) -> Self {
+    pub fn features(
+        mut self,
+        hosts: &[&str],
+        pmin: &str,
+        pmax: &str,
+        pruning: Option<u64>,
+    ) -> Self {
         let mut f = Features {
-            genesis_hash: Some("000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f".into()),
+            genesis_hash: Some(
+                "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f".into(),
+            ),
             protocol_min: Some(pmin.into()),
             protocol_max: Some(pmax.into()),
             pruning,
             server_version: None,
             hash_function: Some("sha256".into()),
-            keys: vec!["genesis_hash".into(), "hash_function".into(), "hosts".into(), "protocol_max".into(), "protocol_min".into(), "pruning".into(), "server_version".into()],
+            keys: vec![
+                "genesis_hash".into(),
+                "hash_function".into(),
+                "hosts".into(),
+                "protocol_max".into(),
+                "protocol_min".into(),
+                "pruning".into(),
+                "server_version".into(),
+            ],
             hosts: Default::default(),
         };
         for h in hosts {
-            f.hosts.insert((*h).into(), HostPorts { tcp_port: Some(50001), ssl_port: Some(50002) });
+            f.hosts.insert(
+                (*h).into(),
+                HostPorts {
+                    tcp_port: Some(50001),
+                    ssl_port: Some(50002),
+                },
+            );
         }
         self.0.metadata.features = answer(self.0.started_ms, 20.0, f);
         self
     }
     /// Tip height.
     pub fn tip(mut self, height: u64) -> Self {
-        self.0.metadata.headers = answer(self.0.started_ms, 20.0, HeaderTip { height, hash: None, hex: "00".repeat(80) });
+        self.0.metadata.headers = answer(
+            self.0.started_ms,
+            20.0,
+            HeaderTip {
+                height,
+                hash: None,
+                hex: "00".repeat(80),
+            },
+        );
         self
     }
     /// `n` advertised peers (loopback names: data only).
     pub fn peers(mut self, n: usize) -> Self {
-        let peers = (0..n).map(|i| Peer { ip: format!("127.0.0.{}", i % 250 + 1), host: format!("peer{i}.example"), ..Default::default() }).collect();
+        let peers = (0..n)
+            .map(|i| Peer {
+                ip: format!("127.0.0.{}", i % 250 + 1),
+                host: format!("peer{i}.example"),
+                ..Default::default()
+            })
+            .collect();
         self.0.metadata.peers = answer(self.0.started_ms, 20.0, peers);
         self
     }
@@ -239,10 +302,23 @@ impl Rec {
     /// Timing probe with ping samples.
     pub fn timing(self, ping: Vec<f64>) -> Self {
         let headers = ping.iter().map(|x| x * 1.05).collect::<Vec<_>>();
-        self.probe("timing", ProbeDetail::Timing(TimingDetail { ping: summary(&ping), headers: summary(&headers), ping_samples: ping }))
+        self.probe(
+            "timing",
+            ProbeDetail::Timing(TimingDetail {
+                ping: summary(&ping),
+                headers: summary(&headers),
+                ping_samples: ping,
+            }),
+        )
     }
     /// xpub probe.
-    pub fn xpub(self, batch_accepted: bool, sequential: Vec<f64>, slope: f64, errors: Vec<RpcError>) -> Self {
+    pub fn xpub(
+        self,
+        batch_accepted: bool,
+        sequential: Vec<f64>,
+        slope: f64,
+        errors: Vec<RpcError>,
+    ) -> Self {
         let n = sequential.len() as u32;
         self.probe(
             "xpub",
@@ -302,17 +378,39 @@ impl Rec {
                 cases: vec![
                     case("wrong-param-count", "error", Some(-32602), false),
                     case("unknown-method", "error", Some(-32601), false),
-                    case("invalid-json", if disconnect_on_invalid_json { "disconnect" } else { "error" }, None, disconnect_on_invalid_json),
+                    case(
+                        "invalid-json",
+                        if disconnect_on_invalid_json {
+                            "disconnect"
+                        } else {
+                            "error"
+                        },
+                        None,
+                        disconnect_on_invalid_json,
+                    ),
                 ],
             }),
         )
     }
     /// Address-format probe.
     pub fn address_formats(self, legacy_answered: bool) -> Self {
-        self.probe("address-formats", ProbeDetail::AddressFormats(AddressFormatsDetail { formats: vec![], legacy_address: vec![], legacy_address_answered: legacy_answered }))
+        self.probe(
+            "address-formats",
+            ProbeDetail::AddressFormats(AddressFormatsDetail {
+                formats: vec![],
+                legacy_address: vec![],
+                legacy_address_answered: legacy_answered,
+            }),
+        )
     }
     /// Inference result.
-    pub fn inference(mut self, imp: Implementation, version: &str, claimed: Implementation, mismatch: bool) -> Self {
+    pub fn inference(
+        mut self,
+        imp: Implementation,
+        version: &str,
+        claimed: Implementation,
+        mismatch: bool,
+    ) -> Self {
         self.0.inference = Some(Inference {
             implementation: imp,
             version: Some(version.into()),
@@ -321,7 +419,15 @@ impl Rec {
             claimed: Some(claimed),
             claimed_version: Some(version.into()),
             mismatch,
-            mismatch_reasons: if mismatch { vec![format!("claims {} but error codes match {}", claimed.label(), imp.label())] } else { vec![] },
+            mismatch_reasons: if mismatch {
+                vec![format!(
+                    "claims {} but error codes match {}",
+                    claimed.label(),
+                    imp.label()
+                )]
+            } else {
+                vec![]
+            },
             behavior_description: vec![],
         });
         self
@@ -339,8 +445,19 @@ impl Rec {
 
 /// An honest default ElectrumX: self-signed v1 certificate, default banner, normal jittery
 /// timing, batch accepted, no throttling on a small burst. Must score `low`.
-pub fn honest_electrumx(run: &str, round: u32, host: &str, ip: &str, transport: Transport, rng: &mut Rng) -> EndpointRecord {
-    let port = if transport == Transport::Tls { 50002 } else { 50001 };
+pub fn honest_electrumx(
+    run: &str,
+    round: u32,
+    host: &str,
+    ip: &str,
+    transport: Transport,
+    rng: &mut Rng,
+) -> EndpointRecord {
+    let port = if transport == Transport::Tls {
+        50002
+    } else {
+        50001
+    };
     let rtt = 30.0 + 60.0 * rng.unit();
     let mut r = Rec::new(run, round, host, port, transport)
         .ip(ip)
@@ -354,7 +471,12 @@ pub fn honest_electrumx(run: &str, round: u32, host: &str, ip: &str, transport: 
         .rate(false, vec![])
         .malformed(false)
         .address_formats(false)
-        .inference(Implementation::Electrumx, "1.16.0", Implementation::Electrumx, false)
+        .inference(
+            Implementation::Electrumx,
+            "1.16.0",
+            Implementation::Electrumx,
+            false,
+        )
         .behavior("exb16");
     if transport == Transport::Tls {
         r = r.cert(self_signed_v1(host, 1_700_000_000), false);
@@ -378,7 +500,12 @@ pub fn fulcrum(run: &str, round: u32, host: &str, ip: &str, rng: &mut Rng) -> En
         .rate(false, vec![])
         .malformed(true)
         .address_formats(false)
-        .inference(Implementation::Fulcrum, "1.11.1", Implementation::Fulcrum, false)
+        .inference(
+            Implementation::Fulcrum,
+            "1.11.1",
+            Implementation::Fulcrum,
+            false,
+        )
         .behavior("fulc111")
         .build()
 }
@@ -397,7 +524,12 @@ pub fn electrs(run: &str, round: u32, host: &str, ip: &str, rng: &mut Rng) -> En
         .rate(false, vec![])
         .malformed(true)
         .address_formats(false)
-        .inference(Implementation::Electrs, "0.10.6", Implementation::Electrs, false)
+        .inference(
+            Implementation::Electrs,
+            "0.10.6",
+            Implementation::Electrs,
+            false,
+        )
         .behavior("electrs0106")
         .build()
 }
@@ -410,7 +542,8 @@ pub fn failures(run: &str, round: u32) -> Vec<EndpointRecord> {
         .enumerate()
         .map(|(i, s)| {
             let host = format!("fail-{}.example", s.as_str());
-            let mut r = Rec::new(run, round, &host, 50002, Transport::Tls).status(*s, Some(&format!("synthetic {}", s.as_str())));
+            let mut r = Rec::new(run, round, &host, 50002, Transport::Tls)
+                .status(*s, Some(&format!("synthetic {}", s.as_str())));
             if *s != Status::DnsError {
                 r = r.ip(&format!("203.0.113.{}", i + 1));
             }
@@ -423,7 +556,20 @@ pub fn failures(run: &str, round: u32) -> Vec<EndpointRecord> {
 }
 
 /// Real-world-like hosting prefixes for synthetic servers (data only): `(first two octets)`.
-const PREFIXES: &[(u8, u8)] = &[(5, 9), (95, 216), (51, 38), (138, 68), (45, 76), (34, 90), (3, 120), (81, 169), (185, 107), (62, 210), (176, 9), (91, 121)];
+const PREFIXES: &[(u8, u8)] = &[
+    (5, 9),
+    (95, 216),
+    (51, 38),
+    (138, 68),
+    (45, 76),
+    (34, 90),
+    (3, 120),
+    (81, 169),
+    (185, 107),
+    (62, 210),
+    (176, 9),
+    (91, 121),
+];
 /// Share of synthetic servers in [`PREFIXES`] (the popular hosting networks); the rest spread
 /// over the whole public IPv4 space, so the /16 dimension has as many buckets as a real
 /// network of that size (tens of thousands at 100,000 servers, not twelve).
@@ -441,7 +587,10 @@ fn synthetic_ip(srng: &mut Rng) -> String {
     let (a, b) = if srng.below(100) < HOSTING_SHARE {
         PREFIXES[(srng.below(PREFIXES.len() as u64)) as usize]
     } else {
-        (public_first_octet(srng.below(1 << 16)), srng.below(256) as u8)
+        (
+            public_first_octet(srng.below(1 << 16)),
+            srng.below(256) as u8,
+        )
     };
     format!("{a}.{b}.{}.{}", srng.below(250) + 1, srng.below(250) + 1)
 }
@@ -476,7 +625,10 @@ pub fn network(run: &str, servers: usize, rounds: u32, seed: u64) -> RunData {
                 r.behavior_hash = Some("fleet-hash".into());
                 vec![r]
             } else if !up {
-                vec![Rec::new(run, round, &host, 50002, Transport::Tls).ip(&ip).status(Status::ConnectionTimeout, Some("connect timed out")).build()]
+                vec![Rec::new(run, round, &host, 50002, Transport::Tls)
+                    .ip(&ip)
+                    .status(Status::ConnectionTimeout, Some("connect timed out"))
+                    .build()]
             } else if kind < 55 {
                 vec![
                     honest_electrumx(run, round, &host, &ip, Transport::Tls, &mut rng),
@@ -501,7 +653,15 @@ pub fn network(run: &str, servers: usize, rounds: u32, seed: u64) -> RunData {
             } else if kind < 96 {
                 // Modified implementation: claims ElectrumX, behaves like something else.
                 let mut r = honest_electrumx(run, round, &host, &ip, Transport::Tls, &mut rng);
-                r.inference = Rec(r.clone()).inference(Implementation::Unknown, "1.16.0", Implementation::Electrumx, true).build().inference;
+                r.inference = Rec(r.clone())
+                    .inference(
+                        Implementation::Unknown,
+                        "1.16.0",
+                        Implementation::Electrumx,
+                        true,
+                    )
+                    .build()
+                    .inference;
                 vec![r]
             } else {
                 // Logging-like timing: history far slower than ping, rising.
@@ -534,7 +694,11 @@ pub fn network(run: &str, servers: usize, rounds: u32, seed: u64) -> RunData {
         counts_by_status: Default::default(),
         complete: true,
     };
-    RunData { run_id: run.into(), manifest: Some(manifest), records }
+    RunData {
+        run_id: run.into(),
+        manifest: Some(manifest),
+        records,
+    }
 }
 
 /// Writes a run as the scanner would: `DIR/raw/<run>/endpoints.jsonl` + `manifest.json`.
@@ -542,7 +706,10 @@ pub fn write_run(data_dir: &Path, run: &RunData) -> Result<()> {
     let dir = data_dir.join("raw").join(&run.run_id);
     let mut lines = Vec::new();
     for r in &run.records {
-        let mut l = serde_json::to_vec(r).map_err(|source| crate::Error::Json { what: "record", source })?;
+        let mut l = serde_json::to_vec(r).map_err(|source| crate::Error::Json {
+            what: "record",
+            source,
+        })?;
         l.push(b'\n');
         lines.extend_from_slice(&l);
     }
@@ -560,12 +727,18 @@ mod tests {
     #[test]
     fn addresses_spread_over_many_public_16s() {
         let run = network("r", 2000, 1, 7);
-        let prefixes: std::collections::BTreeSet<String> =
-            run.records.iter().filter_map(|r| crate::metrics::ipv4_16(r.ip.as_deref()?)).collect();
+        let prefixes: std::collections::BTreeSet<String> = run
+            .records
+            .iter()
+            .filter_map(|r| crate::metrics::ipv4_16(r.ip.as_deref()?))
+            .collect();
         assert!(prefixes.len() > 700, "{} distinct /16s", prefixes.len());
         for p in &prefixes {
             let ip: std::net::Ipv4Addr = p.trim_end_matches("/16").parse().unwrap();
-            assert!(!ip.is_private() && !ip.is_loopback() && !ip.is_multicast() && ip.octets()[0] != 0, "{p}");
+            assert!(
+                !ip.is_private() && !ip.is_loopback() && !ip.is_multicast() && ip.octets()[0] != 0,
+                "{p}"
+            );
         }
     }
 }

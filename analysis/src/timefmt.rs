@@ -14,7 +14,11 @@ pub fn rfc3339(ms: u64) -> String {
 
 /// Current time, RFC 3339.
 pub fn now_rfc3339() -> String {
-    OffsetDateTime::now_utc().replace_nanosecond(0).ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
+    OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -28,20 +28,38 @@ const ASN_CSV: &str = "5.9.0.0,5.9.255.255,24940,Hetzner Online GmbH\n\
 185.107.0.0,185.107.255.255,43350,NForce Entertainment B.V.\n";
 
 fn rng(host: &str) -> Rng {
-    Rng::new(host.bytes().fold(7u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b))))
+    Rng::new(
+        host.bytes()
+            .fold(7u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b))),
+    )
 }
 
 fn electrumx(host: &str, ip: &str, t: Transport) -> EndpointRecord {
     synthetic::honest_electrumx(RUN, 0, host, ip, t, &mut rng(host))
 }
 
-fn analyze_with(records: Vec<EndpointRecord>, aliases: HashMap<std::net::IpAddr, std::net::IpAddr>) -> Snapshot {
+fn analyze_with(
+    records: Vec<EndpointRecord>,
+    aliases: HashMap<std::net::IpAddr, std::net::IpAddr>,
+) -> Snapshot {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("asn-ipv4.csv");
     std::fs::write(&csv, ASN_CSV).unwrap();
-    let enricher = Enricher { asn: Some(AsnDb::open(&csv).unwrap()), aliases, ..Default::default() };
-    let data = LoadedData::from_runs(vec![RunData { run_id: RUN.into(), manifest: None, records }]);
-    let opts = Options { generated_at: "2026-11-21T12:00:00Z".into(), asn_loaded: true, ..Default::default() };
+    let enricher = Enricher {
+        asn: Some(AsnDb::open(&csv).unwrap()),
+        aliases,
+        ..Default::default()
+    };
+    let data = LoadedData::from_runs(vec![RunData {
+        run_id: RUN.into(),
+        manifest: None,
+        records,
+    }]);
+    let opts = Options {
+        generated_at: "2026-11-21T12:00:00Z".into(),
+        asn_loaded: true,
+        ..Default::default()
+    };
     assemble::analyze(&data, &enricher, &opts).snapshot
 }
 
@@ -80,7 +98,10 @@ fn network() -> Vec<EndpointRecord> {
         synthetic::electrs(RUN, 0, "c.example", "51.38.1.1", &mut rng("c")),
         synthetic::fulcrum(RUN, 0, "d.example", "95.216.1.1", &mut rng("d")),
         logging,
-        Rec::new(RUN, 0, "f.example", 50002, Transport::Tls).ip("45.76.1.1").status(Status::ConnectionTimeout, Some("connect timed out")).build(),
+        Rec::new(RUN, 0, "f.example", 50002, Transport::Tls)
+            .ip("45.76.1.1")
+            .status(Status::ConnectionTimeout, Some("connect timed out"))
+            .build(),
         onion,
         not_probed,
         electrumx("i.example", "185.107.1.1", Transport::Tls),
@@ -88,7 +109,12 @@ fn network() -> Vec<EndpointRecord> {
 }
 
 fn metric(s: &Snapshot, id: &str) -> (f64, String) {
-    let m = s.privacy.metrics.iter().find(|m| m.id == id).unwrap_or_else(|| panic!("no metric {id}"));
+    let m = s
+        .privacy
+        .metrics
+        .iter()
+        .find(|m| m.id == id)
+        .unwrap_or_else(|| panic!("no metric {id}"));
     (m.value, m.detail.clone())
 }
 
@@ -128,24 +154,51 @@ fn privacy_metrics_are_the_hand_counted_numbers() {
 #[test]
 fn recommendations_rest_on_the_numbers_that_support_them() {
     let s = analyze_with(network(), HashMap::new());
-    let recs: Vec<(&str, &str, Vec<&str>)> =
-        s.privacy.recommendations.iter().map(|r| (r.audience.as_str(), r.text.as_str(), r.based_on.iter().map(String::as_str).collect())).collect();
+    let recs: Vec<(&str, &str, Vec<&str>)> = s
+        .privacy
+        .recommendations
+        .iter()
+        .map(|r| {
+            (
+                r.audience.as_str(),
+                r.text.as_str(),
+                r.based_on.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
     let based: Vec<&Vec<&str>> = recs.iter().map(|r| &r.2).collect();
     assert_eq!(
         based,
-        vec![&vec![TOP3_ASN, ONION], &vec![PLAINTEXT, PLAINTEXT_ONLY], &vec![XPUB_BATCH], &vec![TIMING_LEAK], &vec![TLS_UNVALIDATED], &vec![NAKAMOTO_ASN]],
+        vec![
+            &vec![TOP3_ASN, ONION],
+            &vec![PLAINTEXT, PLAINTEXT_ONLY],
+            &vec![XPUB_BATCH],
+            &vec![TIMING_LEAK],
+            &vec![TLS_UNVALIDATED],
+            &vec![NAKAMOTO_ASN]
+        ],
         "no suspicious or legacy servers: no advice about them"
     );
     for (phrase, i) in [
-        ("85.7% of servers with a known network sit in just 3 ASNs", 0),
+        (
+            "85.7% of servers with a known network sit in just 3 ASNs",
+            0,
+        ),
         ("1 onion server answered over Tor", 0),
         ("4 of the 8 reachable servers answer without TLS", 1),
-        ("85.7% of probed servers accept a 40-address history batch", 2),
+        (
+            "85.7% of probed servers accept a 40-address history batch",
+            2,
+        ),
         ("1 server show", 3),
         ("80.0% of TLS servers (4 of 5)", 4),
         ("in 2 ASNs", 5),
     ] {
-        assert!(recs[i].1.contains(phrase), "{:?} lacks {phrase:?}", recs[i].1);
+        assert!(
+            recs[i].1.contains(phrase),
+            "{:?} lacks {phrase:?}",
+            recs[i].1
+        );
     }
     assert_eq!(recs.iter().filter(|r| r.0 == "users").count(), 3);
 
@@ -164,12 +217,31 @@ fn recommendations_rest_on_the_numbers_that_support_them() {
         })
         .collect();
     let s = analyze_with(strict, HashMap::new());
-    let ids: Vec<&str> = s.privacy.recommendations.iter().flat_map(|r| r.based_on.iter().map(String::as_str)).collect();
-    for absent in [PLAINTEXT, XPUB_BATCH, TLS_UNVALIDATED, TIMING_LEAK, SUSPICIOUS, LEGACY] {
-        assert!(!ids.contains(&absent), "{absent} recommended without support: {:#?}", s.privacy.recommendations);
+    let ids: Vec<&str> = s
+        .privacy
+        .recommendations
+        .iter()
+        .flat_map(|r| r.based_on.iter().map(String::as_str))
+        .collect();
+    for absent in [
+        PLAINTEXT,
+        XPUB_BATCH,
+        TLS_UNVALIDATED,
+        TIMING_LEAK,
+        SUSPICIOUS,
+        LEGACY,
+    ] {
+        assert!(
+            !ids.contains(&absent),
+            "{absent} recommended without support: {:#?}",
+            s.privacy.recommendations
+        );
     }
     let tor = &s.privacy.recommendations[0].text;
-    assert!(tor.contains("no onion server answered this scan") && !tor.contains("0 onion"), "{tor}");
+    assert!(
+        tor.contains("no onion server answered this scan") && !tor.contains("0 onion"),
+        "{tor}"
+    );
 }
 
 #[test]
@@ -177,8 +249,16 @@ fn onion_servers_are_their_own_location_bucket() {
     let s = analyze_with(network(), HashMap::new());
     for id in ["country", "continent", "asn", "provider"] {
         let d = dim(&s, id);
-        let onion = d.buckets.iter().find(|b| b.key == "onion").unwrap_or_else(|| panic!("{id}: no onion bucket"));
-        assert_eq!((onion.count, onion.label.as_str()), (1, "Onion (Tor)"), "{id}");
+        let onion = d
+            .buckets
+            .iter()
+            .find(|b| b.key == "onion")
+            .unwrap_or_else(|| panic!("{id}: no onion bucket"));
+        assert_eq!(
+            (onion.count, onion.label.as_str()),
+            (1, "Onion (Tor)"),
+            "{id}"
+        );
     }
     // No GeoIP database: the clearnet servers are unknown countries, not onion and not a bucket.
     let country = dim(&s, "country");
@@ -190,13 +270,32 @@ fn onion_servers_are_their_own_location_bucket() {
 #[test]
 fn stand_in_addresses_are_used_for_prefixes_as_for_asns() {
     // Two simulated servers on loopback, standing in for addresses in two networks.
-    let records = vec![electrumx("127.0.0.9", "127.0.0.9", Transport::Tls), electrumx("127.0.1.9", "127.0.1.9", Transport::Tls)];
+    let records = vec![
+        electrumx("127.0.0.9", "127.0.0.9", Transport::Tls),
+        electrumx("127.0.1.9", "127.0.1.9", Transport::Tls),
+    ];
     let aliases: HashMap<std::net::IpAddr, std::net::IpAddr> =
-        [("127.0.0.9", "5.9.10.10"), ("127.0.1.9", "51.38.3.4")].iter().map(|(a, b)| (a.parse().unwrap(), b.parse().unwrap())).collect();
+        [("127.0.0.9", "5.9.10.10"), ("127.0.1.9", "51.38.3.4")]
+            .iter()
+            .map(|(a, b)| (a.parse().unwrap(), b.parse().unwrap()))
+            .collect();
     let s = analyze_with(records, aliases);
-    let keys = |id: &str| dim(&s, id).buckets.iter().map(|b| b.key.clone()).collect::<Vec<_>>();
+    let keys = |id: &str| {
+        dim(&s, id)
+            .buckets
+            .iter()
+            .map(|b| b.key.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(keys("asn"), vec!["AS16276", "AS24940"]);
-    assert_eq!(keys("ipv4_16"), vec!["5.9.0.0/16", "51.38.0.0/16"], "not 127.0.0.0/16");
+    assert_eq!(
+        keys("ipv4_16"),
+        vec!["5.9.0.0/16", "51.38.0.0/16"],
+        "not 127.0.0.0/16"
+    );
     // The servers themselves keep their real (loopback) addresses.
-    assert!(s.servers.iter().all(|x| x.ips.iter().all(|ip| ip.starts_with("127."))));
+    assert!(s
+        .servers
+        .iter()
+        .all(|x| x.ips.iter().all(|ip| ip.starts_with("127."))));
 }

@@ -16,16 +16,27 @@ use std::path::PathBuf;
 use observatory_analysis::{cluster, csv_out, hss};
 
 fn doc(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs")
+        .join(name)
 }
 
 /// Replaces or checks the block between `<!-- {tag}:begin -->` and `<!-- {tag}:end -->`.
 fn check_block(file: &str, tag: &str, want: &str) {
     let path = doc(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (begin, end) = (format!("<!-- {tag}:begin -->\n"), format!("<!-- {tag}:end -->"));
-    let b = text.find(&begin).unwrap_or_else(|| panic!("{file}: no {begin:?} marker")) + begin.len();
-    let e = text[b..].find(&end).unwrap_or_else(|| panic!("{file}: no {end:?} marker")) + b;
+    let (begin, end) = (
+        format!("<!-- {tag}:begin -->\n"),
+        format!("<!-- {tag}:end -->"),
+    );
+    let b = text
+        .find(&begin)
+        .unwrap_or_else(|| panic!("{file}: no {begin:?} marker"))
+        + begin.len();
+    let e = text[b..]
+        .find(&end)
+        .unwrap_or_else(|| panic!("{file}: no {end:?} marker"))
+        + b;
     if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
         let updated = format!("{}{want}{}", &text[..b], &text[e..]);
         std::fs::write(&path, updated).unwrap();
@@ -40,27 +51,55 @@ fn cell(s: &str) -> String {
 
 #[test]
 fn honeypot_indicator_table_matches_the_code() {
-    let mut t = String::from("| Indicator | Id | Weight (points) | Fires when |\n|---|---|---:|---|\n");
+    let mut t =
+        String::from("| Indicator | Id | Weight (points) | Fires when |\n|---|---|---:|---|\n");
     for i in hss::CATALOGUE {
-        t.push_str(&format!("| {} | `{}` | {} | {} |\n", cell(i.name), i.id, i.weight, cell(i.threshold)));
+        t.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            cell(i.name),
+            i.id,
+            i.weight,
+            cell(i.threshold)
+        ));
     }
     check_block("honeypot-indicators.md", "indicators", &t);
     let text = std::fs::read_to_string(doc("honeypot-indicators.md")).unwrap();
-    for (what, v) in [("medium", hss::MEDIUM_THRESHOLD), ("high", hss::HIGH_THRESHOLD)] {
+    for (what, v) in [
+        ("medium", hss::MEDIUM_THRESHOLD),
+        ("high", hss::HIGH_THRESHOLD),
+    ] {
         let needle = format!("`{what}` at {v} points");
-        assert!(text.contains(&needle), "honeypot-indicators.md must say {needle:?}");
+        assert!(
+            text.contains(&needle),
+            "honeypot-indicators.md must say {needle:?}"
+        );
     }
     for i in hss::CATALOGUE {
-        assert!(text.contains(&format!("### `{}`", i.id)), "honeypot-indicators.md: no section for {}", i.id);
-        assert!(text.contains(i.rationale), "honeypot-indicators.md: rationale of {} differs from the code", i.id);
+        assert!(
+            text.contains(&format!("### `{}`", i.id)),
+            "honeypot-indicators.md: no section for {}",
+            i.id
+        );
+        assert!(
+            text.contains(i.rationale),
+            "honeypot-indicators.md: rationale of {} differs from the code",
+            i.id
+        );
     }
 }
 
 #[test]
 fn known_default_certificate_table_matches_the_code() {
-    let mut t = String::from("| Certificate | SHA-256 | SPKI SHA-256 | Source |\n|---|---|---|---|\n");
+    let mut t =
+        String::from("| Certificate | SHA-256 | SPKI SHA-256 | Source |\n|---|---|---|---|\n");
     for k in hss::KNOWN_DEFAULT_CERTS {
-        t.push_str(&format!("| {} | `{}` | `{}` | {} |\n", cell(k.name), k.sha256, k.spki_sha256, cell(k.source)));
+        t.push_str(&format!(
+            "| {} | `{}` | `{}` | {} |\n",
+            cell(k.name),
+            k.sha256,
+            k.spki_sha256,
+            cell(k.source)
+        ));
     }
     check_block("honeypot-indicators.md", "known-defaults", &t);
 }
@@ -77,15 +116,34 @@ fn methodology_feature_table_matches_the_code() {
 /// The documented column names of one CSV table block, in order.
 fn documented_columns(file: &str, tag: &str) -> Vec<String> {
     let text = std::fs::read_to_string(doc(file)).unwrap();
-    let (begin, end) = (format!("<!-- {tag}:begin -->"), format!("<!-- {tag}:end -->"));
-    let b = text.find(&begin).unwrap_or_else(|| panic!("{file}: no {begin} marker"));
-    let e = text[b..].find(&end).unwrap_or_else(|| panic!("{file}: no {end} marker")) + b;
-    text[b..e].lines().filter_map(|l| l.strip_prefix("| `")?.split_once('`').map(|(name, _)| name.to_string())).collect()
+    let (begin, end) = (
+        format!("<!-- {tag}:begin -->"),
+        format!("<!-- {tag}:end -->"),
+    );
+    let b = text
+        .find(&begin)
+        .unwrap_or_else(|| panic!("{file}: no {begin} marker"));
+    let e = text[b..]
+        .find(&end)
+        .unwrap_or_else(|| panic!("{file}: no {end} marker"))
+        + b;
+    text[b..e]
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("| `")?
+                .split_once('`')
+                .map(|(name, _)| name.to_string())
+        })
+        .collect()
 }
 
 #[test]
 fn methodology_csv_column_tables_match_the_code() {
-    for (tag, cols) in [("csv-servers", csv_out::SERVERS_COLUMNS), ("csv-fingerprints", csv_out::FINGERPRINTS_COLUMNS), ("csv-tls", csv_out::TLS_COLUMNS)] {
+    for (tag, cols) in [
+        ("csv-servers", csv_out::SERVERS_COLUMNS),
+        ("csv-fingerprints", csv_out::FINGERPRINTS_COLUMNS),
+        ("csv-tls", csv_out::TLS_COLUMNS),
+    ] {
         let mut t = String::from("| Column | Meaning |\n|---|---|\n");
         for (name, what) in cols {
             t.push_str(&format!("| `{name}` | {} |\n", cell(what)));
@@ -95,10 +153,16 @@ fn methodology_csv_column_tables_match_the_code() {
         let code: Vec<String> = cols.iter().map(|c| c.0.to_string()).collect();
         let documented = documented_columns("methodology.md", tag);
         for c in &code {
-            assert!(documented.contains(c), "methodology.md {tag}: column {c} is written but not documented");
+            assert!(
+                documented.contains(c),
+                "methodology.md {tag}: column {c} is written but not documented"
+            );
         }
         for c in &documented {
-            assert!(code.contains(c), "methodology.md {tag}: documents {c}, which the code does not write");
+            assert!(
+                code.contains(c),
+                "methodology.md {tag}: documents {c}, which the code does not write"
+            );
         }
         assert_eq!(code, documented, "{tag}: column order");
     }

@@ -19,13 +19,25 @@ const REPLY_PAUSE: Duration = Duration::from_millis(150);
 const CHILD_LIMIT: Duration = Duration::from_secs(90);
 
 fn args(out: &std::path::Path, fakes: &[Fake]) -> Vec<String> {
-    let mut args: Vec<String> = ["--no-probes", "--concurrency", "2", "--endpoint-timeout", "30s", "--out"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut args: Vec<String> = [
+        "--no-probes",
+        "--concurrency",
+        "2",
+        "--endpoint-timeout",
+        "30s",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     args.push(out.display().to_string());
     for f in fakes {
-        args.extend(["--target".to_string(), f.target(false), "--allow-ip".to_string(), f.addr.ip().to_string()]);
+        args.extend([
+            "--target".to_string(),
+            f.target(false),
+            "--allow-ip".to_string(),
+            f.addr.ip().to_string(),
+        ]);
     }
     args
 }
@@ -34,7 +46,14 @@ fn args(out: &std::path::Path, fakes: &[Fake]) -> Vec<String> {
 async fn kill_9_keeps_written_records_and_resume_scans_only_the_rest() {
     let mut fakes = Vec::new();
     for i in 1..=ENDPOINTS {
-        fakes.push(spawn_fake(&format!("127.0.2.{i}"), Behavior::quirky(Quirk::Slow(REPLY_PAUSE)), None).await);
+        fakes.push(
+            spawn_fake(
+                &format!("127.0.2.{i}"),
+                Behavior::quirky(Quirk::Slow(REPLY_PAUSE)),
+                None,
+            )
+            .await,
+        );
     }
     let out = tempfile::tempdir().expect("tempdir");
     let base = args(out.path(), &fakes);
@@ -43,8 +62,15 @@ async fn kill_9_keeps_written_records_and_resume_scans_only_the_rest() {
     let mut child = support::spawn_scan(out.path(), &base);
     let started = Instant::now();
     let run = loop {
-        assert!(started.elapsed() < CHILD_LIMIT, "no progress:\n{}", support::log(out.path()));
-        assert!(child.try_wait().expect("try_wait").is_none(), "the scan ended before it could be killed");
+        assert!(
+            started.elapsed() < CHILD_LIMIT,
+            "no progress:\n{}",
+            support::log(out.path())
+        );
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "the scan ended before it could be killed"
+        );
         if out.path().join("raw").exists() {
             let run = support::run_dir(out.path());
             if support::read_records(&run).0.len() >= KILL_AFTER {
@@ -58,11 +84,18 @@ async fn kill_9_keeps_written_records_and_resume_scans_only_the_rest() {
 
     // Every complete line parses (read_records panics otherwise); the manifest says incomplete.
     let (before, prefix) = support::read_records(&run);
-    assert!(before.len() >= KILL_AFTER && before.len() < ENDPOINTS, "{} records", before.len());
+    assert!(
+        before.len() >= KILL_AFTER && before.len() < ENDPOINTS,
+        "{} records",
+        before.len()
+    );
     assert!(!support::manifest(&run).complete);
     let done: HashSet<String> = before.iter().map(|r| r.endpoint.key()).collect();
     assert_eq!(done.len(), before.len(), "no endpoint twice");
-    let accepts_at_kill: HashMap<String, usize> = fakes.iter().map(|f| (f.target(false), f.accepted())).collect();
+    let accepts_at_kill: HashMap<String, usize> = fakes
+        .iter()
+        .map(|f| (f.target(false), f.accepted()))
+        .collect();
 
     // Resume with nothing but the run directory: the recorded options are reused.
     let resume = vec!["--resume".to_string(), run.display().to_string()];
@@ -73,19 +106,35 @@ async fn kill_9_keeps_written_records_and_resume_scans_only_the_rest() {
     })
     .await
     .expect("wait");
-    assert_eq!(finished.code, Some(0), "resume failed:\n{}", support::log(out.path()));
+    assert_eq!(
+        finished.code,
+        Some(0),
+        "resume failed:\n{}",
+        support::log(out.path())
+    );
 
     let (after, bytes) = support::read_records(&run);
-    assert!(bytes.starts_with(&prefix), "records written before the kill were changed");
+    assert!(
+        bytes.starts_with(&prefix),
+        "records written before the kill were changed"
+    );
     assert_eq!(after.len(), ENDPOINTS);
     let keys: HashSet<String> = after.iter().map(|r| r.endpoint.key()).collect();
     assert_eq!(keys.len(), ENDPOINTS, "each endpoint exactly once");
-    assert!(after.iter().all(|r| r.status == observatory_model::raw::Status::Success), "{after:?}");
+    assert!(
+        after
+            .iter()
+            .all(|r| r.status == observatory_model::raw::Status::Success),
+        "{after:?}"
+    );
     for f in &fakes {
         let key = f.target(false);
         let (then, now) = (accepts_at_kill[&key], f.accepted());
         if done.contains(&key) {
-            assert_eq!(now, then, "{key} was recorded before the kill but scanned again");
+            assert_eq!(
+                now, then,
+                "{key} was recorded before the kill but scanned again"
+            );
         } else {
             assert!(now > then, "{key} was not scanned by the resume");
         }
@@ -93,5 +142,8 @@ async fn kill_9_keeps_written_records_and_resume_scans_only_the_rest() {
     let manifest = support::manifest(&run);
     assert!(manifest.complete);
     assert_eq!(manifest.run_id, after[0].run_id);
-    assert_eq!(manifest.counts_by_status.values().sum::<u64>(), ENDPOINTS as u64);
+    assert_eq!(
+        manifest.counts_by_status.values().sum::<u64>(),
+        ENDPOINTS as u64
+    );
 }

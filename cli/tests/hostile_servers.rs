@@ -65,26 +65,116 @@ async fn start_cases() -> Vec<Case> {
     };
     let specs = vec![
         add("control", Behavior::good(), None, Status::Success),
-        add("control-tls", Behavior::good(), Some(certs::valid()), Status::Success),
+        add(
+            "control-tls",
+            Behavior::good(),
+            Some(certs::valid()),
+            Status::Success,
+        ),
         add("silent", Behavior::Silent, None, Status::IoTimeout),
         add("slowloris", Behavior::Slowloris, None, Status::IoTimeout),
-        add("endless-line", Behavior::EndlessLine, None, Status::LimitExceeded),
-        add("100MB-json", Behavior::HugeJson, None, Status::LimitExceeded),
-        add("deep-nesting", Behavior::DeepNesting, None, Status::ProtocolError),
-        add("invalid-utf8", Behavior::InvalidUtf8, None, Status::ProtocolError),
-        add("wrong-ids", Behavior::quirky(Quirk::WrongIds), None, Status::ProtocolError),
-        add("duplicate-ids", Behavior::quirky(Quirk::DuplicateIds), None, Status::Success),
-        add("string-ids", Behavior::quirky(Quirk::StringIds), None, Status::ProtocolError),
-        add("notification-flood", Behavior::quirky(Quirk::NotificationFlood), None, Status::LimitExceeded),
-        add("huge-histories", Behavior::quirky(Quirk::HugeHistories), None, Status::Success),
-        add("tls-close-mid-handshake", Behavior::good(), Some(TlsSetup::CloseMidHandshake), Status::TlsHandshakeError),
-        add("tls-expired", Behavior::good(), Some(certs::expired()), Status::Success),
-        add("tls-not-yet-valid", Behavior::good(), Some(certs::not_yet_valid()), Status::Success),
-        add("tls-malformed-der", Behavior::good(), Some(certs::malformed_der()), Status::TlsHandshakeError),
-        add("tls-16kb-san", Behavior::good(), Some(certs::huge_san()), Status::Success),
-        add("tls-huge-chain", Behavior::good(), Some(certs::huge_chain()), Status::Success),
-        add("100k-peers", Behavior::with_peers(hundred_thousand_peers(), json!({})), None, Status::Success),
-        add("tls-wrong-key", Behavior::good(), Some(certs::wrong_key()), Status::TlsHandshakeError),
+        add(
+            "endless-line",
+            Behavior::EndlessLine,
+            None,
+            Status::LimitExceeded,
+        ),
+        add(
+            "100MB-json",
+            Behavior::HugeJson,
+            None,
+            Status::LimitExceeded,
+        ),
+        add(
+            "deep-nesting",
+            Behavior::DeepNesting,
+            None,
+            Status::ProtocolError,
+        ),
+        add(
+            "invalid-utf8",
+            Behavior::InvalidUtf8,
+            None,
+            Status::ProtocolError,
+        ),
+        add(
+            "wrong-ids",
+            Behavior::quirky(Quirk::WrongIds),
+            None,
+            Status::ProtocolError,
+        ),
+        add(
+            "duplicate-ids",
+            Behavior::quirky(Quirk::DuplicateIds),
+            None,
+            Status::Success,
+        ),
+        add(
+            "string-ids",
+            Behavior::quirky(Quirk::StringIds),
+            None,
+            Status::ProtocolError,
+        ),
+        add(
+            "notification-flood",
+            Behavior::quirky(Quirk::NotificationFlood),
+            None,
+            Status::LimitExceeded,
+        ),
+        add(
+            "huge-histories",
+            Behavior::quirky(Quirk::HugeHistories),
+            None,
+            Status::Success,
+        ),
+        add(
+            "tls-close-mid-handshake",
+            Behavior::good(),
+            Some(TlsSetup::CloseMidHandshake),
+            Status::TlsHandshakeError,
+        ),
+        add(
+            "tls-expired",
+            Behavior::good(),
+            Some(certs::expired()),
+            Status::Success,
+        ),
+        add(
+            "tls-not-yet-valid",
+            Behavior::good(),
+            Some(certs::not_yet_valid()),
+            Status::Success,
+        ),
+        add(
+            "tls-malformed-der",
+            Behavior::good(),
+            Some(certs::malformed_der()),
+            Status::TlsHandshakeError,
+        ),
+        add(
+            "tls-16kb-san",
+            Behavior::good(),
+            Some(certs::huge_san()),
+            Status::Success,
+        ),
+        add(
+            "tls-huge-chain",
+            Behavior::good(),
+            Some(certs::huge_chain()),
+            Status::Success,
+        ),
+        add(
+            "100k-peers",
+            Behavior::with_peers(hundred_thousand_peers(), json!({})),
+            None,
+            Status::Success,
+        ),
+        add(
+            "tls-wrong-key",
+            Behavior::good(),
+            Some(certs::wrong_key()),
+            Status::TlsHandshakeError,
+        ),
     ];
     for (name, ip, behavior, tls, is_tls, want) in specs {
         let leaf = match &tls {
@@ -92,7 +182,13 @@ async fn start_cases() -> Vec<Case> {
             _ => None,
         };
         let fake = spawn_fake(&ip, behavior, tls).await;
-        cases.push(Case { name, fake, tls: is_tls, want, leaf });
+        cases.push(Case {
+            name,
+            fake,
+            tls: is_tls,
+            want,
+            leaf,
+        });
     }
     cases
 }
@@ -101,7 +197,9 @@ async fn start_cases() -> Vec<Case> {
 async fn scan(out: &std::path::Path, args: &[String]) -> support::Finished {
     let child = support::spawn_scan(out, args);
     let out = out.to_path_buf();
-    tokio::task::spawn_blocking(move || support::wait_measured(child, &out, CHILD_LIMIT)).await.expect("wait")
+    tokio::task::spawn_blocking(move || support::wait_measured(child, &out, CHILD_LIMIT))
+        .await
+        .expect("wait")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,20 +222,34 @@ async fn hostile_servers_end_with_meaningful_statuses_in_bounded_time_and_memory
         MAX_SERVERS.to_string(),
     ];
     for c in &cases {
-        args.extend(["--target".to_string(), c.fake.target(c.tls), "--allow-ip".to_string(), c.fake.addr.ip().to_string()]);
+        args.extend([
+            "--target".to_string(),
+            c.fake.target(c.tls),
+            "--allow-ip".to_string(),
+            c.fake.addr.ip().to_string(),
+        ]);
     }
     let finished = scan(out.path(), &args).await;
     let log = support::log(out.path());
-    println!("hostile suite: {:?} wall, peak RSS {} MiB", finished.elapsed, finished.peak_rss / (1024 * 1024));
+    println!(
+        "hostile suite: {:?} wall, peak RSS {} MiB",
+        finished.elapsed,
+        finished.peak_rss / (1024 * 1024)
+    );
     assert_eq!(finished.code, Some(0), "scan failed:\n{log}");
     assert!(finished.peak_rss > 0, "no RSS measured:\n{log}");
-    assert!(finished.peak_rss < PEAK_RSS_BOUND, "peak RSS {} bytes", finished.peak_rss);
+    assert!(
+        finished.peak_rss < PEAK_RSS_BOUND,
+        "peak RSS {} bytes",
+        finished.peak_rss
+    );
 
     let run = support::run_dir(out.path());
     let manifest = support::manifest(&run);
     assert!(manifest.complete);
     let (records, _) = support::read_records(&run);
-    let by_key: HashMap<String, &EndpointRecord> = records.iter().map(|r| (r.endpoint.key(), r)).collect();
+    let by_key: HashMap<String, &EndpointRecord> =
+        records.iter().map(|r| (r.endpoint.key(), r)).collect();
     let mut failures = Vec::new();
     for c in &cases {
         let key = c.fake.target(c.tls);
@@ -147,7 +259,10 @@ async fn hostile_servers_end_with_meaningful_statuses_in_bounded_time_and_memory
         };
         let took = Duration::from_millis(r.finished_ms.saturating_sub(r.started_ms));
         if r.status != c.want {
-            failures.push(format!("{}: {:?} (want {:?}): {:?}", c.name, r.status, c.want, r.error));
+            failures.push(format!(
+                "{}: {:?} (want {:?}): {:?}",
+                c.name, r.status, c.want, r.error
+            ));
         }
         if took > ENDPOINT_TIMEOUT + DEADLINE_SLACK {
             failures.push(format!("{}: took {took:?}", c.name));
@@ -162,11 +277,22 @@ async fn hostile_servers_end_with_meaningful_statuses_in_bounded_time_and_memory
     // No amplification: 100,000 advertised peers yield at most MAX_SERVERS endpoints, and the
     // crawled ones (loopback, not allowed) are refused without a connection.
     assert_eq!(records.len(), MAX_SERVERS, "records: {}", records.len());
-    let crawled: Vec<&EndpointRecord> = records.iter().filter(|r| !cases.iter().any(|c| c.fake.target(c.tls) == r.endpoint.key())).collect();
+    let crawled: Vec<&EndpointRecord> = records
+        .iter()
+        .filter(|r| {
+            !cases
+                .iter()
+                .any(|c| c.fake.target(c.tls) == r.endpoint.key())
+        })
+        .collect();
     assert_eq!(crawled.len(), MAX_SERVERS - cases.len());
     for r in crawled {
         assert_eq!(r.status, Status::RefusedByPolicy, "{}", r.endpoint.key());
-        assert!(r.endpoint.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()));
+        assert!(r
+            .endpoint
+            .host
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()));
     }
 }
 
@@ -177,24 +303,60 @@ fn check_details(cases: &[Case], by_key: &HashMap<String, &EndpointRecord>) {
         by_key[&c.fake.target(c.tls)]
     };
     let control = get("control");
-    assert_eq!(control.metadata.banner.as_ref().and_then(|a| a.result.as_deref()), Some("tiny banner"));
+    assert_eq!(
+        control
+            .metadata
+            .banner
+            .as_ref()
+            .and_then(|a| a.result.as_deref()),
+        Some("tiny banner")
+    );
     assert!(!control.probes.is_empty(), "probes ran on the control");
 
-    let leaf = |name: &str| get(name).tls.as_ref().and_then(|t| t.chain.first()).cloned().unwrap_or_else(|| panic!("{name}: no leaf"));
+    let leaf = |name: &str| {
+        get(name)
+            .tls
+            .as_ref()
+            .and_then(|t| t.chain.first())
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}: no leaf"))
+    };
     assert!(leaf("tls-expired").expired);
     assert!(leaf("tls-not-yet-valid").not_yet_valid);
     let san = leaf("tls-16kb-san");
     assert_eq!(san.san_count, support::fake_servers::SAN_NAMES as u64);
     assert_eq!(san.san.len(), observatory_scanner::limits::MAX_SAN_ENTRIES);
-    let malformed = get("tls-malformed-der").tls.as_ref().expect("malformed-der: chain recorded");
-    assert!(malformed.chain.first().is_some_and(|c| c.parse_error.is_some()), "{malformed:?}");
+    let malformed = get("tls-malformed-der")
+        .tls
+        .as_ref()
+        .expect("malformed-der: chain recorded");
+    assert!(
+        malformed
+            .chain
+            .first()
+            .is_some_and(|c| c.parse_error.is_some()),
+        "{malformed:?}"
+    );
 
-    let huge = get("tls-huge-chain").tls.as_ref().expect("huge chain: TLS recorded");
-    assert_eq!(huge.chain.len(), observatory_scanner::limits::MAX_CHAIN_CERTS, "only the first certificates are parsed");
-    assert_eq!(huge.chain_presented, Some(support::fake_servers::HUGE_CHAIN_CERTS as u32), "but all are counted");
+    let huge = get("tls-huge-chain")
+        .tls
+        .as_ref()
+        .expect("huge chain: TLS recorded");
+    assert_eq!(
+        huge.chain.len(),
+        observatory_scanner::limits::MAX_CHAIN_CERTS,
+        "only the first certificates are parsed"
+    );
+    assert_eq!(
+        huge.chain_presented,
+        Some(support::fake_servers::HUGE_CHAIN_CERTS as u32),
+        "but all are counted"
+    );
 
     let answer = get("100k-peers").metadata.peers.as_ref();
-    let peers = answer.and_then(|a| a.result.as_ref()).unwrap_or_else(|| panic!("no peers: {answer:?}"));
+    let peers = answer
+        .and_then(|a| a.result.as_ref())
+        .unwrap_or_else(|| panic!("no peers: {answer:?}"));
     assert_eq!(peers.len(), observatory_scanner::limits::MAX_PEERS_PARSED);
 
     // 2.8 MB histories (to the address-format and xpub probes): the batch answer breaks the
@@ -203,9 +365,15 @@ fn check_details(cases: &[Case], by_key: &HashMap<String, &EndpointRecord>) {
     // received, nothing beyond the session cap was, and the metadata stands.
     let histories = get("huge-histories");
     let received = histories.wire.bytes_received;
-    assert!(received > 2 * 1024 * 1024, "no gigantic history was received: {received} bytes");
+    assert!(
+        received > 2 * 1024 * 1024,
+        "no gigantic history was received: {received} bytes"
+    );
     // The session cap is checked per read chunk, so the count may pass it by less than one chunk.
-    assert!(received <= observatory_protocol::frame::MAX_SESSION_BYTES + 64 * 1024, "{received} bytes");
+    assert!(
+        received <= observatory_protocol::frame::MAX_SESSION_BYTES + 64 * 1024,
+        "{received} bytes"
+    );
     assert!(histories.metadata.features.is_some());
 
     let dup = get("duplicate-ids");
@@ -214,19 +382,48 @@ fn check_details(cases: &[Case], by_key: &HashMap<String, &EndpointRecord>) {
     // Every TLS endpoint that got as far as a certificate recorded the leaf it was shown, and
     // the handshake signature was recorded valid exactly where the server held the leaf's key.
     for c in cases.iter().filter(|c| c.leaf.is_some()) {
-        let tls = get(c.name).tls.as_ref().unwrap_or_else(|| panic!("{}: no TLS recorded", c.name));
-        let want = c.leaf.as_deref().map(|der| observatory_scanner::tls::certificate::describe(der, 0, 0).sha256);
-        assert_eq!(tls.chain.first().map(|l| l.sha256.clone()), want, "{}: recorded leaf", c.name);
+        let tls = get(c.name)
+            .tls
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no TLS recorded", c.name));
+        let want = c
+            .leaf
+            .as_deref()
+            .map(|der| observatory_scanner::tls::certificate::describe(der, 0, 0).sha256);
+        assert_eq!(
+            tls.chain.first().map(|l| l.sha256.clone()),
+            want,
+            "{}: recorded leaf",
+            c.name
+        );
         let holds_key = !matches!(c.name, "tls-wrong-key" | "tls-malformed-der");
-        assert_eq!(tls.handshake_signature_valid, holds_key, "{}: {tls:?}", c.name);
+        assert_eq!(
+            tls.handshake_signature_valid, holds_key,
+            "{}: {tls:?}",
+            c.name
+        );
     }
     // Certificate A signed with key B: refused at the handshake, the signature recorded as
     // checked and failed, A's chain kept.
     let wrong = get("tls-wrong-key");
     let tls = wrong.tls.as_ref().expect("chain recorded");
-    assert_eq!(tls.handshake_signature_scheme.as_deref(), Some("ECDSA_NISTP256_SHA256"), "{tls:?}");
-    assert!(wrong.error.as_deref().is_some_and(|e| e.contains("BadSignature")), "{:?}", wrong.error);
-    assert!(wrong.requests.is_empty(), "nothing was sent to a server that failed the handshake");
+    assert_eq!(
+        tls.handshake_signature_scheme.as_deref(),
+        Some("ECDSA_NISTP256_SHA256"),
+        "{tls:?}"
+    );
+    assert!(
+        wrong
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("BadSignature")),
+        "{:?}",
+        wrong.error
+    );
+    assert!(
+        wrong.requests.is_empty(),
+        "nothing was sent to a server that failed the handshake"
+    );
 }
 
 /// Private and reserved addresses a hostile peer list names, with the range the policy must
@@ -253,12 +450,26 @@ const RESERVED_PEERS: &[(&str, &str)] = &[
 async fn peers_at_private_and_reserved_addresses_are_refused_with_loopback_allowed() {
     let neighbour = spawn_fake("127.0.2.2", Behavior::good(), None).await;
     let neighbour_ip = neighbour.addr.ip().to_string();
-    let mut peers: Vec<Value> = RESERVED_PEERS.iter().map(|(ip, _)| json!([ip, ip, ["v1.4", "t50001", "s50002"]])).collect();
-    peers.push(json!([neighbour_ip, neighbour_ip, ["v1.4", format!("t{}", neighbour.addr.port())]]));
+    let mut peers: Vec<Value> = RESERVED_PEERS
+        .iter()
+        .map(|(ip, _)| json!([ip, ip, ["v1.4", "t50001", "s50002"]]))
+        .collect();
+    peers.push(json!([
+        neighbour_ip,
+        neighbour_ip,
+        ["v1.4", format!("t{}", neighbour.addr.port())]
+    ]));
     // The same addresses through features.hosts, on another port: a second lead each.
-    let hosts: serde_json::Map<String, Value> =
-        RESERVED_PEERS.iter().map(|(ip, _)| (ip.to_string(), json!({"tcp_port": 50011, "ssl_port": null}))).collect();
-    let hub = spawn_fake("127.0.2.1", Behavior::with_peers(Value::Array(peers), Value::Object(hosts)), None).await;
+    let hosts: serde_json::Map<String, Value> = RESERVED_PEERS
+        .iter()
+        .map(|(ip, _)| (ip.to_string(), json!({"tcp_port": 50011, "ssl_port": null})))
+        .collect();
+    let hub = spawn_fake(
+        "127.0.2.1",
+        Behavior::with_peers(Value::Array(peers), Value::Object(hosts)),
+        None,
+    )
+    .await;
 
     let out = tempfile::tempdir().expect("tempdir");
     let args: Vec<String> = [
@@ -281,12 +492,23 @@ async fn peers_at_private_and_reserved_addresses_are_refused_with_loopback_allow
     assert_eq!(finished.code, Some(0), "scan failed:\n{log}");
     let run = support::run_dir(out.path());
     let (records, _) = support::read_records(&run);
-    let by_key: HashMap<String, &EndpointRecord> = records.iter().map(|r| (r.endpoint.key(), r)).collect();
+    let by_key: HashMap<String, &EndpointRecord> =
+        records.iter().map(|r| (r.endpoint.key(), r)).collect();
     let status = |key: &str| by_key.get(key).map(|r| (r.status, r.error.clone()));
 
     // The hub and its loopback neighbour (a crawled peer) are scanned normally.
-    assert_eq!(status(&hub.target(false)).map(|s| s.0), Some(Status::Success), "{:?}", status(&hub.target(false)));
-    assert_eq!(status(&neighbour.target(false)).map(|s| s.0), Some(Status::Success), "{:?}", status(&neighbour.target(false)));
+    assert_eq!(
+        status(&hub.target(false)).map(|s| s.0),
+        Some(Status::Success),
+        "{:?}",
+        status(&hub.target(false))
+    );
+    assert_eq!(
+        status(&neighbour.target(false)).map(|s| s.0),
+        Some(Status::Success),
+        "{:?}",
+        status(&neighbour.target(false))
+    );
     assert!(neighbour.accepted() >= 1, "the neighbour was dialled");
 
     // Each reserved address: three leads (t and s from the peer list, t from features.hosts),
@@ -294,16 +516,37 @@ async fn peers_at_private_and_reserved_addresses_are_refused_with_loopback_allow
     let mut refused = 0;
     for (ip, range) in RESERVED_PEERS {
         let addr: IpAddr = ip.parse().unwrap();
-        let mine: Vec<&EndpointRecord> = records.iter().filter(|r| r.endpoint.host.parse::<IpAddr>().ok() == Some(addr)).collect();
-        assert_eq!(mine.len(), 3, "{ip}: {:?}", mine.iter().map(|r| r.endpoint.key()).collect::<Vec<_>>());
+        let mine: Vec<&EndpointRecord> = records
+            .iter()
+            .filter(|r| r.endpoint.host.parse::<IpAddr>().ok() == Some(addr))
+            .collect();
+        assert_eq!(
+            mine.len(),
+            3,
+            "{ip}: {:?}",
+            mine.iter().map(|r| r.endpoint.key()).collect::<Vec<_>>()
+        );
         for r in mine {
             let key = r.endpoint.key();
             assert_eq!(r.status, Status::RefusedByPolicy, "{key}: {:?}", r.error);
-            assert!(r.error.as_deref().is_some_and(|e| e.contains(&format!("{addr} ({range})"))), "{key}: {:?}", r.error);
+            assert!(
+                r.error
+                    .as_deref()
+                    .is_some_and(|e| e.contains(&format!("{addr} ({range})"))),
+                "{key}: {:?}",
+                r.error
+            );
             assert_eq!(r.resolved_ips, vec![addr.to_string()], "{key}");
             assert_eq!(r.ip, None, "{key}: no address was chosen to dial");
-            assert!(r.timing.connect_ms.is_none() && r.timing.tls_ms.is_none(), "{key}: {:?}", r.timing);
-            assert!(r.tls.is_none() && r.requests.is_empty() && r.wire.bytes_received == 0, "{key}");
+            assert!(
+                r.timing.connect_ms.is_none() && r.timing.tls_ms.is_none(),
+                "{key}: {:?}",
+                r.timing
+            );
+            assert!(
+                r.tls.is_none() && r.requests.is_empty() && r.wire.bytes_received == 0,
+                "{key}"
+            );
             assert!(!r.provenance.is_empty(), "{key}: learned from the hub");
             refused += 1;
         }
@@ -311,5 +554,10 @@ async fn peers_at_private_and_reserved_addresses_are_refused_with_loopback_allow
     assert_eq!(records.len(), 2 + refused, "{:?}", by_key.keys());
     let manifest = support::manifest(&run);
     assert!(manifest.complete);
-    assert_eq!(manifest.counts_by_status.get("refused-by-policy").copied(), Some(refused as u64), "{:?}", manifest.counts_by_status);
+    assert_eq!(
+        manifest.counts_by_status.get("refused-by-policy").copied(),
+        Some(refused as u64),
+        "{:?}",
+        manifest.counts_by_status
+    );
 }

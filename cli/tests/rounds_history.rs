@@ -19,7 +19,8 @@ const INTERVAL: Duration = Duration::from_secs(2);
 const CLOCK_SLACK_MS: u64 = 5;
 
 fn history(out: &std::path::Path) -> Value {
-    serde_json::from_slice(&std::fs::read(out.join("history.json")).expect("history.json")).expect("json")
+    serde_json::from_slice(&std::fs::read(out.join("history.json")).expect("history.json"))
+        .expect("json")
 }
 
 async fn scan(out: &std::path::Path, args: Vec<String>) -> support::Finished {
@@ -27,7 +28,12 @@ async fn scan(out: &std::path::Path, args: Vec<String>) -> support::Finished {
 }
 
 fn endpoint<'a>(h: &'a Value, key: &str) -> &'a Value {
-    h["endpoints"].as_array().unwrap().iter().find(|e| e["endpoint"] == key).unwrap_or_else(|| panic!("{key}: {h}"))
+    h["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["endpoint"] == key)
+        .unwrap_or_else(|| panic!("{key}: {h}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,7 +62,10 @@ async fn rounds_give_uptime_and_history_merges_runs() {
     assert_eq!(done.code, Some(0), "{}", support::log(first.path()));
     let (records, _) = support::read_records(&support::run_dir(first.path()));
     assert_eq!(records.len(), 6);
-    let good_record = records.iter().find(|r| r.endpoint.key() == up.target(false)).expect("record");
+    let good_record = records
+        .iter()
+        .find(|r| r.endpoint.key() == up.target(false))
+        .expect("record");
     assert!(!good_record.probes.is_empty(), "probes ran");
     let mut round_starts: BTreeMap<u32, u64> = BTreeMap::new();
     for r in &records {
@@ -67,23 +76,39 @@ async fn rounds_give_uptime_and_history_merges_runs() {
     assert_eq!(starts.len(), 3, "{round_starts:?}");
     for pair in starts.windows(2) {
         let gap = pair[1] - pair[0];
-        assert!(gap + CLOCK_SLACK_MS >= INTERVAL.as_millis() as u64, "rounds {gap} ms apart, interval {INTERVAL:?}: {starts:?}");
-        assert!(gap < 60_000, "rounds {gap} ms apart: spaced as for public servers");
+        assert!(
+            gap + CLOCK_SLACK_MS >= INTERVAL.as_millis() as u64,
+            "rounds {gap} ms apart, interval {INTERVAL:?}: {starts:?}"
+        );
+        assert!(
+            gap < 60_000,
+            "rounds {gap} ms apart: spaced as for public servers"
+        );
     }
     let h = history(first.path());
     assert_eq!(h["rounds"], 3);
     let good = endpoint(&h, &up.target(false));
-    assert_eq!((good["observations"].as_u64(), good["uptime"].as_f64()), (Some(3), Some(1.0)));
+    assert_eq!(
+        (good["observations"].as_u64(), good["uptime"].as_f64()),
+        (Some(3), Some(1.0))
+    );
     assert_eq!(good["rtt"]["n"], 3);
     assert_eq!(good["tip_lags"], serde_json::json!([0, 0, 0]));
     let bad = endpoint(&h, &down.target(false));
-    assert_eq!((bad["observations"].as_u64(), bad["uptime"].as_f64()), (Some(3), Some(0.0)));
+    assert_eq!(
+        (bad["observations"].as_u64(), bad["uptime"].as_f64()),
+        (Some(3), Some(0.0))
+    );
     assert_eq!(bad["statuses"]["connection-refused"], 3);
 
     // A second scan elsewhere, merging the first run's directory.
     let mut args = base.clone();
     args.push("--no-probes".into());
-    args.extend(["--history".to_string(), first.path().display().to_string(), "--out".to_string()]);
+    args.extend([
+        "--history".to_string(),
+        first.path().display().to_string(),
+        "--out".to_string(),
+    ]);
     args.push(second.path().display().to_string());
     let done = scan(second.path(), args).await;
     assert_eq!(done.code, Some(0), "{}", support::log(second.path()));

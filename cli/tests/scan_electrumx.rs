@@ -15,7 +15,12 @@ use support::electrumx::{openssl_sha256_fingerprint, Config, ElectrumX, ExVersio
 
 #[test]
 fn observatory_scan_against_real_electrumx() {
-    let Some(ex) = ElectrumX::start(Config { version: ExVersion::V2_0_0, ..Config::default() }) else { return };
+    let Some(ex) = ElectrumX::start(Config {
+        version: ExVersion::V2_0_0,
+        ..Config::default()
+    }) else {
+        return;
+    };
     let out = tempfile::tempdir().expect("tempdir");
     let args: Vec<String> = vec![
         "--target".into(),
@@ -27,22 +32,53 @@ fn observatory_scan_against_real_electrumx() {
         "--out".into(),
         out.path().display().to_string(),
     ];
-    let done = support::wait_measured(support::spawn_scan(out.path(), &args), out.path(), Duration::from_secs(120));
+    let done = support::wait_measured(
+        support::spawn_scan(out.path(), &args),
+        out.path(),
+        Duration::from_secs(120),
+    );
     assert_eq!(done.code, Some(0), "{}", support::log(out.path()));
     let run = support::run_dir(out.path());
     let manifest = support::manifest(&run);
     assert!(manifest.complete);
-    assert_eq!(manifest.counts_by_status.get("success"), Some(&2), "{:?}", manifest.counts_by_status);
+    assert_eq!(
+        manifest.counts_by_status.get("success"),
+        Some(&2),
+        "{:?}",
+        manifest.counts_by_status
+    );
     let (records, _) = support::read_records(&run);
     assert_eq!(records.len(), 2);
     for r in &records {
         assert_eq!(r.status, Status::Success, "{:?}", r.error);
-        let v = r.metadata.version.as_ref().and_then(|a| a.result.as_ref()).expect("version");
-        assert_eq!((v.software.as_str(), v.protocol.as_str()), ("ElectrumX 2.0.0", "1.6"));
-        assert_eq!(r.metadata.headers.as_ref().and_then(|a| a.result.as_ref()).map(|t| t.height), Some(ex.chain.height));
+        let v = r
+            .metadata
+            .version
+            .as_ref()
+            .and_then(|a| a.result.as_ref())
+            .expect("version");
+        assert_eq!(
+            (v.software.as_str(), v.protocol.as_str()),
+            ("ElectrumX 2.0.0", "1.6")
+        );
+        assert_eq!(
+            r.metadata
+                .headers
+                .as_ref()
+                .and_then(|a| a.result.as_ref())
+                .map(|t| t.height),
+            Some(ex.chain.height)
+        );
     }
-    let tls = records.iter().find(|r| r.endpoint.transport == Transport::Tls).and_then(|r| r.tls.as_ref()).expect("tls");
-    assert_eq!(tls.chain[0].sha256, openssl_sha256_fingerprint(&ex.cert_path));
+    let tls = records
+        .iter()
+        .find(|r| r.endpoint.transport == Transport::Tls)
+        .and_then(|r| r.tls.as_ref())
+        .expect("tls");
+    assert_eq!(
+        tls.chain[0].sha256,
+        openssl_sha256_fingerprint(&ex.cert_path)
+    );
     assert_eq!(tls.chain[0].version, Some(1));
 }
 
@@ -51,25 +87,54 @@ fn observatory_scan_against_real_electrumx() {
 /// implementation and version, a behavior hash, every probe's result and the timing statistics.
 #[test]
 fn observatory_scan_with_probes_against_real_electrumx() {
-    let Some(ex) = ElectrumX::start(Config { version: ExVersion::V2_0_0, ..Config::default() }) else { return };
+    let Some(ex) = ElectrumX::start(Config {
+        version: ExVersion::V2_0_0,
+        ..Config::default()
+    }) else {
+        return;
+    };
     let out = tempfile::tempdir().expect("tempdir");
-    let args: Vec<String> =
-        vec!["--target".into(), ex.tcp_target(), "--allow-loopback".into(), "--out".into(), out.path().display().to_string()];
-    let done = support::wait_measured(support::spawn_scan(out.path(), &args), out.path(), Duration::from_secs(120));
+    let args: Vec<String> = vec![
+        "--target".into(),
+        ex.tcp_target(),
+        "--allow-loopback".into(),
+        "--out".into(),
+        out.path().display().to_string(),
+    ];
+    let done = support::wait_measured(
+        support::spawn_scan(out.path(), &args),
+        out.path(),
+        Duration::from_secs(120),
+    );
     assert_eq!(done.code, Some(0), "{}", support::log(out.path()));
     let (records, _) = support::read_records(&support::run_dir(out.path()));
     assert_eq!(records.len(), 1);
     let r = &records[0];
     assert_eq!(r.status, Status::Success, "{:?}", r.error);
     let inf = r.inference.as_ref().expect("inference");
-    assert_eq!(inf.implementation, Implementation::Electrumx, "{:#?}", inf.evidence);
+    assert_eq!(
+        inf.implementation,
+        Implementation::Electrumx,
+        "{:#?}",
+        inf.evidence
+    );
     assert_eq!(inf.version.as_deref(), Some("2.0.0"));
-    assert!(r.behavior_hash.as_deref().is_some_and(|h| h.len() == 64), "{:?}", r.behavior_hash);
+    assert!(
+        r.behavior_hash.as_deref().is_some_and(|h| h.len() == 64),
+        "{:?}",
+        r.behavior_hash
+    );
     let names: Vec<&str> = r.probes.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, REGISTRY.map(|k| k.name()));
     for p in &r.probes {
         assert_eq!(p.status, Status::Success, "{}: {:?}", p.name, p.error);
-        assert!(p.samples_taken > 0 && p.samples_planned > 0, "{}: {} of {}", p.name, p.samples_taken, p.samples_planned);
+        assert!(
+            p.samples_taken > 0 && p.samples_planned > 0,
+            "{}: {} of {}",
+            p.name,
+            p.samples_taken,
+            p.samples_planned
+        );
     }
     let timing = r.probes.iter().find_map(|p| match &p.detail {
         ProbeDetail::Timing(t) => Some(t),
@@ -77,6 +142,9 @@ fn observatory_scan_with_probes_against_real_electrumx() {
     });
     let timing = timing.expect("timing detail");
     assert!(timing.ping.n > 0 && timing.headers.n > 0, "{timing:?}");
-    assert!(timing.ping.median_ms > 0.0 && timing.ping.p95_ms >= timing.ping.median_ms, "{timing:?}");
+    assert!(
+        timing.ping.median_ms > 0.0 && timing.ping.p95_ms >= timing.ping.median_ms,
+        "{timing:?}"
+    );
     assert_eq!(timing.ping_samples.len(), timing.ping.n as usize);
 }

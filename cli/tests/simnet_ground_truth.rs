@@ -20,8 +20,8 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use observatory_analysis::assemble::{analyze, Options};
-use observatory_analysis::hss;
 use observatory_analysis::enrich::Enricher;
+use observatory_analysis::hss;
 use observatory_analysis::load::{LoadedData, RunData};
 use observatory_model::raw::Status;
 use observatory_scanner::targets::TargetSet;
@@ -47,7 +47,10 @@ const VIOLATION_KINDS: &[&str] = &["wrong-ids"];
 
 #[test]
 fn scan_and_analysis_find_what_the_simnet_planted() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let config = SimnetConfig {
             servers: SERVERS,
@@ -60,17 +63,38 @@ fn scan_and_analysis_find_what_the_simnet_planted() {
         };
         let net = Simnet::start(config).await.unwrap();
         let truth = net.ground_truth().clone();
-        for role in [Role::Honest, Role::Honeypot, Role::Hostile, Role::Blackholed] {
-            assert!(truth.endpoints.iter().any(|e| e.role == role), "{role:?} planted");
+        for role in [
+            Role::Honest,
+            Role::Honeypot,
+            Role::Hostile,
+            Role::Blackholed,
+        ] {
+            assert!(
+                truth.endpoints.iter().any(|e| e.role == role),
+                "{role:?} planted"
+            );
         }
-        assert!(truth.endpoints.iter().any(|e| !e.seeded), "some servers only reachable by crawling");
-        let planted: BTreeSet<String> = truth.endpoints.iter().filter(|e| e.role == Role::Hostile).map(|e| e.behavior.clone()).collect();
+        assert!(
+            truth.endpoints.iter().any(|e| !e.seeded),
+            "some servers only reachable by crawling"
+        );
+        let planted: BTreeSet<String> = truth
+            .endpoints
+            .iter()
+            .filter(|e| e.role == Role::Hostile)
+            .map(|e| e.behavior.clone())
+            .collect();
         for kind in HostileKind::DEFAULT_SET {
-            assert!(planted.contains(&Behavior::Hostile(kind).name()), "{kind:?} planted");
+            assert!(
+                planted.contains(&Behavior::Hostile(kind).name()),
+                "{kind:?} planted"
+            );
         }
 
         let mut targets = TargetSet::default();
-        targets.add_servers_file(&truth.servers_json().to_string(), "simnet servers.json").unwrap();
+        targets
+            .add_servers_file(&truth.servers_json().to_string(), "simnet servers.json")
+            .unwrap();
         let mut scan_config = ScanConfig::new(targets.into_vec(), "simnet-e2e".into());
         scan_config.allow_loopback = true;
         scan_config.crawl = true;
@@ -78,7 +102,12 @@ fn scan_and_analysis_find_what_the_simnet_planted() {
         let mut sink = MemorySink::default();
         let started = std::time::Instant::now();
         let manifest = scan(scan_config, &mut sink).await.unwrap();
-        eprintln!("scan of {} endpoints took {:.1} s: {:?}", sink.records.len(), started.elapsed().as_secs_f64(), manifest.counts_by_status);
+        eprintln!(
+            "scan of {} endpoints took {:.1} s: {:?}",
+            sink.records.len(),
+            started.elapsed().as_secs_f64(),
+            manifest.counts_by_status
+        );
         net.shutdown().await;
 
         let data = LoadedData::from_runs(vec![RunData {
@@ -86,47 +115,112 @@ fn scan_and_analysis_find_what_the_simnet_planted() {
             manifest: Some(manifest),
             records: sink.records.clone(),
         }]);
-        let opts = Options { generated_at: "2026-01-01T00:00:00Z".into(), ..Options::default() };
+        let opts = Options {
+            generated_at: "2026-01-01T00:00:00Z".into(),
+            ..Options::default()
+        };
         let analysis = analyze(&data, &Enricher::default(), &opts);
         let card = truth.score(&sink.records, &analysis.snapshot.servers);
         eprintln!("{card}");
         let dump = keep_for_inspection(&truth, &sink.records, &analysis.snapshot);
-        eprintln!("records, snapshot and ground truth kept in {}", dump.display());
+        eprintln!(
+            "records, snapshot and ground truth kept in {}",
+            dump.display()
+        );
 
-        assert_eq!(card.foreign_records, 0, "the crawl stayed inside the simnet");
-        assert!(card.identified_share() >= MIN_IDENTIFIED, "implementation identified for too few endpoints:\n{card}");
-        assert!(card.ranking.separated(), "honeypots not ranked above every honest server:\n{card}");
+        assert_eq!(
+            card.foreign_records, 0,
+            "the crawl stayed inside the simnet"
+        );
+        assert!(
+            card.identified_share() >= MIN_IDENTIFIED,
+            "implementation identified for too few endpoints:\n{card}"
+        );
+        assert!(
+            card.ranking.separated(),
+            "honeypots not ranked above every honest server:\n{card}"
+        );
 
         // With the real GeoIP/ASN databases and the simnet's stand-in addresses, the network
         // has a geography: honeypots land in one cloud ASN, the uniform-group indicator can
         // see them, and the ranking still separates.
-        if let Some(geoip) = observatory_analysis::enrich::real_geoip_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")) {
+        if let Some(geoip) = observatory_analysis::enrich::real_geoip_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+        ) {
             let located = located_enricher(&truth, geoip);
             let analysis = analyze(&data, &located, &opts);
             let card = truth.score(&sink.records, &analysis.snapshot.servers);
             eprintln!("with stand-in locations:\n{card}");
-            assert!(card.ranking.separated(), "honeypots not ranked above every honest server with locations:\n{card}");
-            let honeypot_hosts: BTreeSet<&str> =
-                truth.endpoints.iter().filter(|e| e.role == Role::Honeypot).map(|e| e.address.as_str()).collect();
-            let honeypot_asns: BTreeSet<Option<u32>> =
-                analysis.snapshot.servers.iter().filter(|s| honeypot_hosts.contains(s.host.as_str())).map(|s| s.asn).collect();
-            assert_eq!(honeypot_asns, BTreeSet::from([Some(16509)]), "the honeypot fleet sits in one cloud ASN");
-            let located_servers = analysis.snapshot.servers.iter().filter(|s| s.location.is_some()).count();
-            assert!(located_servers * 2 > analysis.snapshot.servers.len(), "{located_servers} of {} located", analysis.snapshot.servers.len());
+            assert!(
+                card.ranking.separated(),
+                "honeypots not ranked above every honest server with locations:\n{card}"
+            );
+            let honeypot_hosts: BTreeSet<&str> = truth
+                .endpoints
+                .iter()
+                .filter(|e| e.role == Role::Honeypot)
+                .map(|e| e.address.as_str())
+                .collect();
+            let honeypot_asns: BTreeSet<Option<u32>> = analysis
+                .snapshot
+                .servers
+                .iter()
+                .filter(|s| honeypot_hosts.contains(s.host.as_str()))
+                .map(|s| s.asn)
+                .collect();
+            assert_eq!(
+                honeypot_asns,
+                BTreeSet::from([Some(16509)]),
+                "the honeypot fleet sits in one cloud ASN"
+            );
+            let located_servers = analysis
+                .snapshot
+                .servers
+                .iter()
+                .filter(|s| s.location.is_some())
+                .count();
+            assert!(
+                located_servers * 2 > analysis.snapshot.servers.len(),
+                "{located_servers} of {} located",
+                analysis.snapshot.servers.len()
+            );
         } else {
             tools::missing_tool("GeoIP databases in data/geoip", "scripts/setup/20-geoip.sh");
         }
 
         // The protocol violators: every one recorded with its unmatched replies counted and,
         // when it succeeded, flagged by the protocol-mismatch indicator with that evidence.
-        let violators: Vec<_> = card.hostile.iter().filter(|o| VIOLATION_KINDS.contains(&o.behavior.as_str())).collect();
+        let violators: Vec<_> = card
+            .hostile
+            .iter()
+            .filter(|o| VIOLATION_KINDS.contains(&o.behavior.as_str()))
+            .collect();
         assert!(!violators.is_empty(), "{VIOLATION_KINDS:?} planted");
         for o in &violators {
-            let r = sink.records.iter().find(|r| r.endpoint.key() == o.endpoint).unwrap_or_else(|| panic!("{} not recorded", o.endpoint));
-            assert!(r.wire.unmatched_replies > 0, "{} ({}): no unmatched replies counted: {:?}", o.endpoint, o.behavior, r.wire);
+            let r = sink
+                .records
+                .iter()
+                .find(|r| r.endpoint.key() == o.endpoint)
+                .unwrap_or_else(|| panic!("{} not recorded", o.endpoint));
+            assert!(
+                r.wire.unmatched_replies > 0,
+                "{} ({}): no unmatched replies counted: {:?}",
+                o.endpoint,
+                o.behavior,
+                r.wire
+            );
             if r.status == Status::Success {
-                let server = analysis.snapshot.servers.iter().find(|s| s.hosts.contains(&r.endpoint.host));
-                let fired = server.and_then(|s| s.hss.fired.iter().find(|i| i.id == hss::ids::PROTOCOL_MISMATCH));
+                let server = analysis
+                    .snapshot
+                    .servers
+                    .iter()
+                    .find(|s| s.hosts.contains(&r.endpoint.host));
+                let fired = server.and_then(|s| {
+                    s.hss
+                        .fired
+                        .iter()
+                        .find(|i| i.id == hss::ids::PROTOCOL_MISMATCH)
+                });
                 assert!(
                     fired.is_some_and(|i| i.evidence.contains("matched no request")),
                     "{} ({}): the violation is not reported: {:?}",
@@ -137,13 +231,19 @@ fn scan_and_analysis_find_what_the_simnet_planted() {
             }
         }
         let uncontained = card.uncontained(ENDPOINT_DEADLINE);
-        assert!(uncontained.is_empty(), "hostile endpoints not contained: {uncontained:?}\n{card}");
+        assert!(
+            uncontained.is_empty(),
+            "hostile endpoints not contained: {uncontained:?}\n{card}"
+        );
     });
 }
 
 /// An enricher over the real databases in `geoip` that looks the simnet's loopback
 /// addresses up as their stand-in public addresses.
-fn located_enricher(truth: &observatory_simnet::GroundTruth, geoip: std::path::PathBuf) -> Enricher {
+fn located_enricher(
+    truth: &observatory_simnet::GroundTruth,
+    geoip: std::path::PathBuf,
+) -> Enricher {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("simnet-ground-truth-aliases");
     truth.write(&dir).unwrap();
     let mut cfg = observatory_analysis::enrich::EnrichConfig {
@@ -164,8 +264,15 @@ fn keep_for_inspection(
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("simnet-ground-truth");
     std::fs::create_dir_all(&dir).unwrap();
     truth.write(&dir).unwrap();
-    let lines: Vec<String> = records.iter().map(|r| serde_json::to_string(r).unwrap()).collect();
+    let lines: Vec<String> = records
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
     std::fs::write(dir.join("endpoints.jsonl"), lines.join("\n") + "\n").unwrap();
-    std::fs::write(dir.join("snapshot.json"), serde_json::to_string_pretty(snapshot).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("snapshot.json"),
+        serde_json::to_string_pretty(snapshot).unwrap(),
+    )
+    .unwrap();
     dir
 }

@@ -83,11 +83,18 @@ impl Endpoint {
         let (rest, t) = s.rsplit_once(':')?;
         let transport = Transport::from_code(t)?;
         let (host, port) = rest.rsplit_once(':')?;
-        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
         if host.is_empty() {
             return None;
         }
-        Some(Endpoint { host: host.to_ascii_lowercase(), port: port.parse().ok()?, transport })
+        Some(Endpoint {
+            host: host.to_ascii_lowercase(),
+            port: port.parse().ok()?,
+            transport,
+        })
     }
 
     /// True for Tor v2/v3 hidden-service names.
@@ -523,7 +530,13 @@ pub struct EndpointRecord {
 
 impl EndpointRecord {
     /// A record for an endpoint that has not been attempted yet.
-    pub fn new(run_id: &str, round: u32, vantage: &str, endpoint: Endpoint, started_ms: UnixMillis) -> Self {
+    pub fn new(
+        run_id: &str,
+        round: u32,
+        vantage: &str,
+        endpoint: Endpoint,
+        started_ms: UnixMillis,
+    ) -> Self {
         EndpointRecord {
             schema_version: RAW_SCHEMA_VERSION,
             run_id: run_id.to_string(),

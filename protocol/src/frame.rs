@@ -32,7 +32,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_line: MAX_LINE_BYTES, max_total: MAX_SESSION_BYTES }
+        Limits {
+            max_line: MAX_LINE_BYTES,
+            max_total: MAX_SESSION_BYTES,
+        }
     }
 }
 
@@ -112,7 +115,14 @@ impl LineBuffer {
     /// An empty buffer whose bytes count into `tally`, shared with the other connections
     /// of the same endpoint: `limits.max_total` caps them all together.
     pub fn sharing(limits: Limits, tally: ByteTally) -> Self {
-        LineBuffer { limits, buf: Vec::new(), scanned: 0, tail: 0, own: 0, shared: tally }
+        LineBuffer {
+            limits,
+            buf: Vec::new(),
+            scanned: 0,
+            tail: 0,
+            own: 0,
+            shared: tally,
+        }
     }
 
     /// Bytes this buffer accepted so far.
@@ -141,7 +151,9 @@ impl LineBuffer {
     pub fn extend(&mut self, data: &[u8]) -> Result<(), FrameError> {
         self.own += data.len() as u64;
         if self.shared.add(data.len() as u64) > self.limits.max_total {
-            return Err(FrameError::SessionTooLarge { limit: self.limits.max_total });
+            return Err(FrameError::SessionTooLarge {
+                limit: self.limits.max_total,
+            });
         }
         // Only the new bytes are scanned, so a slow endless line costs linear time.
         self.tail = match data.iter().rposition(|&b| b == b'\n') {
@@ -149,7 +161,9 @@ impl LineBuffer {
             None => self.tail + data.len(),
         };
         if self.tail > self.limits.max_line {
-            return Err(FrameError::LineTooLong { limit: self.limits.max_line });
+            return Err(FrameError::LineTooLong {
+                limit: self.limits.max_line,
+            });
         }
         self.buf.extend_from_slice(data);
         Ok(())
@@ -164,7 +178,9 @@ impl LineBuffer {
             };
             let end = self.scanned + pos;
             if end > self.limits.max_line {
-                return Err(FrameError::LineTooLong { limit: self.limits.max_line });
+                return Err(FrameError::LineTooLong {
+                    limit: self.limits.max_line,
+                });
             }
             let mut line: Vec<u8> = self.buf.drain(..=end).collect();
             self.scanned = 0;
@@ -174,13 +190,22 @@ impl LineBuffer {
             if crlf {
                 line.pop();
             }
-            let trimmed = line.iter().rposition(|&b| b != b' ').map(|p| p + 1).unwrap_or(0);
+            let trimmed = line
+                .iter()
+                .rposition(|&b| b != b' ')
+                .map(|p| p + 1)
+                .unwrap_or(0);
             let padding = line.len() - trimmed;
             line.truncate(trimmed);
             if line.is_empty() {
                 continue;
             }
-            return Ok(Some(Line { bytes: line, padding, crlf, wire_len }));
+            return Ok(Some(Line {
+                bytes: line,
+                padding,
+                crlf,
+                wire_len,
+            }));
         }
     }
 }
@@ -190,7 +215,10 @@ mod tests {
     use super::*;
 
     fn small() -> Limits {
-        Limits { max_line: 16, max_total: 64 }
+        Limits {
+            max_line: 16,
+            max_total: 64,
+        }
     }
 
     #[test]
@@ -236,12 +264,18 @@ mod tests {
     fn long_line_after_complete_lines_is_refused() {
         let mut b = LineBuffer::new(small());
         b.extend(b"{}\n").unwrap();
-        assert!(matches!(b.extend(&[b'y'; 17]), Err(FrameError::LineTooLong { .. })));
+        assert!(matches!(
+            b.extend(&[b'y'; 17]),
+            Err(FrameError::LineTooLong { .. })
+        ));
     }
 
     #[test]
     fn long_complete_line_is_refused() {
-        let mut b = LineBuffer::new(Limits { max_line: 4, max_total: 1000 });
+        let mut b = LineBuffer::new(Limits {
+            max_line: 4,
+            max_total: 1000,
+        });
         // arrives in one read together with its newline: extend sees no tail, next_line checks it
         let r = b.extend(b"123456\n");
         let r2 = b.next_line();
@@ -255,7 +289,10 @@ mod tests {
             b.extend(b"{}\n").unwrap();
             while b.next_line().unwrap().is_some() {}
         }
-        assert_eq!(b.extend(b"{}\n"), Err(FrameError::SessionTooLarge { limit: 64 }));
+        assert_eq!(
+            b.extend(b"{}\n"),
+            Err(FrameError::SessionTooLarge { limit: 64 })
+        );
     }
 
     #[test]
@@ -272,11 +309,17 @@ mod tests {
         for _ in 0..3 {
             side.extend(line).unwrap();
         }
-        assert_eq!((main.total_bytes(), side.total_bytes(), tally.get()), (40, 24, 64));
+        assert_eq!(
+            (main.total_bytes(), side.total_bytes(), tally.get()),
+            (40, 24, 64)
+        );
         assert!(main.exhausted() && side.exhausted());
         // A third, fresh connection gets no fresh allowance.
         let mut third = LineBuffer::sharing(small(), tally.clone());
-        assert_eq!(third.extend(b"\n"), Err(FrameError::SessionTooLarge { limit: 64 }));
+        assert_eq!(
+            third.extend(b"\n"),
+            Err(FrameError::SessionTooLarge { limit: 64 })
+        );
         // Alone, each connection would have been far below the cap.
         let mut alone = LineBuffer::new(small());
         for _ in 0..3 {

@@ -83,11 +83,15 @@ pub enum Incoming {
 
 /// Classifies one line (without its newline).
 pub fn classify(line: &[u8]) -> Result<Incoming, MessageError> {
-    let value: Value = serde_json::from_slice(line).map_err(|e| MessageError::NotJson(e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(line).map_err(|e| MessageError::NotJson(e.to_string()))?;
     match value {
-        Value::Array(items) => {
-            Ok(Incoming::Batch(items.into_iter().map(|v| classify_value(v).unwrap_or_else(Incoming::Invalid)).collect()))
-        }
+        Value::Array(items) => Ok(Incoming::Batch(
+            items
+                .into_iter()
+                .map(|v| classify_value(v).unwrap_or_else(Incoming::Invalid))
+                .collect(),
+        )),
         v => classify_value(v).map_err(MessageError::NotRpc),
     }
 }
@@ -117,7 +121,13 @@ fn classify_value(value: Value) -> Result<Incoming, &'static str> {
         Some(other) => (None, Some(other)),
         None => (None, Some(Value::Null)),
     };
-    Ok(Incoming::Reply(Reply { id, odd_id, result: obj.remove("result"), error: obj.remove("error"), jsonrpc_2 }))
+    Ok(Incoming::Reply(Reply {
+        id,
+        odd_id,
+        result: obj.remove("result"),
+        error: obj.remove("error"),
+        jsonrpc_2,
+    }))
 }
 
 /// A request as a server receives it (used by the simnet).
@@ -147,22 +157,28 @@ pub enum ServerInput {
 
 /// Parses one line on the server side.
 pub fn parse_request(line: &[u8]) -> Result<ServerInput, MessageError> {
-    let value: Value = serde_json::from_slice(line).map_err(|e| MessageError::NotJson(e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(line).map_err(|e| MessageError::NotJson(e.to_string()))?;
     match value {
         Value::Array(items) => Ok(ServerInput::Batch(
-            items.into_iter().map(|v| serde_json::from_value::<Request>(v).map_err(|e| e.to_string())).collect(),
+            items
+                .into_iter()
+                .map(|v| serde_json::from_value::<Request>(v).map_err(|e| e.to_string()))
+                .collect(),
         )),
-        v @ Value::Object(_) => {
-            serde_json::from_value(v).map(ServerInput::Single).map_err(|_| MessageError::NotRpc("invalid request"))
-        }
+        v @ Value::Object(_) => serde_json::from_value(v)
+            .map(ServerInput::Single)
+            .map_err(|_| MessageError::NotRpc("invalid request")),
         _ => Err(MessageError::NotRpc("not an object")),
     }
 }
 
 /// Encodes a JSON-RPC 2.0 request line (with newline), as the Electrum client does.
 pub fn encode_request(id: u64, method: &str, params: &Value) -> Vec<u8> {
-    let mut out = serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
-        .expect("serializing a Value cannot fail");
+    let mut out = serde_json::to_vec(
+        &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+    )
+    .expect("serializing a Value cannot fail");
     out.push(b'\n');
     out
 }
@@ -173,7 +189,8 @@ pub fn encode_batch(requests: &[(u64, &str, Value)]) -> Vec<u8> {
         .iter()
         .map(|(id, method, params)| json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
         .collect();
-    let mut out = serde_json::to_vec(&Value::Array(items)).expect("serializing a Value cannot fail");
+    let mut out =
+        serde_json::to_vec(&Value::Array(items)).expect("serializing a Value cannot fail");
     out.push(b'\n');
     out
 }
@@ -206,28 +223,47 @@ mod tests {
 
     #[test]
     fn reply_with_error() {
-        let m = classify(br#"{"id":3,"error":{"code":-32601,"message":"unknown method"}}"#).unwrap();
+        let m =
+            classify(br#"{"id":3,"error":{"code":-32601,"message":"unknown method"}}"#).unwrap();
         let Incoming::Reply(r) = m else { panic!() };
-        assert_eq!(r.error_parts(), Some((Some(-32601), "unknown method".to_string())));
+        assert_eq!(
+            r.error_parts(),
+            Some((Some(-32601), "unknown method".to_string()))
+        );
         assert!(!r.jsonrpc_2);
     }
 
     #[test]
     fn error_that_is_not_an_object_is_kept_as_text() {
-        let Incoming::Reply(r) = classify(br#"{"id":3,"result":null,"error":"boom"}"#).unwrap() else { panic!() };
+        let Incoming::Reply(r) = classify(br#"{"id":3,"result":null,"error":"boom"}"#).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(r.error_parts(), Some((None, "boom".to_string())));
     }
 
     #[test]
     fn notification_is_not_a_reply() {
-        let m = classify(br#"{"jsonrpc":"2.0","method":"blockchain.headers.subscribe","params":[{"height":5}]}"#).unwrap();
-        assert!(matches!(m, Incoming::Notification(n) if n.method == "blockchain.headers.subscribe"));
+        let m = classify(
+            br#"{"jsonrpc":"2.0","method":"blockchain.headers.subscribe","params":[{"height":5}]}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(m, Incoming::Notification(n) if n.method == "blockchain.headers.subscribe")
+        );
     }
 
     #[test]
     fn odd_ids_are_kept_apart() {
-        for line in [&br#"{"id":"1","result":1}"#[..], br#"{"id":-1,"result":1}"#, br#"{"id":1.5,"result":1}"#, br#"{"result":1}"#] {
-            let Incoming::Reply(r) = classify(line).unwrap() else { panic!() };
+        for line in [
+            &br#"{"id":"1","result":1}"#[..],
+            br#"{"id":-1,"result":1}"#,
+            br#"{"id":1.5,"result":1}"#,
+            br#"{"result":1}"#,
+        ] {
+            let Incoming::Reply(r) = classify(line).unwrap() else {
+                panic!()
+            };
             assert_eq!(r.id, None);
             assert!(r.odd_id.is_some());
         }
@@ -235,7 +271,8 @@ mod tests {
 
     #[test]
     fn batch_answers() {
-        let m = classify(br#"[{"id":1,"result":1},{"id":2,"error":{"code":1,"message":"x"}},5]"#).unwrap();
+        let m = classify(br#"[{"id":1,"result":1},{"id":2,"error":{"code":1,"message":"x"}},5]"#)
+            .unwrap();
         let Incoming::Batch(items) = m else { panic!() };
         assert_eq!(items.len(), 3);
         assert!(matches!(items[2], Incoming::Invalid(_)));
@@ -243,23 +280,40 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        assert!(matches!(classify(b"\xff\xfe"), Err(MessageError::NotJson(_))));
+        assert!(matches!(
+            classify(b"\xff\xfe"),
+            Err(MessageError::NotJson(_))
+        ));
         assert!(matches!(classify(b"<html>"), Err(MessageError::NotJson(_))));
         assert!(matches!(classify(b"42"), Err(MessageError::NotRpc(_))));
-        assert!(matches!(classify(br#"{"foo":1}"#), Err(MessageError::NotRpc(_))));
+        assert!(matches!(
+            classify(br#"{"foo":1}"#),
+            Err(MessageError::NotRpc(_))
+        ));
         let deep = "[".repeat(100_000);
-        assert!(matches!(classify(deep.as_bytes()), Err(MessageError::NotJson(_))));
+        assert!(matches!(
+            classify(deep.as_bytes()),
+            Err(MessageError::NotJson(_))
+        ));
     }
 
     #[test]
     fn request_roundtrip() {
-        let line = encode_request(1, "server.version", &json!(["electrum/4.5.8", ["1.4", "1.6"]]));
+        let line = encode_request(
+            1,
+            "server.version",
+            &json!(["electrum/4.5.8", ["1.4", "1.6"]]),
+        );
         assert_eq!(line.last(), Some(&b'\n'));
-        let ServerInput::Single(r) = parse_request(&line[..line.len() - 1]).unwrap() else { panic!() };
+        let ServerInput::Single(r) = parse_request(&line[..line.len() - 1]).unwrap() else {
+            panic!()
+        };
         assert_eq!(r.method, "server.version");
         assert_eq!(r.id, Some(json!(1)));
         let b = encode_batch(&[(1, "server.ping", json!([])), (2, "server.ping", json!([]))]);
-        let ServerInput::Batch(items) = parse_request(&b[..b.len() - 1]).unwrap() else { panic!() };
+        let ServerInput::Batch(items) = parse_request(&b[..b.len() - 1]).unwrap() else {
+            panic!()
+        };
         assert_eq!(items.len(), 2);
     }
 

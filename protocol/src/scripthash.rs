@@ -44,6 +44,9 @@ mod tests {
     fn electrum_docs_example() {
         // Electrum protocol docs ("Script Hashes"): P2PKH 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa.
         let script = hex::decode("76a91462e907b15cbf27d5425399ebf6f0fb50ebb88f1888ac").unwrap();
-        assert_eq!(scripthash(&script), "8b01df4e368ea28f8dc0423bcf7a4923e3a12d307c875e47a0cfbf90b5c39161");
+        assert_eq!(
+            scripthash(&script),
+            "8b01df4e368ea28f8dc0423bcf7a4923e3a12d307c875e47a0cfbf90b5c39161"
+        );
     }
 }

@@ -68,7 +68,10 @@ pub struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("eof", &self.eof).field("wire", &self.wire).finish_non_exhaustive()
+        f.debug_struct("Connection")
+            .field("eof", &self.eof)
+            .field("wire", &self.wire)
+            .finish_non_exhaustive()
     }
 }
 
@@ -112,7 +115,9 @@ impl Connection {
             }
             if self.buffer.exhausted() {
                 // The endpoint's byte cap is spent (perhaps on another connection): read nothing more.
-                return Err(ReadError::Limit(FrameError::SessionTooLarge { limit: self.buffer.limit() }));
+                return Err(ReadError::Limit(FrameError::SessionTooLarge {
+                    limit: self.buffer.limit(),
+                }));
             }
             let n = match timeout_at(deadline, self.stream.read(&mut self.chunk)).await {
                 Err(_) => return Err(ReadError::Timeout),
@@ -172,22 +177,34 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     fn limits() -> Limits {
-        Limits { max_line: 64, max_total: 256 }
+        Limits {
+            max_line: 64,
+            max_total: 256,
+        }
     }
 
     #[tokio::test]
     async fn reads_lines_and_counts_wire_facts() {
         let (client, mut server) = tokio::io::duplex(1024);
         let mut conn = Connection::new(Box::new(client), limits());
-        server.write_all(b"{\"id\":1}\r\n{\"id\":2,\"result\":1    }\n").await.unwrap();
+        server
+            .write_all(b"{\"id\":1}\r\n{\"id\":2,\"result\":1    }\n")
+            .await
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(1);
         assert_eq!(conn.read_line(deadline).await.unwrap().bytes, b"{\"id\":1}");
-        assert_eq!(conn.read_line(deadline).await.unwrap().bytes, b"{\"id\":2,\"result\":1    }");
+        assert_eq!(
+            conn.read_line(deadline).await.unwrap().bytes,
+            b"{\"id\":2,\"result\":1    }"
+        );
         assert_eq!(conn.wire().crlf_lines, 1);
         assert_eq!(conn.wire().padded_lines, 1);
         assert_eq!(conn.wire().lines_received, 2);
         drop(server);
-        assert!(matches!(conn.read_line(deadline).await, Err(ReadError::Closed)));
+        assert!(matches!(
+            conn.read_line(deadline).await,
+            Err(ReadError::Closed)
+        ));
     }
 
     #[tokio::test]
@@ -195,15 +212,22 @@ mod tests {
         let (client, mut server) = tokio::io::duplex(1024);
         let mut conn = Connection::new(Box::new(client), limits());
         server.write_all(&[b'x'; 100]).await.unwrap();
-        let r = conn.read_line(Instant::now() + Duration::from_secs(1)).await;
-        assert!(matches!(r, Err(ReadError::Limit(FrameError::LineTooLong { .. }))), "{r:?}");
+        let r = conn
+            .read_line(Instant::now() + Duration::from_secs(1))
+            .await;
+        assert!(
+            matches!(r, Err(ReadError::Limit(FrameError::LineTooLong { .. }))),
+            "{r:?}"
+        );
     }
 
     #[tokio::test]
     async fn silence_times_out() {
         let (client, _server) = tokio::io::duplex(1024);
         let mut conn = Connection::new(Box::new(client), limits());
-        let r = conn.read_line(Instant::now() + Duration::from_millis(50)).await;
+        let r = conn
+            .read_line(Instant::now() + Duration::from_millis(50))
+            .await;
         assert!(matches!(r, Err(ReadError::Timeout)));
     }
 
@@ -226,14 +250,23 @@ mod tests {
         side.read_line(deadline).await.unwrap();
         server_b.write_all(line.as_bytes()).await.unwrap();
         let r = side.read_line(deadline).await;
-        assert!(matches!(r, Err(ReadError::Limit(FrameError::SessionTooLarge { limit: 256 }))), "{r:?}");
+        assert!(
+            matches!(
+                r,
+                Err(ReadError::Limit(FrameError::SessionTooLarge { limit: 256 }))
+            ),
+            "{r:?}"
+        );
         assert_eq!(main.wire().bytes_received, 200);
         assert_eq!(side.wire().bytes_received, 100);
         assert_eq!(tally.get(), 300);
         // Once the cap is spent, no connection of the endpoint reads anything more.
         let (c, _server_c) = tokio::io::duplex(1024);
         let mut third = Connection::sharing(Box::new(c), limits(), tally.clone());
-        assert!(matches!(third.read_line(deadline).await, Err(ReadError::Limit(_))));
+        assert!(matches!(
+            third.read_line(deadline).await,
+            Err(ReadError::Limit(_))
+        ));
         assert_eq!(tally.get(), 300);
     }
 

@@ -84,7 +84,10 @@ fn ms(d: Duration) -> f64 {
 impl Dialer {
     /// Time left before the endpoint deadline, capped at `cap`.
     fn left(&self, cap: Duration) -> Duration {
-        self.params.endpoint_deadline.saturating_duration_since(Instant::now()).min(cap)
+        self.params
+            .endpoint_deadline
+            .saturating_duration_since(Instant::now())
+            .min(cap)
     }
 
     async fn connect_tcp(&self) -> Result<BoxStream, Failure> {
@@ -99,7 +102,12 @@ impl Dialer {
                 }
             },
             Route::Socks5 { proxy, host, port } => {
-                match timeout(wait, tokio_socks::tcp::Socks5Stream::connect(*proxy, (host.as_str(), *port))).await {
+                match timeout(
+                    wait,
+                    tokio_socks::tcp::Socks5Stream::connect(*proxy, (host.as_str(), *port)),
+                )
+                .await
+                {
                     Err(_) => Err(Failure::ConnectTimeout),
                     Ok(Err(e)) => Err(Failure::Socks(e)),
                     Ok(Ok(s)) => Ok(Box::new(s)),
@@ -111,16 +119,40 @@ impl Dialer {
     /// Opens one connection (TLS handshake included for `s` endpoints).
     pub async fn dial(&self) -> Result<Dialed, DialError> {
         let t0 = Instant::now();
-        let stream = self.connect_tcp().await.map_err(|failure| DialError { failure, connect_ms: None, tls: None })?;
+        let stream = self.connect_tcp().await.map_err(|failure| DialError {
+            failure,
+            connect_ms: None,
+            tls: None,
+        })?;
         let connect_ms = ms(t0.elapsed());
         if self.endpoint.transport == Transport::Tcp {
-            return Ok(Dialed { stream, connect_ms, tls_ms: None, tls: None });
+            return Ok(Dialed {
+                stream,
+                connect_ms,
+                tls_ms: None,
+                tls: None,
+            });
         }
         let t1 = Instant::now();
-        match tls::handshake(stream, &self.endpoint.host, self.left(TLS_HANDSHAKE_TIMEOUT)).await {
-            Ok((stream, obs)) => Ok(Dialed { stream, connect_ms, tls_ms: Some(ms(t1.elapsed())), tls: Some(obs) }),
+        match tls::handshake(
+            stream,
+            &self.endpoint.host,
+            self.left(TLS_HANDSHAKE_TIMEOUT),
+        )
+        .await
+        {
+            Ok((stream, obs)) => Ok(Dialed {
+                stream,
+                connect_ms,
+                tls_ms: Some(ms(t1.elapsed())),
+                tls: Some(obs),
+            }),
             Err(e) => Err(DialError {
-                failure: if e.timed_out { Failure::TlsTimeout } else { Failure::Tls(e.message) },
+                failure: if e.timed_out {
+                    Failure::TlsTimeout
+                } else {
+                    Failure::Tls(e.message)
+                },
                 connect_ms: Some(connect_ms),
                 tls: Some(e.observation),
             }),
@@ -130,7 +162,10 @@ impl Dialer {
     /// Wraps a dialed stream in a session with this endpoint's limits, shared budget and
     /// shared byte tally.
     pub fn session(&self, stream: BoxStream) -> Session {
-        Session::new(Connection::sharing(stream, self.limits, self.params.received.clone()), self.params.clone())
+        Session::new(
+            Connection::sharing(stream, self.limits, self.params.received.clone()),
+            self.params.clone(),
+        )
     }
 
     /// Bytes received from the endpoint so far, over every connection this dialer opened.
@@ -145,7 +180,9 @@ impl Opener for Dialer {
     async fn open_unversioned(&self) -> Option<Session> {
         // Past the deadline, or with the endpoint's byte cap spent, a new connection could
         // carry nothing: do not open it.
-        if Instant::now() >= self.params.endpoint_deadline || self.bytes_received() >= self.limits.max_total {
+        if Instant::now() >= self.params.endpoint_deadline
+            || self.bytes_received() >= self.limits.max_total
+        {
             return None;
         }
         self.dial().await.ok().map(|d| self.session(d.stream))

@@ -7,11 +7,16 @@
 //! Everything here is attacker-controlled input: shapes are checked, not assumed, and every
 //! string is bounded.
 
-use observatory_model::raw::{Endpoint, EndpointRecord, Features, HostPorts, Peer, Provenance, Transport};
+use observatory_model::raw::{
+    Endpoint, EndpointRecord, Features, HostPorts, Peer, Provenance, Transport,
+};
 use observatory_protocol::message::truncate;
 use serde_json::Value;
 
-use crate::limits::{MAX_FEATURE_HOSTS, MAX_FEATURE_KEYS, MAX_HOST_LEN, MAX_PEERS_PARSED, MAX_PEER_FEATURES, MAX_SERVER_STRING};
+use crate::limits::{
+    MAX_FEATURE_HOSTS, MAX_FEATURE_KEYS, MAX_HOST_LEN, MAX_PEERS_PARSED, MAX_PEER_FEATURES,
+    MAX_SERVER_STRING,
+};
 
 /// Default ports a bare `t` / `s` feature means.
 pub const DEFAULT_TCP_PORT: u16 = 50001;
@@ -30,21 +35,46 @@ pub fn parse_peers(value: &Value) -> Option<(Vec<Peer>, Value)> {
 
 /// One `[ip, host, ["v1.4", "s50002", "t", "p10000", …]]` entry.
 pub fn parse_peer(item: &Value) -> Option<Peer> {
-    let [ip, host, features] = item.as_array()?.as_slice() else { return None };
+    let [ip, host, features] = item.as_array()?.as_slice() else {
+        return None;
+    };
     let (ip, host) = (ip.as_str()?, host.as_str()?);
     if ip.len() > MAX_HOST_LEN || host.len() > MAX_HOST_LEN {
         return None;
     }
-    let mut peer = Peer { ip: ip.to_string(), host: host.to_ascii_lowercase(), ..Peer::default() };
-    for f in features.as_array()?.iter().filter_map(Value::as_str).take(MAX_PEER_FEATURES) {
+    let mut peer = Peer {
+        ip: ip.to_string(),
+        host: host.to_ascii_lowercase(),
+        ..Peer::default()
+    };
+    for f in features
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .take(MAX_PEER_FEATURES)
+    {
         peer.features.push(truncate(f, 64));
         let mut chars = f.chars();
-        let (Some(kind), rest) = (chars.next(), chars.as_str()) else { continue };
+        let (Some(kind), rest) = (chars.next(), chars.as_str()) else {
+            continue;
+        };
         match kind {
             'v' if !rest.is_empty() => peer.version = Some(truncate(rest, 32)),
             'p' => peer.pruning = rest.parse().ok(),
-            't' => peer.tcp_port = if rest.is_empty() { Some(DEFAULT_TCP_PORT) } else { rest.parse().ok() },
-            's' => peer.ssl_port = if rest.is_empty() { Some(DEFAULT_SSL_PORT) } else { rest.parse().ok() },
+            't' => {
+                peer.tcp_port = if rest.is_empty() {
+                    Some(DEFAULT_TCP_PORT)
+                } else {
+                    rest.parse().ok()
+                }
+            }
+            's' => {
+                peer.ssl_port = if rest.is_empty() {
+                    Some(DEFAULT_SSL_PORT)
+                } else {
+                    rest.parse().ok()
+                }
+            }
             _ => {}
         }
     }
@@ -60,13 +90,18 @@ fn port(v: Option<&Value>) -> Option<u16> {
 }
 
 fn text(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(|s| truncate(s, MAX_SERVER_STRING))
+    v.and_then(Value::as_str)
+        .map(|s| truncate(s, MAX_SERVER_STRING))
 }
 
 /// Parses a `server.features` result; None when it is not an object.
 pub fn parse_features(value: &Value) -> Option<Features> {
     let obj = value.as_object()?;
-    let mut keys: Vec<String> = obj.keys().take(MAX_FEATURE_KEYS).map(|k| truncate(k, 64)).collect();
+    let mut keys: Vec<String> = obj
+        .keys()
+        .take(MAX_FEATURE_KEYS)
+        .map(|k| truncate(k, 64))
+        .collect();
     keys.sort();
     let hosts = obj
         .get("hosts")
@@ -76,7 +111,13 @@ pub fn parse_features(value: &Value) -> Option<Features> {
                 .filter(|(name, _)| name.len() <= MAX_HOST_LEN)
                 .take(MAX_FEATURE_HOSTS)
                 .map(|(name, ports)| {
-                    (name.to_ascii_lowercase(), HostPorts { tcp_port: port(ports.get("tcp_port")), ssl_port: port(ports.get("ssl_port")) })
+                    (
+                        name.to_ascii_lowercase(),
+                        HostPorts {
+                            tcp_port: port(ports.get("tcp_port")),
+                            ssl_port: port(ports.get("ssl_port")),
+                        },
+                    )
                 })
                 .collect()
         })
@@ -96,18 +137,37 @@ pub fn parse_features(value: &Value) -> Option<Features> {
 /// A host name as the scanner accepts it from a server: lower-case, no spaces or control
 /// characters, not empty, bounded. Brackets around IPv6 literals are removed.
 fn clean_host(host: &str) -> Option<String> {
-    let host = host.trim().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let host = host
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
     let ok = !host.is_empty()
         && host.len() <= MAX_HOST_LEN
-        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
     ok.then_some(host)
 }
 
-fn push(out: &mut Vec<(Endpoint, Provenance)>, host: &str, tcp: Option<u16>, ssl: Option<u16>, prov: &Provenance) {
+fn push(
+    out: &mut Vec<(Endpoint, Provenance)>,
+    host: &str,
+    tcp: Option<u16>,
+    ssl: Option<u16>,
+    prov: &Provenance,
+) {
     let Some(host) = clean_host(host) else { return };
     for (port, transport) in [(tcp, Transport::Tcp), (ssl, Transport::Tls)] {
         if let Some(port) = port.filter(|p| *p != 0) {
-            out.push((Endpoint { host: host.clone(), port, transport }, prov.clone()));
+            out.push((
+                Endpoint {
+                    host: host.clone(),
+                    port,
+                    transport,
+                },
+                prov.clone(),
+            ));
         }
     }
 }
@@ -117,15 +177,28 @@ fn push(out: &mut Vec<(Endpoint, Provenance)>, host: &str, tcp: Option<u16>, ssl
 pub fn leads(record: &EndpointRecord, depth: u32) -> Vec<(Endpoint, Provenance)> {
     let from = record.endpoint.key();
     let mut out = Vec::new();
-    if let Some(peers) = record.metadata.peers.as_ref().and_then(|a| a.result.as_ref()) {
-        let prov = Provenance::Peer { from: from.clone(), depth };
+    if let Some(peers) = record
+        .metadata
+        .peers
+        .as_ref()
+        .and_then(|a| a.result.as_ref())
+    {
+        let prov = Provenance::Peer {
+            from: from.clone(),
+            depth,
+        };
         for p in peers {
             // The host name is how clients reach it; the IP column is the server's own view.
             let host = if p.host.is_empty() { &p.ip } else { &p.host };
             push(&mut out, host, p.tcp_port, p.ssl_port, &prov);
         }
     }
-    if let Some(f) = record.metadata.features.as_ref().and_then(|a| a.result.as_ref()) {
+    if let Some(f) = record
+        .metadata
+        .features
+        .as_ref()
+        .and_then(|a| a.result.as_ref())
+    {
         let prov = Provenance::FeaturesHosts { from, depth };
         for (host, ports) in &f.hosts {
             push(&mut out, host, ports.tcp_port, ports.ssl_port, &prov);
@@ -136,7 +209,12 @@ pub fn leads(record: &EndpointRecord, depth: u32) -> Vec<(Endpoint, Provenance)>
 
 /// Hosts named by `features.hosts` other than the endpoint's own (clearnet ↔ onion links).
 pub fn linked_hosts(endpoint: &Endpoint, features: &Features) -> Vec<String> {
-    features.hosts.keys().filter(|h| **h != endpoint.host).cloned().collect()
+    features
+        .hosts
+        .keys()
+        .filter(|h| **h != endpoint.host)
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -158,7 +236,10 @@ mod tests {
         assert_eq!(raw.as_array().unwrap().len(), 6);
         assert_eq!(peers.len(), 4);
         let p = &peers[0];
-        assert_eq!((p.ip.as_str(), p.host.as_str()), ("1.2.3.4", "host.example"));
+        assert_eq!(
+            (p.ip.as_str(), p.host.as_str()),
+            ("1.2.3.4", "host.example")
+        );
         assert_eq!(p.version.as_deref(), Some("1.4"));
         assert_eq!(p.ssl_port, Some(50002));
         assert_eq!(p.tcp_port, Some(50001));
@@ -174,7 +255,9 @@ mod tests {
 
     #[test]
     fn peer_lists_are_capped() {
-        let many: Vec<Value> = (0..MAX_PEERS_PARSED + 500).map(|i| json!([format!("127.0.0.{}", i % 250), "h", ["t"]])).collect();
+        let many: Vec<Value> = (0..MAX_PEERS_PARSED + 500)
+            .map(|i| json!([format!("127.0.0.{}", i % 250), "h", ["t"]]))
+            .collect();
         let (peers, raw) = parse_peers(&Value::Array(many)).unwrap();
         assert_eq!(peers.len(), MAX_PEERS_PARSED);
         assert_eq!(raw.as_array().unwrap().len(), MAX_PEERS_PARSED);
@@ -189,9 +272,32 @@ mod tests {
         });
         let f = parse_features(&v).unwrap();
         assert_eq!(f.hosts.len(), 2);
-        assert_eq!(f.hosts["example.org"], HostPorts { tcp_port: Some(50001), ssl_port: Some(50002) });
-        assert_eq!(f.hosts["xyz.onion"], HostPorts { tcp_port: Some(50001), ssl_port: None });
-        assert_eq!(f.keys, vec!["genesis_hash", "hash_function", "hosts", "protocol_max", "protocol_min", "pruning", "server_version"]);
+        assert_eq!(
+            f.hosts["example.org"],
+            HostPorts {
+                tcp_port: Some(50001),
+                ssl_port: Some(50002)
+            }
+        );
+        assert_eq!(
+            f.hosts["xyz.onion"],
+            HostPorts {
+                tcp_port: Some(50001),
+                ssl_port: None
+            }
+        );
+        assert_eq!(
+            f.keys,
+            vec![
+                "genesis_hash",
+                "hash_function",
+                "hosts",
+                "protocol_max",
+                "protocol_min",
+                "pruning",
+                "server_version"
+            ]
+        );
         assert_eq!(f.pruning, None);
         assert!(parse_features(&json!([1])).is_none());
     }

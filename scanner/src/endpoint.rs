@@ -19,10 +19,10 @@ use tokio::time::{timeout, Instant};
 
 use crate::dial::{Dialer, Route};
 use crate::discovery::linked_hosts;
+use crate::exclude::ExcludeList;
 use crate::limits::{DNS_TIMEOUT, REQUEST_BUDGET};
 use crate::locks::KeyedLocks;
 use crate::metadata;
-use crate::exclude::ExcludeList;
 use crate::policy::Policy;
 use crate::probes::{self, ProbeContext, ProbeLevel};
 use crate::session::{now_ms, Budget, SessionParams};
@@ -84,11 +84,19 @@ pub struct Job {
 /// Scans one endpoint. Never panics on server input and never takes much longer than
 /// `env.endpoint_timeout` after the per-IP lock is acquired.
 pub async fn scan_endpoint(job: Job, env: Arc<EndpointEnv>) -> EndpointRecord {
-    let mut record = EndpointRecord::new(&env.run_id, job.round, &env.vantage, job.endpoint.clone(), now_ms());
+    let mut record = EndpointRecord::new(
+        &env.run_id,
+        job.round,
+        &env.vantage,
+        job.endpoint.clone(),
+        now_ms(),
+    );
     record.provenance = job.provenance;
     let result = attempt(&mut record, &env).await;
     record.status = classify(&result);
-    record.error = result.err().map(|e| truncate(&e.to_string(), MAX_ERROR_TEXT));
+    record.error = result
+        .err()
+        .map(|e| truncate(&e.to_string(), MAX_ERROR_TEXT));
     record.finished_ms = now_ms();
     record
 }
@@ -120,12 +128,21 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<IpAddr>, Failure> {
 async fn route(record: &mut EndpointRecord, env: &EndpointEnv) -> Result<Route, Failure> {
     let ep = &record.endpoint;
     if let Some(entry) = env.exclude.host(&ep.host) {
-        return Err(Failure::Policy(format!("{} is on the opt-out list ({entry})", ep.host)));
+        return Err(Failure::Policy(format!(
+            "{} is on the opt-out list ({entry})",
+            ep.host
+        )));
     }
     if ep.is_onion() {
         return match env.socks5 {
-            Some(proxy) => Ok(Route::Socks5 { proxy, host: ep.host.clone(), port: ep.port }),
-            None => Err(Failure::Skipped("onion endpoint and no --socks5 proxy".into())),
+            Some(proxy) => Ok(Route::Socks5 {
+                proxy,
+                host: ep.host.clone(),
+                port: ep.port,
+            }),
+            None => Err(Failure::Skipped(
+                "onion endpoint and no --socks5 proxy".into(),
+            )),
         };
     }
     let t0 = Instant::now();
@@ -153,7 +170,11 @@ async fn route(record: &mut EndpointRecord, env: &EndpointEnv) -> Result<Route, 
     };
     record.ip = Some(ip.to_string());
     match (env.socks_all, env.socks5) {
-        (true, Some(proxy)) => Ok(Route::Socks5 { proxy, host: ip.to_string(), port: ep.port }),
+        (true, Some(proxy)) => Ok(Route::Socks5 {
+            proxy,
+            host: ip.to_string(),
+            port: ep.port,
+        }),
         _ => Ok(Route::Direct(SocketAddr::new(ip, ep.port))),
     }
 }
@@ -179,7 +200,12 @@ async fn attempt(record: &mut EndpointRecord, env: &EndpointEnv) -> Result<(), F
             received: ByteTally::new(),
         },
     };
-    match timeout(env.endpoint_timeout + HARD_STOP_GRACE, session(record, env, &dialer)).await {
+    match timeout(
+        env.endpoint_timeout + HARD_STOP_GRACE,
+        session(record, env, &dialer),
+    )
+    .await
+    {
         Ok(r) => r,
         Err(_) => Err(Failure::Version {
             outcome: crate::rpc::CallOutcome::Timeout,
@@ -189,7 +215,11 @@ async fn attempt(record: &mut EndpointRecord, env: &EndpointEnv) -> Result<(), F
     }
 }
 
-async fn session(record: &mut EndpointRecord, env: &EndpointEnv, dialer: &Dialer) -> Result<(), Failure> {
+async fn session(
+    record: &mut EndpointRecord,
+    env: &EndpointEnv,
+    dialer: &Dialer,
+) -> Result<(), Failure> {
     let dialed = match dialer.dial().await {
         Ok(d) => d,
         Err(e) => {
@@ -208,13 +238,23 @@ async fn session(record: &mut EndpointRecord, env: &EndpointEnv, dialer: &Dialer
     let result = match version {
         Ok(v) => {
             metadata::collect(&mut session, &v.protocol, &mut record.metadata).await;
-            if let Some(f) = record.metadata.features.as_ref().and_then(|a| a.result.as_ref()) {
+            if let Some(f) = record
+                .metadata
+                .features
+                .as_ref()
+                .and_then(|a| a.result.as_ref())
+            {
                 record.linked_hosts = linked_hosts(&record.endpoint, f);
             }
             if env.probes && !session.is_closed() {
-                let ctx = ProbeContext { endpoint: record.endpoint.clone(), protocol: Some(v.protocol.clone()) };
+                let ctx = ProbeContext {
+                    endpoint: record.endpoint.clone(),
+                    protocol: Some(v.protocol.clone()),
+                };
                 // Closes the main session before any side connection is opened.
-                record.probes = probes::run_all_at(&mut session, dialer, &ctx, probe_level(env, &dialer.route)).await;
+                record.probes =
+                    probes::run_all_at(&mut session, dialer, &ctx, probe_level(env, &dialer.route))
+                        .await;
             }
             Ok(())
         }
@@ -242,7 +282,9 @@ async fn session(record: &mut EndpointRecord, env: &EndpointEnv, dialer: &Dialer
 /// is the operator's own ([`Policy::operator_lab`]), whatever the run asked for.
 fn probe_level(env: &EndpointEnv, route: &Route) -> ProbeLevel {
     match (env.probe_level, route) {
-        (ProbeLevel::Full, Route::Direct(addr)) if env.policy.operator_lab(addr.ip()) => ProbeLevel::Full,
+        (ProbeLevel::Full, Route::Direct(addr)) if env.policy.operator_lab(addr.ip()) => {
+            ProbeLevel::Full
+        }
         (ProbeLevel::Full, _) => {
             tracing::warn!(route = ?route, "full probe level refused for an endpoint that is not the operator's own");
             ProbeLevel::Standard
@@ -275,7 +317,11 @@ mod tests {
     }
 
     fn record(host: &str) -> EndpointRecord {
-        let ep = Endpoint { host: host.into(), port: 50001, transport: Transport::Tcp };
+        let ep = Endpoint {
+            host: host.into(),
+            port: 50001,
+            transport: Transport::Tcp,
+        };
         EndpointRecord::new("run", 0, "test", ep, 0)
     }
 
@@ -284,9 +330,26 @@ mod tests {
     #[tokio::test]
     async fn special_targets_are_refused_before_any_route_exists() {
         let targets = [
-            "10.0.0.1", "172.16.0.1", "192.168.1.1", "100.64.0.1", "169.254.169.254", "127.0.0.1", "0.0.0.0",
-            "224.0.0.1", "255.255.255.255", "192.0.2.1", "198.18.0.1", "240.0.0.1", "::1", "fe80::1", "fd00::1",
-            "ff02::1", "2001:db8::1", "::ffff:10.0.0.1", "2002:c0a8:0101::1", "64:ff9b::a00:1",
+            "10.0.0.1",
+            "172.16.0.1",
+            "192.168.1.1",
+            "100.64.0.1",
+            "169.254.169.254",
+            "127.0.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.2.1",
+            "198.18.0.1",
+            "240.0.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:10.0.0.1",
+            "2002:c0a8:0101::1",
+            "64:ff9b::a00:1",
         ];
         let env = env(Policy::default());
         for host in targets {
@@ -294,40 +357,83 @@ mod tests {
             let failure = route(&mut r, &env).await.expect_err(host);
             assert!(matches!(failure, Failure::Policy(_)), "{host}: {failure:?}");
             assert_eq!(r.ip, None, "{host}: no address chosen");
-            assert_eq!(r.resolved_ips, vec![host.parse::<IpAddr>().unwrap().to_string()]);
+            assert_eq!(
+                r.resolved_ips,
+                vec![host.parse::<IpAddr>().unwrap().to_string()]
+            );
         }
     }
 
     #[tokio::test]
     async fn allowances_open_exactly_what_they_name() {
         let allowed: IpAddr = "127.0.0.9".parse().unwrap();
-        let env = env(Policy { allow_ips: vec![allowed], ..Policy::default() });
-        assert!(matches!(route(&mut record("127.0.0.9"), &env).await, Ok(Route::Direct(a)) if a.ip() == allowed));
-        assert!(matches!(route(&mut record("127.0.0.10"), &env).await, Err(Failure::Policy(_))));
-        let loopback = self::env(Policy { allow_loopback: true, ..Policy::default() });
+        let env = env(Policy {
+            allow_ips: vec![allowed],
+            ..Policy::default()
+        });
+        assert!(
+            matches!(route(&mut record("127.0.0.9"), &env).await, Ok(Route::Direct(a)) if a.ip() == allowed)
+        );
+        assert!(matches!(
+            route(&mut record("127.0.0.10"), &env).await,
+            Err(Failure::Policy(_))
+        ));
+        let loopback = self::env(Policy {
+            allow_loopback: true,
+            ..Policy::default()
+        });
         assert!(route(&mut record("127.0.0.10"), &loopback).await.is_ok());
         assert!(route(&mut record("::1"), &loopback).await.is_ok());
-        assert!(matches!(route(&mut record("10.0.0.1"), &loopback).await, Err(Failure::Policy(_))));
+        assert!(matches!(
+            route(&mut record("10.0.0.1"), &loopback).await,
+            Err(Failure::Policy(_))
+        ));
     }
 
     #[test]
     fn the_full_level_reaches_only_the_operators_own_addresses() {
         let allowed: IpAddr = "127.0.0.9".parse().unwrap();
-        let mut env = env(Policy { allow_ips: vec![allowed], ..Policy::default() });
+        let mut env = env(Policy {
+            allow_ips: vec![allowed],
+            ..Policy::default()
+        });
         env.probe_level = ProbeLevel::Full;
         let direct = |ip: &str| Route::Direct(SocketAddr::new(ip.parse().unwrap(), 50001));
         assert_eq!(probe_level(&env, &direct("127.0.0.9")), ProbeLevel::Full);
-        assert_eq!(probe_level(&env, &direct("8.8.8.8")), ProbeLevel::Standard, "public address");
-        let proxied = Route::Socks5 { proxy: "127.0.0.9:9050".parse().unwrap(), host: "x.onion".into(), port: 50001 };
-        assert_eq!(probe_level(&env, &proxied), ProbeLevel::Standard, "behind a proxy: anyone's server");
+        assert_eq!(
+            probe_level(&env, &direct("8.8.8.8")),
+            ProbeLevel::Standard,
+            "public address"
+        );
+        let proxied = Route::Socks5 {
+            proxy: "127.0.0.9:9050".parse().unwrap(),
+            host: "x.onion".into(),
+            port: 50001,
+        };
+        assert_eq!(
+            probe_level(&env, &proxied),
+            ProbeLevel::Standard,
+            "behind a proxy: anyone's server"
+        );
         env.probe_level = ProbeLevel::Standard;
-        assert_eq!(probe_level(&env, &direct("127.0.0.9")), ProbeLevel::Standard);
+        assert_eq!(
+            probe_level(&env, &direct("127.0.0.9")),
+            ProbeLevel::Standard
+        );
     }
 
     #[tokio::test]
     async fn onions_without_a_proxy_are_skipped() {
-        let failure = route(&mut record("abcdefghijklmnop.onion"), &env(Policy::default())).await.expect_err("skip");
-        assert_eq!(classify(&Err(failure)), observatory_model::raw::Status::Skipped);
+        let failure = route(
+            &mut record("abcdefghijklmnop.onion"),
+            &env(Policy::default()),
+        )
+        .await
+        .expect_err("skip");
+        assert_eq!(
+            classify(&Err(failure)),
+            observatory_model::raw::Status::Skipped
+        );
     }
 
     /// The opt-out list is checked where the policy is, before anything is dialled: a listed
@@ -335,25 +441,49 @@ mod tests {
     /// allowance admits it, and an onion is refused before it reaches the proxy.
     #[tokio::test]
     async fn the_opt_out_list_refuses_before_resolving_or_dialling() {
-        let mut env = env(Policy { allow_loopback: true, ..Policy::default() });
-        env.exclude = ExcludeList::parse("localhost
+        let mut env = env(Policy {
+            allow_loopback: true,
+            ..Policy::default()
+        });
+        env.exclude = ExcludeList::parse(
+            "localhost
 127.0.0.64/26
 abcdefghijklmnop.onion
-", "test").unwrap();
+",
+            "test",
+        )
+        .unwrap();
         env.socks5 = Some("127.0.0.1:9050".parse().unwrap());
 
         let mut named = record("LOCALHOST.");
         let failure = route(&mut named, &env).await.expect_err("listed name");
-        assert!(matches!(&failure, Failure::Policy(t) if t.contains("opt-out list (localhost)")), "{failure:?}");
-        assert!(named.resolved_ips.is_empty() && named.timing.dns_ms.is_none(), "never resolved");
+        assert!(
+            matches!(&failure, Failure::Policy(t) if t.contains("opt-out list (localhost)")),
+            "{failure:?}"
+        );
+        assert!(
+            named.resolved_ips.is_empty() && named.timing.dns_ms.is_none(),
+            "never resolved"
+        );
 
         let mut listed = record("127.0.0.70");
         let failure = route(&mut listed, &env).await.expect_err("listed address");
-        assert!(matches!(&failure, Failure::Policy(t) if t.contains("127.0.0.64/26")), "{failure:?}");
+        assert!(
+            matches!(&failure, Failure::Policy(t) if t.contains("127.0.0.64/26")),
+            "{failure:?}"
+        );
         assert_eq!(listed.ip, None);
-        assert!(route(&mut record("127.0.0.63"), &env).await.is_ok(), "the neighbour is not listed");
+        assert!(
+            route(&mut record("127.0.0.63"), &env).await.is_ok(),
+            "the neighbour is not listed"
+        );
 
-        let failure = route(&mut record("abcdefghijklmnop.onion"), &env).await.expect_err("listed onion");
-        assert_eq!(classify(&Err(failure)), observatory_model::raw::Status::RefusedByPolicy);
+        let failure = route(&mut record("abcdefghijklmnop.onion"), &env)
+            .await
+            .expect_err("listed onion");
+        assert_eq!(
+            classify(&Err(failure)),
+            observatory_model::raw::Status::RefusedByPolicy
+        );
     }
 }

@@ -56,10 +56,16 @@ struct Net {
 impl Net {
     fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(u32::from(net).into(), u32::from(ip).into(), 32, self.prefix),
-            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_eq(u128::from(net), u128::from(ip), 128, self.prefix),
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                prefix_eq(u32::from(net).into(), u32::from(ip).into(), 32, self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                prefix_eq(u128::from(net), u128::from(ip), 128, self.prefix)
+            }
             // An IPv4 address written as IPv6 (::ffff:a.b.c.d) is the same host.
-            (IpAddr::V4(_), IpAddr::V6(v6)) => v6.to_ipv4_mapped().is_some_and(|v4| self.contains(IpAddr::V4(v4))),
+            (IpAddr::V4(_), IpAddr::V6(v6)) => v6
+                .to_ipv4_mapped()
+                .is_some_and(|v4| self.contains(IpAddr::V4(v4))),
             (IpAddr::V6(_), IpAddr::V4(_)) => false,
         }
     }
@@ -105,14 +111,30 @@ impl ExcludeList {
             if entry.is_empty() {
                 continue;
             }
-            let error = |reason| ExcludeError { source_name: source_name.to_string(), line: i + 1, text: entry.to_string(), reason };
+            let error = |reason| ExcludeError {
+                source_name: source_name.to_string(),
+                line: i + 1,
+                text: entry.to_string(),
+                reason,
+            };
             if let Some((addr, prefix)) = entry.split_once('/') {
                 let addr: IpAddr = addr.parse().map_err(|_| error("not an IP network"))?;
                 let width = if addr.is_ipv4() { 32 } else { 128 };
-                let prefix: u8 = prefix.parse().ok().filter(|p| *p <= width).ok_or_else(|| error("bad prefix length"))?;
+                let prefix: u8 = prefix
+                    .parse()
+                    .ok()
+                    .filter(|p| *p <= width)
+                    .ok_or_else(|| error("bad prefix length"))?;
                 list.nets.push(Net { addr, prefix });
-            } else if let Ok(addr) = entry.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
-                list.nets.push(Net { addr, prefix: if addr.is_ipv4() { 32 } else { 128 } });
+            } else if let Ok(addr) = entry
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+            {
+                list.nets.push(Net {
+                    addr,
+                    prefix: if addr.is_ipv4() { 32 } else { 128 },
+                });
             } else {
                 let (name, is_domain) = match entry.strip_prefix("*.") {
                     Some(domain) => (domain, true),
@@ -151,7 +173,11 @@ impl ExcludeList {
 
     /// The entry that excludes host name `host` (an address literal is checked as an address).
     pub fn host(&self, host: &str) -> Option<String> {
-        if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        if let Ok(ip) = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
             return self.ip(ip);
         }
         let host = normalize_host(host);
@@ -160,13 +186,21 @@ impl ExcludeList {
         }
         self.domains
             .iter()
-            .find(|d| host == **d || host.strip_suffix(d.as_str()).is_some_and(|rest| rest.ends_with('.')))
+            .find(|d| {
+                host == **d
+                    || host
+                        .strip_suffix(d.as_str())
+                        .is_some_and(|rest| rest.ends_with('.'))
+            })
             .map(|d| format!("*.{d}"))
     }
 
     /// The entry that excludes address `ip`.
     pub fn ip(&self, ip: IpAddr) -> Option<String> {
-        self.nets.iter().find(|n| n.contains(ip)).map(Net::to_string)
+        self.nets
+            .iter()
+            .find(|n| n.contains(ip))
+            .map(Net::to_string)
     }
 }
 
@@ -178,7 +212,13 @@ fn normalize_host(host: &str) -> String {
 fn valid_host_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 253
-        && name.split('.').all(|label| !label.is_empty() && label.len() <= 63 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 #[cfg(test)]
@@ -228,7 +268,10 @@ mod tests {
     fn zero_and_full_prefixes() {
         let all = ExcludeList::parse("0.0.0.0/0\n", "t").unwrap();
         assert!(all.ip(ip("203.0.113.1")).is_some());
-        assert!(all.ip(ip("2001:db8::1")).is_none(), "an IPv4 network never matches IPv6");
+        assert!(
+            all.ip(ip("2001:db8::1")).is_none(),
+            "an IPv4 network never matches IPv6"
+        );
         let one = ExcludeList::parse("2001:db8::1/128\n", "t").unwrap();
         assert!(one.ip(ip("2001:db8::1")).is_some());
         assert!(one.ip(ip("2001:db8::2")).is_none());

@@ -80,7 +80,10 @@ pub fn merge<'a>(records: impl IntoIterator<Item = &'a EndpointRecord>) -> Histo
     let mut unique: BTreeMap<(RoundKey<'a>, String), &'a EndpointRecord> = BTreeMap::new();
     let mut duplicates = 0;
     for r in records {
-        let key = ((r.vantage.as_str(), r.run_id.as_str(), r.round), r.endpoint.key());
+        let key = (
+            (r.vantage.as_str(), r.run_id.as_str(), r.round),
+            r.endpoint.key(),
+        );
         match unique.entry(key) {
             Entry::Occupied(_) => duplicates += 1,
             Entry::Vacant(slot) => {
@@ -97,7 +100,10 @@ pub fn merge<'a>(records: impl IntoIterator<Item = &'a EndpointRecord>) -> Histo
     }
     let mut by_endpoint: BTreeMap<&str, Vec<(RoundKey<'a>, &'a EndpointRecord)>> = BTreeMap::new();
     for ((round, key), r) in &unique {
-        by_endpoint.entry(key.as_str()).or_default().push((*round, r));
+        by_endpoint
+            .entry(key.as_str())
+            .or_default()
+            .push((*round, r));
     }
     let endpoints = by_endpoint
         .into_iter()
@@ -120,10 +126,19 @@ fn tip_height(r: &EndpointRecord) -> Option<u64> {
     if !r.status.is_reachable() {
         return None;
     }
-    r.metadata.headers.as_ref()?.result.as_ref().map(|t| t.height)
+    r.metadata
+        .headers
+        .as_ref()?
+        .result
+        .as_ref()
+        .map(|t| t.height)
 }
 
-fn endpoint_history(key: &str, obs: &[(RoundKey<'_>, &EndpointRecord)], best_tip: &HashMap<RoundKey<'_>, u64>) -> EndpointHistory {
+fn endpoint_history(
+    key: &str,
+    obs: &[(RoundKey<'_>, &EndpointRecord)],
+    best_tip: &HashMap<RoundKey<'_>, u64>,
+) -> EndpointHistory {
     let mut statuses = BTreeMap::new();
     let mut vantages = BTreeSet::new();
     let (mut up, mut rtts, mut tip_lags, mut behind) = (0u32, Vec::new(), Vec::new(), 0u32);
@@ -148,7 +163,11 @@ fn endpoint_history(key: &str, obs: &[(RoundKey<'_>, &EndpointRecord)], best_tip
         endpoint: key.to_string(),
         observations,
         up,
-        uptime: if observations > 0 { f64::from(up) / f64::from(observations) } else { 0.0 },
+        uptime: if observations > 0 {
+            f64::from(up) / f64::from(observations)
+        } else {
+            0.0
+        },
         statuses,
         first_ms: obs.iter().map(|(_, r)| r.started_ms).min().unwrap_or(0),
         last_ms: obs.iter().map(|(_, r)| r.started_ms).max().unwrap_or(0),
@@ -176,10 +195,19 @@ fn run_dirs(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
     if dir.join(ENDPOINTS_FILE).is_file() {
         return Ok(vec![dir.to_path_buf()]);
     }
-    let parent = if dir.join("raw").is_dir() { dir.join("raw") } else { dir.to_path_buf() };
-    let entries = std::fs::read_dir(&parent).map_err(|source| OutputError::Io { path: parent.clone(), source })?;
-    let mut dirs: Vec<PathBuf> =
-        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join(ENDPOINTS_FILE).is_file()).collect();
+    let parent = if dir.join("raw").is_dir() {
+        dir.join("raw")
+    } else {
+        dir.to_path_buf()
+    };
+    let entries = std::fs::read_dir(&parent).map_err(|source| OutputError::Io {
+        path: parent.clone(),
+        source,
+    })?;
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(ENDPOINTS_FILE).is_file())
+        .collect();
     dirs.sort();
     Ok(dirs)
 }
@@ -190,8 +218,14 @@ pub fn load(dirs: &[PathBuf]) -> Result<Loaded, OutputError> {
     for dir in dirs {
         for run in run_dirs(dir)? {
             let path = run.join(ENDPOINTS_FILE);
-            let mut file = File::open(&path).map_err(|source| OutputError::Io { path: path.clone(), source })?;
-            let (records, bad, _) = read_records(&mut file).map_err(|source| OutputError::Io { path: path.clone(), source })?;
+            let mut file = File::open(&path).map_err(|source| OutputError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let (records, bad, _) = read_records(&mut file).map_err(|source| OutputError::Io {
+                path: path.clone(),
+                source,
+            })?;
             if bad > 0 {
                 tracing::warn!(file = %path.display(), lines = bad, "unreadable record lines skipped");
             }
@@ -208,15 +242,49 @@ mod tests {
     use super::*;
     use observatory_model::raw::{Answer, Endpoint, HeaderTip, ServerVersion, Status, Transport};
 
-    fn rec(vantage: &str, run: &str, round: u32, port: u16, status: Status, height: Option<u64>, rtt: f64) -> EndpointRecord {
-        let ep = Endpoint { host: "h.example".into(), port, transport: Transport::Tls };
-        let mut r = EndpointRecord::new(run, round, vantage, ep, 1_000 * u64::from(round) + u64::from(port));
+    fn rec(
+        vantage: &str,
+        run: &str,
+        round: u32,
+        port: u16,
+        status: Status,
+        height: Option<u64>,
+        rtt: f64,
+    ) -> EndpointRecord {
+        let ep = Endpoint {
+            host: "h.example".into(),
+            port,
+            transport: Transport::Tls,
+        };
+        let mut r = EndpointRecord::new(
+            run,
+            round,
+            vantage,
+            ep,
+            1_000 * u64::from(round) + u64::from(port),
+        );
         r.status = status;
         if status.is_reachable() {
-            let version = ServerVersion { software: "X".into(), protocol: "1.4".into() };
-            r.metadata.version = Some(Answer { at_ms: 0, rtt_ms: rtt, result: Some(version), error: None });
-            r.metadata.headers =
-                height.map(|height| Answer { at_ms: 0, rtt_ms: rtt, result: Some(HeaderTip { height, hash: None, hex: String::new() }), error: None });
+            let version = ServerVersion {
+                software: "X".into(),
+                protocol: "1.4".into(),
+            };
+            r.metadata.version = Some(Answer {
+                at_ms: 0,
+                rtt_ms: rtt,
+                result: Some(version),
+                error: None,
+            });
+            r.metadata.headers = height.map(|height| Answer {
+                at_ms: 0,
+                rtt_ms: rtt,
+                result: Some(HeaderTip {
+                    height,
+                    hash: None,
+                    hex: String::new(),
+                }),
+                error: None,
+            });
         }
         r
     }
@@ -238,7 +306,9 @@ mod tests {
         assert_eq!(h.runs, vec!["run1", "run2"]);
         assert_eq!(h.rounds, 3);
         assert_eq!(h.duplicates, 0);
-        let [one, two] = h.endpoints.as_slice() else { panic!("{h:?}") };
+        let [one, two] = h.endpoints.as_slice() else {
+            panic!("{h:?}")
+        };
         assert_eq!(one.endpoint, "h.example:1:s");
         assert_eq!((one.observations, one.up), (3, 2));
         assert!((one.uptime - 2.0 / 3.0).abs() < 1e-12);
@@ -278,7 +348,10 @@ mod tests {
             }
         }
         let all = load(&[tmp.path().to_path_buf()]).unwrap();
-        assert_eq!((all.records.len(), all.run_dirs.len(), all.bad_lines), (6, 2, 0));
+        assert_eq!(
+            (all.records.len(), all.run_dirs.len(), all.bad_lines),
+            (6, 2, 0)
+        );
         let one = load(&[tmp.path().join("raw/run2")]).unwrap();
         assert_eq!(one.records.len(), 2);
         assert_eq!(merge(&all.records), merge(&sample()));

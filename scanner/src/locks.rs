@@ -15,7 +15,10 @@ impl KeyedLocks {
     /// Waits until no one else holds `key`, then holds it until the guard is dropped.
     pub async fn lock(&self, key: &str) -> OwnedMutexGuard<()> {
         let lock = {
-            let mut map = self.locks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut map = self
+                .locks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             // Forget locks nobody holds or waits for, so the map stays as small as the work in flight.
             map.retain(|_, l| Arc::strong_count(l) > 1);
             map.entry(key.to_string()).or_default().clone()
@@ -38,6 +41,10 @@ mod tests {
         let same = tokio::time::timeout(Duration::from_millis(50), locks.lock("1.2.3.4")).await;
         assert!(same.is_err());
         drop(g);
-        assert!(tokio::time::timeout(Duration::from_millis(50), locks.lock("1.2.3.4")).await.is_ok());
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), locks.lock("1.2.3.4"))
+                .await
+                .is_ok()
+        );
     }
 }

@@ -74,7 +74,10 @@ pub enum OutputError {
 }
 
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io { path: path.to_path_buf(), source }
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// `DIR/raw/<run-id>/` on disk.
@@ -101,7 +104,11 @@ impl RunDir {
         let dir = out.join("raw").join(run_id);
         fs::create_dir_all(&dir).map_err(io_at(&dir))?;
         let path = dir.join(ENDPOINTS_FILE);
-        let records = OpenOptions::new().create(true).append(true).open(&path).map_err(io_at(&path))?;
+        let records = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_at(&path))?;
         Ok(RunDir { dir, records })
     }
 
@@ -110,14 +117,32 @@ impl RunDir {
         let mpath = dir.join(MANIFEST_FILE);
         let text = fs::read_to_string(&mpath).map_err(io_at(&mpath))?;
         let manifest: RunManifest =
-            serde_json::from_str(&text).map_err(|e| OutputError::Manifest { path: mpath.clone(), why: e.to_string() })?;
+            serde_json::from_str(&text).map_err(|e| OutputError::Manifest {
+                path: mpath.clone(),
+                why: e.to_string(),
+            })?;
         let path = dir.join(ENDPOINTS_FILE);
-        let mut file = OpenOptions::new().create(true).read(true).append(true).open(&path).map_err(io_at(&path))?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_at(&path))?;
         let (records, bad_lines, good_len) = read_records(&mut file).map_err(io_at(&path))?;
         // Cut whatever follows the last complete line, so new records start on a fresh line.
         file.set_len(good_len).map_err(io_at(&path))?;
         file.seek(SeekFrom::End(0)).map_err(io_at(&path))?;
-        Ok((RunDir { dir: dir.to_path_buf(), records: file }, Resumed { manifest, records, bad_lines }))
+        Ok((
+            RunDir {
+                dir: dir.to_path_buf(),
+                records: file,
+            },
+            Resumed {
+                manifest,
+                records,
+                bad_lines,
+            },
+        ))
     }
 
     /// The run directory.
@@ -181,7 +206,9 @@ impl Sink for RunDir {
 }
 
 /// Counts records by status name (for the manifest).
-pub fn count_by_status<'a>(records: impl IntoIterator<Item = &'a EndpointRecord>) -> BTreeMap<String, u64> {
+pub fn count_by_status<'a>(
+    records: impl IntoIterator<Item = &'a EndpointRecord>,
+) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for r in records {
         *counts.entry(r.status.as_str().to_string()).or_insert(0) += 1;
@@ -193,7 +220,9 @@ pub fn count_by_status<'a>(records: impl IntoIterator<Item = &'a EndpointRecord>
 pub fn new_run_id() -> String {
     let now = time::OffsetDateTime::now_utc();
     let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    let stamp = now.format(&fmt).unwrap_or_else(|_| now.unix_timestamp().to_string());
+    let stamp = now
+        .format(&fmt)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string());
     format!("{stamp}-{:06x}", rand::random::<u32>() & 0x00ff_ffff)
 }
 
@@ -203,7 +232,11 @@ mod tests {
     use observatory_model::raw::{Endpoint, Status, Transport, RAW_SCHEMA_VERSION};
 
     fn record(i: u16) -> EndpointRecord {
-        let ep = Endpoint { host: "127.0.0.1".into(), port: 50000 + i, transport: Transport::Tcp };
+        let ep = Endpoint {
+            host: "127.0.0.1".into(),
+            port: 50000 + i,
+            transport: Transport::Tcp,
+        };
         let mut r = EndpointRecord::new("run", 0, "local", ep, 1);
         r.status = Status::ConnectionRefused;
         r
@@ -237,7 +270,8 @@ mod tests {
         drop(run);
         // Simulate a kill in the middle of writing the third record.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(b"{\"schema_version\":1,\"run_id\":\"ru").unwrap();
+        f.write_all(b"{\"schema_version\":1,\"run_id\":\"ru")
+            .unwrap();
         drop(f);
         let (mut run, resumed) = RunDir::resume(&dir).unwrap();
         assert_eq!(resumed.records.len(), 2);
@@ -246,8 +280,13 @@ mod tests {
         drop(run);
         let text = fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 3);
-        assert!(text.lines().all(|l| serde_json::from_str::<EndpointRecord>(l).is_ok()));
-        assert_eq!(count_by_status(&resumed.records).get("connection-refused"), Some(&2));
+        assert!(text
+            .lines()
+            .all(|l| serde_json::from_str::<EndpointRecord>(l).is_ok()));
+        assert_eq!(
+            count_by_status(&resumed.records).get("connection-refused"),
+            Some(&2)
+        );
     }
 
     #[test]

@@ -167,14 +167,29 @@ mod tests {
     #[test]
     fn operator_lab_is_non_public_and_explicitly_allowed() {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let loopback = Policy { allow_loopback: true, ..Policy::default() };
+        let loopback = Policy {
+            allow_loopback: true,
+            ..Policy::default()
+        };
         assert!(loopback.operator_lab(ip("127.0.0.5")) && loopback.operator_lab(ip("::1")));
-        assert!(!loopback.operator_lab(ip("10.0.0.1")), "refused, so not the operator's");
-        assert!(!loopback.operator_lab(ip("8.8.8.8")), "public: a stranger's server");
-        let one = Policy { allow_ips: vec![ip("127.0.0.9")], ..Policy::default() };
+        assert!(
+            !loopback.operator_lab(ip("10.0.0.1")),
+            "refused, so not the operator's"
+        );
+        assert!(
+            !loopback.operator_lab(ip("8.8.8.8")),
+            "public: a stranger's server"
+        );
+        let one = Policy {
+            allow_ips: vec![ip("127.0.0.9")],
+            ..Policy::default()
+        };
         assert!(one.operator_lab(ip("127.0.0.9")) && !one.operator_lab(ip("127.0.0.10")));
         assert!(!one.operator_lab(ip("8.8.8.8")));
-        let private = Policy { allow_private: true, ..Policy::default() };
+        let private = Policy {
+            allow_private: true,
+            ..Policy::default()
+        };
         assert!(private.operator_lab(ip("192.168.1.1")) && !private.operator_lab(ip("1.1.1.1")));
         assert!(!Policy::default().operator_lab(ip("127.0.0.1")));
     }
@@ -218,7 +233,10 @@ mod tests {
         ("2002:0a00:0001::1", Range::TunnelToSpecial),
         ("2002:7f00:0001::1", Range::TunnelToSpecial),
         // Teredo with embedded (inverted) 192.168.1.1
-        ("2001:0:4136:e378:8000:63bf:3f57:fefe", Range::TunnelToSpecial),
+        (
+            "2001:0:4136:e378:8000:63bf:3f57:fefe",
+            Range::TunnelToSpecial,
+        ),
         ("64:ff9b:1::1", Range::OtherSpecialV6),
         ("100::1", Range::OtherSpecialV6),
         ("4000::1", Range::Reserved),
@@ -263,17 +281,41 @@ mod tests {
     fn loopback_is_allowed_only_with_the_allowance() {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         assert!(Policy::default().check(ip).is_err());
-        assert!(Policy { allow_private: true, ..Policy::default() }.check(ip).is_ok());
-        assert!(Policy { allow_loopback: true, ..Policy::default() }.check(ip).is_ok());
+        assert!(Policy {
+            allow_private: true,
+            ..Policy::default()
+        }
+        .check(ip)
+        .is_ok());
+        assert!(Policy {
+            allow_loopback: true,
+            ..Policy::default()
+        }
+        .check(ip)
+        .is_ok());
     }
 
     #[test]
     fn the_loopback_allowance_permits_loopback_only() {
-        let policy = Policy { allow_loopback: true, ..Policy::default() };
+        let policy = Policy {
+            allow_loopback: true,
+            ..Policy::default()
+        };
         for ok in ["127.0.0.1", "127.1.2.3", "::1"] {
             assert_eq!(policy.check(ok.parse().unwrap()), Ok(()), "{ok}");
         }
-        for refused in ["10.0.0.5", "172.16.0.1", "192.168.0.5", "100.64.0.1", "169.254.1.1", "0.0.0.0", "fc00::1", "fe80::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1"] {
+        for refused in [
+            "10.0.0.5",
+            "172.16.0.1",
+            "192.168.0.5",
+            "100.64.0.1",
+            "169.254.1.1",
+            "0.0.0.0",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(policy.check(refused.parse().unwrap()).is_err(), "{refused}");
         }
     }
@@ -281,7 +323,10 @@ mod tests {
     #[test]
     fn an_allowed_ip_permits_only_itself() {
         let allowed: IpAddr = "127.0.0.5".parse().unwrap();
-        let policy = Policy { allow_ips: vec![allowed], ..Policy::default() };
+        let policy = Policy {
+            allow_ips: vec![allowed],
+            ..Policy::default()
+        };
         assert_eq!(policy.check(allowed), Ok(()));
         for other in ["127.0.0.6", "127.0.0.1", "::1", "10.0.0.5", "192.168.0.5"] {
             assert!(policy.check(other.parse().unwrap()).is_err(), "{other}");

@@ -78,12 +78,18 @@ pub trait Rpc: Send {
     /// Sends every request at once, each as its own line (pipelining, not a batch), then waits
     /// for the replies matched by id. Outcomes come back in request order; each RTT runs from
     /// that request's own send.
-    fn pipeline(&mut self, calls: Vec<(String, Value)>) -> impl Future<Output = Vec<CallOutcome>> + Send;
+    fn pipeline(
+        &mut self,
+        calls: Vec<(String, Value)>,
+    ) -> impl Future<Output = Vec<CallOutcome>> + Send;
 
     /// Sends the requests as one JSON-RPC batch (one line holding an array) and waits for all
     /// replies (array or individual lines), in request order. The wall time of the whole batch is
     /// returned beside the outcomes.
-    fn batch(&mut self, calls: Vec<(String, Value)>) -> impl Future<Output = (Vec<CallOutcome>, f64)> + Send;
+    fn batch(
+        &mut self,
+        calls: Vec<(String, Value)>,
+    ) -> impl Future<Output = (Vec<CallOutcome>, f64)> + Send;
 
     /// Sends exactly `line` (a newline is appended) and reports the next line or the close.
     fn send_raw(&mut self, line: &[u8]) -> impl Future<Output = RawOutcome> + Send;

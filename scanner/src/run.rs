@@ -13,7 +13,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use observatory_model::raw::{Endpoint, EndpointRecord, Provenance, RunManifest, Status, RAW_SCHEMA_VERSION};
+use observatory_model::raw::{
+    Endpoint, EndpointRecord, Provenance, RunManifest, Status, RAW_SCHEMA_VERSION,
+};
 use observatory_protocol::frame::Limits;
 use thiserror::Error;
 use tokio::task::JoinSet;
@@ -21,13 +23,13 @@ use tokio::time::Instant;
 
 use crate::discovery::leads;
 use crate::endpoint::{scan_endpoint, EndpointEnv, Job};
+use crate::exclude::ExcludeList;
 use crate::limits::{
-    DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SERVERS,
-    DEFAULT_REQUEST_TIMEOUT, MIN_PROBED_ROUND_INTERVAL, NOFILE_TARGET,
+    DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_SERVERS, DEFAULT_REQUEST_TIMEOUT, MIN_PROBED_ROUND_INTERVAL, NOFILE_TARGET,
 };
 use crate::locks::KeyedLocks;
 use crate::output::{count_by_status, Sink};
-use crate::exclude::ExcludeList;
 use crate::policy::{classify, Policy};
 use crate::probes::ProbeLevel;
 use crate::session::now_ms;
@@ -165,11 +167,20 @@ pub fn lab_only(config: &ScanConfig) -> Result<(), NotLab> {
     }
     let policy = policy_of(config);
     for (ep, _) in &config.targets {
-        let Ok(ip) = ep.host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() else {
+        let Ok(ip) = ep
+            .host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        else {
             return Err(NotLab::HostName(ep.host.clone()));
         };
         if !policy.operator_lab(ip) {
-            return Err(if classify(ip).is_none() { NotLab::Public(ep.host.clone()) } else { NotLab::NotAllowed(ep.host.clone()) });
+            return Err(if classify(ip).is_none() {
+                NotLab::Public(ep.host.clone())
+            } else {
+                NotLab::NotAllowed(ep.host.clone())
+            });
         }
     }
     Ok(())
@@ -177,7 +188,11 @@ pub fn lab_only(config: &ScanConfig) -> Result<(), NotLab> {
 
 /// The address policy of a configuration.
 fn policy_of(config: &ScanConfig) -> Policy {
-    Policy { allow_private: config.allow_private, allow_loopback: config.allow_loopback, allow_ips: config.allow_ips.clone() }
+    Policy {
+        allow_private: config.allow_private,
+        allow_loopback: config.allow_loopback,
+        allow_ips: config.allow_ips.clone(),
+    }
 }
 
 /// Raises the open-file limit toward [`NOFILE_TARGET`] (thousands of endpoints at once on simnet).
@@ -245,7 +260,10 @@ pub async fn scan<S: Sink>(config: ScanConfig, sink: &mut S) -> Result<RunManife
         probe_level: config.probe_level,
         ip_locks: KeyedLocks::default(),
     });
-    let mut known = Known { map: BTreeMap::new(), max: config.max_servers.max(config.targets.len()) };
+    let mut known = Known {
+        map: BTreeMap::new(),
+        max: config.max_servers.max(config.targets.len()),
+    };
     for (ep, provs) in &config.targets {
         for p in provs {
             known.add(ep.clone(), p.clone(), 0);
@@ -290,7 +308,11 @@ async fn run_round<S: Sink>(
     counts: &mut BTreeMap<String, u64>,
     sink: &mut S,
 ) -> Result<(), ScanError> {
-    let previous: Vec<&EndpointRecord> = config.previous.iter().filter(|r| r.round == round).collect();
+    let previous: Vec<&EndpointRecord> = config
+        .previous
+        .iter()
+        .filter(|r| r.round == round)
+        .collect();
     let done: HashSet<&Endpoint> = previous.iter().map(|r| &r.endpoint).collect();
     if config.crawl {
         // A resumed crawl still follows what the endpoints finished before the kill advertised.
@@ -307,7 +329,12 @@ async fn run_round<S: Sink>(
         .map
         .iter()
         .filter(|(ep, _)| !done.contains(ep))
-        .map(|(ep, (provenance, depth))| Job { endpoint: ep.clone(), provenance: provenance.clone(), round, depth: *depth })
+        .map(|(ep, (provenance, depth))| Job {
+            endpoint: ep.clone(),
+            provenance: provenance.clone(),
+            round,
+            depth: *depth,
+        })
         .collect();
     let mut busy_hosts: HashSet<String> = HashSet::new();
     let mut waiting: HashMap<String, VecDeque<Job>> = HashMap::new();
@@ -316,45 +343,70 @@ async fn run_round<S: Sink>(
     let concurrency = config.concurrency.max(1);
     loop {
         while tasks.len() < concurrency {
-            let Some(mut job) = queue.pop_front() else { break };
+            let Some(mut job) = queue.pop_front() else {
+                break;
+            };
             // Sources found after the job was queued (the same peer in peers and features.hosts).
             if let Some((provenance, _)) = known.map.get(&job.endpoint) {
                 job.provenance.clone_from(provenance);
             }
             if busy_hosts.contains(&job.endpoint.host) {
-                waiting.entry(job.endpoint.host.clone()).or_default().push_back(job);
+                waiting
+                    .entry(job.endpoint.host.clone())
+                    .or_default()
+                    .push_back(job);
                 continue;
             }
             busy_hosts.insert(job.endpoint.host.clone());
             let handle = tasks.spawn(scan_endpoint(job.clone(), env.clone()));
             running.insert(handle.id(), job);
         }
-        let Some(joined) = tasks.join_next_with_id().await else { break };
+        let Some(joined) = tasks.join_next_with_id().await else {
+            break;
+        };
         let (id, record) = match joined {
             Ok((id, record)) => (id, Some(record)),
             Err(e) => (e.id(), None),
         };
-        let Some(job) = running.remove(&id) else { continue };
+        let Some(job) = running.remove(&id) else {
+            continue;
+        };
         let record = record.unwrap_or_else(|| {
-            let mut r = EndpointRecord::new(&env.run_id, round, &env.vantage, job.endpoint.clone(), now_ms());
+            let mut r = EndpointRecord::new(
+                &env.run_id,
+                round,
+                &env.vantage,
+                job.endpoint.clone(),
+                now_ms(),
+            );
             r.provenance = job.provenance.clone();
             r.status = Status::UnknownError;
             r.error = Some("scanner task failed".to_string());
             r
         });
         busy_hosts.remove(&job.endpoint.host);
-        if let Some(next) = waiting.get_mut(&job.endpoint.host).and_then(VecDeque::pop_front) {
+        if let Some(next) = waiting
+            .get_mut(&job.endpoint.host)
+            .and_then(VecDeque::pop_front)
+        {
             queue.push_front(next);
         }
         if config.crawl && job.depth < config.max_depth {
             for (ep, prov) in leads(&record, job.depth + 1) {
                 if known.add(ep.clone(), prov.clone(), job.depth + 1) {
-                    queue.push_back(Job { endpoint: ep, provenance: vec![prov], round, depth: job.depth + 1 });
+                    queue.push_back(Job {
+                        endpoint: ep,
+                        provenance: vec![prov],
+                        round,
+                        depth: job.depth + 1,
+                    });
                     sink.planned(1);
                 }
             }
         }
-        *counts.entry(record.status.as_str().to_string()).or_insert(0) += 1;
+        *counts
+            .entry(record.status.as_str().to_string())
+            .or_insert(0) += 1;
         tracing::debug!(endpoint = %record.endpoint.key(), status = record.status.as_str(), "endpoint done");
         sink.record(&record)?;
     }
@@ -366,7 +418,11 @@ async fn run_round<S: Sink>(
 /// `--allow-loopback`, `--allow-ip` or `--allow-private`, no crawl), which ElectrumX does not
 /// cost-account, keeps what was asked.
 pub fn round_interval(config: &ScanConfig) -> Duration {
-    if config.probes && config.rounds > 1 && config.interval < MIN_PROBED_ROUND_INTERVAL && lab_only(config).is_err() {
+    if config.probes
+        && config.rounds > 1
+        && config.interval < MIN_PROBED_ROUND_INTERVAL
+        && lab_only(config).is_err()
+    {
         MIN_PROBED_ROUND_INTERVAL
     } else {
         config.interval
@@ -382,7 +438,16 @@ mod tests {
     fn targets(hosts: &[&str]) -> Vec<(Endpoint, Vec<Provenance>)> {
         hosts
             .iter()
-            .map(|h| (Endpoint { host: (*h).into(), port: 50001, transport: Transport::Tcp }, vec![Provenance::CommandLine]))
+            .map(|h| {
+                (
+                    Endpoint {
+                        host: (*h).into(),
+                        port: 50001,
+                        transport: Transport::Tcp,
+                    },
+                    vec![Provenance::CommandLine],
+                )
+            })
             .collect()
     }
 
@@ -402,8 +467,14 @@ mod tests {
 
     #[test]
     fn probed_public_rounds_are_spaced_for_electrumx_cost_decay() {
-        assert_eq!(round_interval(&config(3, Duration::from_secs(10))), MIN_PROBED_ROUND_INTERVAL);
-        assert_eq!(round_interval(&config(3, Duration::from_secs(900))), Duration::from_secs(900));
+        assert_eq!(
+            round_interval(&config(3, Duration::from_secs(10))),
+            MIN_PROBED_ROUND_INTERVAL
+        );
+        assert_eq!(
+            round_interval(&config(3, Duration::from_secs(900))),
+            Duration::from_secs(900)
+        );
         let mut metadata_only = config(3, Duration::from_secs(10));
         metadata_only.probes = false;
         assert_eq!(round_interval(&metadata_only), Duration::from_secs(10));
@@ -415,7 +486,9 @@ mod tests {
     fn every_operator_allowance_counts_as_a_lab_for_round_spacing() {
         let one_second = Duration::from_secs(1);
         // Regression: a scan allowed only by --allow-ip was treated as public (300 s waits).
-        let allow_ip = lab(&["127.0.3.1"], |c| c.allow_ips = vec!["127.0.3.1".parse().unwrap()]);
+        let allow_ip = lab(&["127.0.3.1"], |c| {
+            c.allow_ips = vec!["127.0.3.1".parse().unwrap()]
+        });
         assert_eq!(round_interval(&allow_ip), one_second);
         let private = lab(&["10.1.2.3"], |c| c.allow_private = true);
         assert_eq!(round_interval(&private), one_second);
@@ -430,17 +503,34 @@ mod tests {
             c.crawl = true;
         });
         assert_eq!(round_interval(&crawl), MIN_PROBED_ROUND_INTERVAL);
-        let other = lab(&["127.0.3.2"], |c| c.allow_ips = vec!["127.0.3.1".parse().unwrap()]);
+        let other = lab(&["127.0.3.2"], |c| {
+            c.allow_ips = vec!["127.0.3.1".parse().unwrap()]
+        });
         assert_eq!(round_interval(&other), MIN_PROBED_ROUND_INTERVAL);
     }
 
     #[test]
     fn lab_only_says_why_not() {
-        assert_eq!(lab_only(&lab(&["[::1]", "127.0.0.2"], |c| c.allow_loopback = true)), Ok(()));
-        assert_eq!(lab_only(&lab(&["1.1.1.1"], |c| c.allow_loopback = true)), Err(NotLab::Public("1.1.1.1".into())));
-        assert_eq!(lab_only(&lab(&["192.0.2.1"], |c| c.allow_loopback = true)), Err(NotLab::NotAllowed("192.0.2.1".into())));
-        assert_eq!(lab_only(&lab(&["x.onion"], |c| c.allow_private = true)), Err(NotLab::HostName("x.onion".into())));
-        assert_eq!(lab_only(&lab(&[], |c| c.allow_private = true)), Err(NotLab::NoTargets));
+        assert_eq!(
+            lab_only(&lab(&["[::1]", "127.0.0.2"], |c| c.allow_loopback = true)),
+            Ok(())
+        );
+        assert_eq!(
+            lab_only(&lab(&["1.1.1.1"], |c| c.allow_loopback = true)),
+            Err(NotLab::Public("1.1.1.1".into()))
+        );
+        assert_eq!(
+            lab_only(&lab(&["192.0.2.1"], |c| c.allow_loopback = true)),
+            Err(NotLab::NotAllowed("192.0.2.1".into()))
+        );
+        assert_eq!(
+            lab_only(&lab(&["x.onion"], |c| c.allow_private = true)),
+            Err(NotLab::HostName("x.onion".into()))
+        );
+        assert_eq!(
+            lab_only(&lab(&[], |c| c.allow_private = true)),
+            Err(NotLab::NoTargets)
+        );
     }
 
     #[tokio::test]
@@ -449,8 +539,13 @@ mod tests {
         let mut c = lab(&["192.0.2.1"], |c| c.allow_loopback = true);
         c.probe_level = ProbeLevel::Full;
         let mut sink = crate::MemorySink::default();
-        let err = scan(c, &mut sink).await.expect_err("full level on a stranger's server");
-        assert!(matches!(err, ScanError::FullProbesNeedLab(NotLab::NotAllowed(_))), "{err}");
+        let err = scan(c, &mut sink)
+            .await
+            .expect_err("full level on a stranger's server");
+        assert!(
+            matches!(err, ScanError::FullProbesNeedLab(NotLab::NotAllowed(_))),
+            "{err}"
+        );
         assert!(sink.records.is_empty());
     }
 }

@@ -17,20 +17,25 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use observatory_model::raw::{Notification, RequestLog, RpcError, WireFacts};
 use observatory_model::UnixMillis;
 use observatory_protocol::frame::ByteTally;
-use observatory_protocol::message::{classify, encode_batch, encode_request, truncate, Incoming, Reply};
+use observatory_protocol::message::{
+    classify, encode_batch, encode_request, truncate, Incoming, Reply,
+};
 use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::connection::{Connection, ReadError, WriteError};
 use crate::limits::{
-    MAX_BAD_LINES, MAX_NOTIFICATIONS, MAX_NOTIFICATIONS_KEPT, MAX_NOTIFICATION_PARAMS_BYTES, MAX_RAW_LINE_TEXT,
-    MAX_REQUEST_LOG, RATE_LIMIT_BACKOFF, RATE_LIMIT_CODES,
+    MAX_BAD_LINES, MAX_NOTIFICATIONS, MAX_NOTIFICATIONS_KEPT, MAX_NOTIFICATION_PARAMS_BYTES,
+    MAX_RAW_LINE_TEXT, MAX_REQUEST_LOG, RATE_LIMIT_BACKOFF, RATE_LIMIT_CODES,
 };
 use crate::rpc::{CallOutcome, RawOutcome, Rpc};
 
 /// Wall-clock now in Unix milliseconds.
 pub fn now_ms() -> UnixMillis {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -49,7 +54,11 @@ impl Budget {
 
     /// Takes `n` requests from the budget; false (and nothing taken) when fewer are left.
     pub fn take(&self, n: u32) -> bool {
-        self.0.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(n)).is_ok()
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(n)
+            })
+            .is_ok()
     }
 
     /// Requests left.
@@ -197,7 +206,9 @@ impl Session {
         self.shut = true;
         self.close_with(Closure::Local);
         let deadline = Instant::now() + Duration::from_millis(500);
-        self.conn.shutdown(deadline.min(self.params.endpoint_deadline.max(Instant::now()))).await;
+        self.conn
+            .shutdown(deadline.min(self.params.endpoint_deadline.max(Instant::now())))
+            .await;
     }
 
     /// True once [`Session::close`] ran (the scanner hung up, whatever the server did).
@@ -231,7 +242,13 @@ impl Session {
         Some(self.log.len() - 1)
     }
 
-    fn set_log(&mut self, index: Option<usize>, outcome: &str, rtt_ms: Option<f64>, bytes: Option<u64>) {
+    fn set_log(
+        &mut self,
+        index: Option<usize>,
+        outcome: &str,
+        rtt_ms: Option<f64>,
+        bytes: Option<u64>,
+    ) {
         if let Some(entry) = index.and_then(|i| self.log.get_mut(i)) {
             entry.outcome = outcome.to_string();
             entry.rtt_ms = rtt_ms;
@@ -252,7 +269,8 @@ impl Session {
         if let Some(c) = &self.closed {
             return Err(CallOutcome::Closed { reason: c.reason() });
         }
-        let deadline = (Instant::now() + self.params.request_timeout).min(self.params.endpoint_deadline);
+        let deadline =
+            (Instant::now() + self.params.request_timeout).min(self.params.endpoint_deadline);
         match self.conn.write_line(bytes, deadline).await {
             Ok(()) => Ok(()),
             Err(WriteError::Timeout) => {
@@ -266,7 +284,9 @@ impl Session {
             }
             Err(WriteError::Io(e)) => {
                 self.close_with(Closure::Peer(e.to_string()));
-                Err(CallOutcome::Closed { reason: e.to_string() })
+                Err(CallOutcome::Closed {
+                    reason: e.to_string(),
+                })
             }
         }
     }
@@ -289,14 +309,23 @@ impl Session {
             self.set_log(log_index, outcome_name(&outcome), None, None);
             return Err(outcome);
         }
-        self.in_flight.insert(id, InFlight { sent, log_index, timed_out: false });
+        self.in_flight.insert(
+            id,
+            InFlight {
+                sent,
+                log_index,
+                timed_out: false,
+            },
+        );
         Ok(id)
     }
 
     /// Waits for the reply to request `id` (sent by [`Session::send`]).
     pub async fn wait(&mut self, id: u64) -> CallOutcome {
         let Some(sent) = self.in_flight.get(&id).map(|f| f.sent) else {
-            return CallOutcome::Closed { reason: format!("request {id} was never sent") };
+            return CallOutcome::Closed {
+                reason: format!("request {id} was never sent"),
+            };
         };
         let deadline = (sent + self.params.request_timeout).min(self.params.endpoint_deadline);
         loop {
@@ -307,14 +336,22 @@ impl Session {
                         if code.is_some_and(|c| RATE_LIMIT_CODES.contains(&c)) {
                             self.note_rate_limit();
                         }
-                        CallOutcome::Error { error: RpcError { code, message }, rtt_ms: arrived.rtt_ms }
+                        CallOutcome::Error {
+                            error: RpcError { code, message },
+                            rtt_ms: arrived.rtt_ms,
+                        }
                     }
                     None => CallOutcome::Result {
                         value: arrived.reply.result.unwrap_or(Value::Null),
                         rtt_ms: arrived.rtt_ms,
                     },
                 };
-                self.set_log(log_index, outcome_name(&outcome), Some(arrived.rtt_ms), None);
+                self.set_log(
+                    log_index,
+                    outcome_name(&outcome),
+                    Some(arrived.rtt_ms),
+                    None,
+                );
                 return outcome;
             }
             if let Some(c) = &self.closed {
@@ -332,7 +369,9 @@ impl Session {
                     self.finish_unanswered(id, &outcome);
                     return outcome;
                 }
-                Err(ReadError::Closed) => self.close_with(Closure::Peer("connection closed".into())),
+                Err(ReadError::Closed) => {
+                    self.close_with(Closure::Peer("connection closed".into()))
+                }
                 Err(ReadError::Io(e)) => self.close_with(Closure::Peer(e.to_string())),
                 Err(ReadError::Limit(e)) => self.close_with(Closure::Limit(e.to_string())),
             }
@@ -363,9 +402,14 @@ impl Session {
             Ok(incoming) => self.dispatch_incoming(incoming, wire_len),
             Err(e) => {
                 self.bad_lines += 1;
-                self.last_bad_line = Some(format!("{e}: {}", truncate(&String::from_utf8_lossy(line), 256)));
+                self.last_bad_line = Some(format!(
+                    "{e}: {}",
+                    truncate(&String::from_utf8_lossy(line), 256)
+                ));
                 if self.bad_lines > MAX_BAD_LINES {
-                    self.close_with(Closure::Protocol(format!("more than {MAX_BAD_LINES} lines that are not JSON-RPC")));
+                    self.close_with(Closure::Protocol(format!(
+                        "more than {MAX_BAD_LINES} lines that are not JSON-RPC"
+                    )));
                 }
             }
         }
@@ -380,7 +424,9 @@ impl Session {
                     match item {
                         Incoming::Reply(reply) => self.accept_reply(reply, wire_len),
                         Incoming::Notification(n) => self.accept_notification(n),
-                        Incoming::Batch(_) | Incoming::Invalid(_) => self.conn.wire_mut().unmatched_replies += 1,
+                        Incoming::Batch(_) | Incoming::Invalid(_) => {
+                            self.conn.wire_mut().unmatched_replies += 1
+                        }
                     }
                 }
             }
@@ -424,14 +470,23 @@ impl Session {
     fn accept_notification(&mut self, n: observatory_protocol::message::Notification) {
         self.notifications_seen += 1;
         if self.notifications_seen > MAX_NOTIFICATIONS {
-            self.close_with(Closure::Limit(format!("more than {MAX_NOTIFICATIONS} notifications")));
+            self.close_with(Closure::Limit(format!(
+                "more than {MAX_NOTIFICATIONS} notifications"
+            )));
             return;
         }
         if self.notifications.len() < MAX_NOTIFICATIONS_KEPT {
             let text = n.params.to_string();
-            let params =
-                if text.len() > MAX_NOTIFICATION_PARAMS_BYTES { Value::String(truncate(&text, MAX_NOTIFICATION_PARAMS_BYTES)) } else { n.params };
-            self.notifications.push(Notification { at_ms: now_ms(), method: truncate(&n.method, 128), params });
+            let params = if text.len() > MAX_NOTIFICATION_PARAMS_BYTES {
+                Value::String(truncate(&text, MAX_NOTIFICATION_PARAMS_BYTES))
+            } else {
+                n.params
+            };
+            self.notifications.push(Notification {
+                at_ms: now_ms(),
+                method: truncate(&n.method, 128),
+                params,
+            });
         }
     }
 }
@@ -474,9 +529,20 @@ impl Rpc for Session {
         let n = calls.len();
         if let Some(c) = &self.closed {
             let reason = c.reason();
-            return ((0..n).map(|_| CallOutcome::Closed { reason: reason.clone() }).collect(), 0.0);
+            return (
+                (0..n)
+                    .map(|_| CallOutcome::Closed {
+                        reason: reason.clone(),
+                    })
+                    .collect(),
+                0.0,
+            );
         }
-        if !self.params.budget.take(u32::try_from(n).unwrap_or(u32::MAX)) {
+        if !self
+            .params
+            .budget
+            .take(u32::try_from(n).unwrap_or(u32::MAX))
+        {
             return ((0..n).map(|_| CallOutcome::OverBudget).collect(), 0.0);
         }
         self.respect_backoff().await;
@@ -489,16 +555,29 @@ impl Rpc for Session {
             ids.push((id, log_index));
             items.push((id, method, params));
         }
-        let refs: Vec<(u64, &str, Value)> = items.iter().map(|(id, m, p)| (*id, m.as_str(), p.clone())).collect();
+        let refs: Vec<(u64, &str, Value)> = items
+            .iter()
+            .map(|(id, m, p)| (*id, m.as_str(), p.clone()))
+            .collect();
         let line = encode_batch(&refs);
         if let Err(outcome) = self.write(&line).await {
             for (_, log_index) in &ids {
                 self.set_log(*log_index, outcome_name(&outcome), None, None);
             }
-            return ((0..n).map(|_| outcome.clone()).collect(), ms(started.elapsed()));
+            return (
+                (0..n).map(|_| outcome.clone()).collect(),
+                ms(started.elapsed()),
+            );
         }
         for (id, log_index) in &ids {
-            self.in_flight.insert(*id, InFlight { sent, log_index: *log_index, timed_out: false });
+            self.in_flight.insert(
+                *id,
+                InFlight {
+                    sent,
+                    log_index: *log_index,
+                    timed_out: false,
+                },
+            );
         }
         let mut outcomes = Vec::with_capacity(n);
         for (id, _) in ids {
@@ -521,7 +600,9 @@ impl Rpc for Session {
         let log_index = self.log_request(0, "(raw line)", sent);
         if self.write(&bytes).await.is_err() {
             self.set_log(log_index, "closed", None, None);
-            return RawOutcome::Closed { after_ms: ms(sent.elapsed()) };
+            return RawOutcome::Closed {
+                after_ms: ms(sent.elapsed()),
+            };
         }
         let deadline = (sent + self.params.request_timeout).min(self.params.endpoint_deadline);
         match self.conn.read_line(deadline).await {
@@ -544,7 +625,9 @@ impl Rpc for Session {
                     other => Closure::Peer(other.to_string()),
                 });
                 self.set_log(log_index, "closed", None, None);
-                RawOutcome::Closed { after_ms: ms(sent.elapsed()) }
+                RawOutcome::Closed {
+                    after_ms: ms(sent.elapsed()),
+                }
             }
         }
     }
@@ -577,7 +660,10 @@ mod tests {
             budget: Budget::new(budget),
             received: ByteTally::new(),
         };
-        (Session::new(Connection::new(Box::new(client), limits), params), server)
+        (
+            Session::new(Connection::new(Box::new(client), limits), params),
+            server,
+        )
     }
 
     #[tokio::test]
@@ -598,14 +684,20 @@ mod tests {
              {{\"jsonrpc\":\"2.0\",\"id\":{a},\"result\":\"banner\"}}\n"
         );
         server.get_mut().write_all(script.as_bytes()).await.unwrap();
-        assert!(matches!(s.wait(a).await, CallOutcome::Result { value, .. } if value == json!("banner")));
-        assert!(matches!(s.wait(b).await, CallOutcome::Result { value, .. } if value == json!("addr")));
+        assert!(
+            matches!(s.wait(a).await, CallOutcome::Result { value, .. } if value == json!("banner"))
+        );
+        assert!(
+            matches!(s.wait(b).await, CallOutcome::Result { value, .. } if value == json!("addr"))
+        );
         let (log, notes, wire) = s.into_records();
         assert_eq!(notes.len(), 2);
         assert_eq!(notes[0].method, "blockchain.headers.subscribe");
         assert_eq!(wire.unmatched_replies, 1);
         assert_eq!(wire.jsonrpc_2, Some(true));
-        assert!(log.iter().all(|l| l.outcome == "result" && l.rtt_ms.is_some()));
+        assert!(log
+            .iter()
+            .all(|l| l.outcome == "result" && l.rtt_ms.is_some()));
     }
 
     #[tokio::test]
@@ -616,12 +708,19 @@ mod tests {
             let mut line = String::new();
             r.read_line(&mut line).await.unwrap();
             let v: Value = serde_json::from_str(&line).unwrap();
-            let ids: Vec<u64> = v.as_array().unwrap().iter().map(|x| x["id"].as_u64().unwrap()).collect();
+            let ids: Vec<u64> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["id"].as_u64().unwrap())
+                .collect();
             let reply = format!("[{{\"id\":{},\"result\":2}},{{\"id\":{},\"error\":{{\"code\":1,\"message\":\"no\"}}}}]\n", ids[1], ids[0]);
             server.write_all(reply.as_bytes()).await.unwrap();
             server
         });
-        let (outcomes, _) = s.batch(vec![("a".into(), json!([])), ("b".into(), json!([]))]).await;
+        let (outcomes, _) = s
+            .batch(vec![("a".into(), json!([])), ("b".into(), json!([]))])
+            .await;
         let _server = task.await.unwrap();
         assert!(matches!(&outcomes[0], CallOutcome::Error { error, .. } if error.code == Some(1)));
         assert!(matches!(&outcomes[1], CallOutcome::Result { value, .. } if *value == json!(2)));
@@ -629,7 +728,13 @@ mod tests {
 
     #[tokio::test]
     async fn line_cap_closes_the_session_as_a_limit() {
-        let (mut s, mut server) = session(Limits { max_line: 32, max_total: 1024 }, 10);
+        let (mut s, mut server) = session(
+            Limits {
+                max_line: 32,
+                max_total: 1024,
+            },
+            10,
+        );
         let id = s.send("server.banner", json!([])).await.unwrap();
         server.write_all(&[b'a'; 100]).await.unwrap();
         assert!(matches!(s.wait(id).await, CallOutcome::Closed { .. }));
@@ -638,10 +743,19 @@ mod tests {
 
     #[tokio::test]
     async fn session_byte_cap_closes_the_session_as_a_limit() {
-        let (mut s, mut server) = session(Limits { max_line: 64, max_total: 200 }, 10);
+        let (mut s, mut server) = session(
+            Limits {
+                max_line: 64,
+                max_total: 200,
+            },
+            10,
+        );
         let id = s.send("server.banner", json!([])).await.unwrap();
         for _ in 0..20 {
-            server.write_all(b"{\"method\":\"x\",\"params\":[]}\n").await.unwrap();
+            server
+                .write_all(b"{\"method\":\"x\",\"params\":[]}\n")
+                .await
+                .unwrap();
         }
         assert!(matches!(s.wait(id).await, CallOutcome::Closed { .. }));
         assert!(matches!(s.closure(), Some(Closure::Limit(_))));
@@ -668,9 +782,15 @@ mod tests {
         let (mut s, mut server) = session(Limits::default(), 10);
         let id = s.send("server.banner", json!([])).await.unwrap();
         assert_eq!(s.wait(id).await, CallOutcome::Timeout);
-        server.write_all(format!("{{\"id\":{id},\"result\":1}}\n").as_bytes()).await.unwrap();
+        server
+            .write_all(format!("{{\"id\":{id},\"result\":1}}\n").as_bytes())
+            .await
+            .unwrap();
         let id2 = s.send("server.ping", json!([])).await.unwrap();
-        server.write_all(format!("{{\"id\":{id2},\"result\":null}}\n").as_bytes()).await.unwrap();
+        server
+            .write_all(format!("{{\"id\":{id2},\"result\":null}}\n").as_bytes())
+            .await
+            .unwrap();
         assert!(matches!(s.wait(id2).await, CallOutcome::Result { .. }));
         let (_, _, wire) = s.into_records();
         assert_eq!(wire.unmatched_replies, 0);
@@ -686,7 +806,11 @@ mod tests {
             for _ in 0..3 {
                 let mut line = String::new();
                 r.read_line(&mut line).await.unwrap();
-                ids.push(serde_json::from_str::<Value>(&line).unwrap()["id"].as_u64().unwrap());
+                ids.push(
+                    serde_json::from_str::<Value>(&line).unwrap()["id"]
+                        .as_u64()
+                        .unwrap(),
+                );
             }
             // Answered in reverse order, one with an error.
             let reply = format!(
@@ -696,7 +820,9 @@ mod tests {
             r.get_mut().write_all(reply.as_bytes()).await.unwrap();
             r
         });
-        let calls = (0..3).map(|_| ("server.ping".to_string(), json!([]))).collect();
+        let calls = (0..3)
+            .map(|_| ("server.ping".to_string(), json!([])))
+            .collect();
         let outs = s.pipeline(calls).await;
         let _server = task.await.unwrap();
         assert!(matches!(&outs[0], CallOutcome::Result { value, .. } if *value == json!(1)));
@@ -711,7 +837,10 @@ mod tests {
         let (mut s, _server) = session(Limits::default(), 10);
         Rpc::close(&mut s).await;
         assert!(s.is_closed() && s.shut_down());
-        assert!(matches!(s.call("server.ping", json!([])).await, CallOutcome::Closed { .. }));
+        assert!(matches!(
+            s.call("server.ping", json!([])).await,
+            CallOutcome::Closed { .. }
+        ));
         assert_eq!(s.budget_left(), 10);
     }
 
@@ -728,7 +857,10 @@ mod tests {
     async fn garbage_lines_are_counted_and_then_close() {
         let (mut s, mut server) = session(Limits::default(), 10);
         let id = s.send("server.banner", json!([])).await.unwrap();
-        server.write_all("<html>\n".repeat(MAX_BAD_LINES as usize + 1).as_bytes()).await.unwrap();
+        server
+            .write_all("<html>\n".repeat(MAX_BAD_LINES as usize + 1).as_bytes())
+            .await
+            .unwrap();
         assert!(matches!(s.wait(id).await, CallOutcome::Closed { .. }));
         assert!(matches!(s.closure(), Some(Closure::Protocol(_))));
         assert!(s.last_bad_line().is_some_and(|l| l.contains("<html>")));
@@ -737,7 +869,10 @@ mod tests {
     #[tokio::test]
     async fn send_raw_returns_the_next_line() {
         let (mut s, mut server) = session(Limits::default(), 10);
-        server.write_all(b"{\"error\":{\"code\":-32700,\"message\":\"parse\"},\"id\":null}\n").await.unwrap();
+        server
+            .write_all(b"{\"error\":{\"code\":-32700,\"message\":\"parse\"},\"id\":null}\n")
+            .await
+            .unwrap();
         match s.send_raw(b"{not json").await {
             RawOutcome::Line { text, .. } => assert!(text.contains("-32700")),
             other => panic!("{other:?}"),

@@ -53,7 +53,9 @@ pub enum Failure {
     /// `server.version` got no reply with its id, but the server did send replies, all with
     /// ids matching no request (wrong, duplicated or of another type): it talks, but not
     /// JSON-RPC as the protocol requires.
-    #[error("server.version: no reply with its id; {count} replies carried ids matching no request")]
+    #[error(
+        "server.version: no reply with its id; {count} replies carried ids matching no request"
+    )]
     UnmatchedIds {
         /// Replies whose id matched no request.
         count: u64,
@@ -66,7 +68,11 @@ pub enum Failure {
     Internal(String),
 }
 
-fn describe_version(outcome: &CallOutcome, closure: Option<&Closure>, bad_line: Option<&str>) -> String {
+fn describe_version(
+    outcome: &CallOutcome,
+    closure: Option<&Closure>,
+    bad_line: Option<&str>,
+) -> String {
     let base = match outcome {
         CallOutcome::Result { .. } => "answered".to_string(),
         CallOutcome::Error { error, .. } => format!("error {:?}: {}", error.code, error.message),
@@ -76,7 +82,9 @@ fn describe_version(outcome: &CallOutcome, closure: Option<&Closure>, bad_line: 
     };
     match (closure, bad_line) {
         (_, Some(line)) => format!("{base}; server sent: {line}"),
-        (Some(c), None) if !matches!(outcome, CallOutcome::Closed { .. }) => format!("{base}; {}", c.reason()),
+        (Some(c), None) if !matches!(outcome, CallOutcome::Closed { .. }) => {
+            format!("{base}; {}", c.reason())
+        }
         _ => base,
     }
 }
@@ -86,7 +94,9 @@ fn io_status(e: &io::Error) -> Status {
     match e.kind() {
         ConnectionRefused => Status::ConnectionRefused,
         TimedOut => Status::ConnectionTimeout,
-        HostUnreachable | NetworkUnreachable | AddrNotAvailable | NetworkDown => Status::Unreachable,
+        HostUnreachable | NetworkUnreachable | AddrNotAvailable | NetworkDown => {
+            Status::Unreachable
+        }
         ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Status::ClosedByPeer,
         _ => Status::UnknownError,
     }
@@ -94,7 +104,9 @@ fn io_status(e: &io::Error) -> Status {
 
 /// The status of an endpoint attempt: `Ok(())` is success, every [`Failure`] maps to one status.
 pub fn classify(result: &Result<(), Failure>) -> Status {
-    let Err(failure) = result else { return Status::Success };
+    let Err(failure) = result else {
+        return Status::Success;
+    };
     match failure {
         Failure::Dns(_) => Status::DnsError,
         Failure::Policy(_) => Status::RefusedByPolicy,
@@ -114,7 +126,11 @@ pub fn classify(result: &Result<(), Failure>) -> Status {
         },
         Failure::Tls(_) => Status::TlsHandshakeError,
         Failure::TlsTimeout => Status::IoTimeout,
-        Failure::Version { outcome, closure, bad_line } => match (outcome, closure) {
+        Failure::Version {
+            outcome,
+            closure,
+            bad_line,
+        } => match (outcome, closure) {
             (CallOutcome::Error { .. }, _) => Status::ApplicationError,
             (CallOutcome::Result { .. }, _) => Status::Success,
             (CallOutcome::OverBudget, _) => Status::Skipped,
@@ -140,44 +156,118 @@ mod tests {
     use observatory_model::raw::RpcError;
     use std::collections::BTreeSet;
 
-    fn version(outcome: CallOutcome, closure: Option<Closure>, bad_line: Option<&str>) -> Result<(), Failure> {
-        Err(Failure::Version { outcome, closure, bad_line: bad_line.map(str::to_string) })
+    fn version(
+        outcome: CallOutcome,
+        closure: Option<Closure>,
+        bad_line: Option<&str>,
+    ) -> Result<(), Failure> {
+        Err(Failure::Version {
+            outcome,
+            closure,
+            bad_line: bad_line.map(str::to_string),
+        })
     }
 
     #[test]
     fn every_status_is_reachable() {
-        let closed = || CallOutcome::Closed { reason: "eof".into() };
+        let closed = || CallOutcome::Closed {
+            reason: "eof".into(),
+        };
         let table: Vec<(Result<(), Failure>, Status)> = vec![
             (Ok(()), Status::Success),
             (Err(Failure::Dns("nxdomain".into())), Status::DnsError),
-            (Err(Failure::Connect(io::ErrorKind::ConnectionRefused.into())), Status::ConnectionRefused),
+            (
+                Err(Failure::Connect(io::ErrorKind::ConnectionRefused.into())),
+                Status::ConnectionRefused,
+            ),
             (Err(Failure::ConnectTimeout), Status::ConnectionTimeout),
-            (Err(Failure::Connect(io::ErrorKind::TimedOut.into())), Status::ConnectionTimeout),
-            (Err(Failure::Connect(io::ErrorKind::HostUnreachable.into())), Status::Unreachable),
-            (Err(Failure::Socks(tokio_socks::Error::HostUnreachable)), Status::Unreachable),
-            (Err(Failure::Socks(tokio_socks::Error::ProxyServerUnreachable)), Status::Unreachable),
-            (Err(Failure::Socks(tokio_socks::Error::ConnectionRefused)), Status::ConnectionRefused),
+            (
+                Err(Failure::Connect(io::ErrorKind::TimedOut.into())),
+                Status::ConnectionTimeout,
+            ),
+            (
+                Err(Failure::Connect(io::ErrorKind::HostUnreachable.into())),
+                Status::Unreachable,
+            ),
+            (
+                Err(Failure::Socks(tokio_socks::Error::HostUnreachable)),
+                Status::Unreachable,
+            ),
+            (
+                Err(Failure::Socks(tokio_socks::Error::ProxyServerUnreachable)),
+                Status::Unreachable,
+            ),
+            (
+                Err(Failure::Socks(tokio_socks::Error::ConnectionRefused)),
+                Status::ConnectionRefused,
+            ),
             (Err(Failure::Tls("alert".into())), Status::TlsHandshakeError),
             (Err(Failure::TlsTimeout), Status::IoTimeout),
             (version(CallOutcome::Timeout, None, None), Status::IoTimeout),
-            (version(CallOutcome::Timeout, Some(Closure::Deadline), None), Status::IoTimeout),
-            (version(CallOutcome::Timeout, None, Some("HTTP/1.1 400")), Status::ProtocolError),
-            (version(closed(), Some(Closure::Protocol("junk".into())), None), Status::ProtocolError),
-            (Err(Failure::VersionShape("42".into())), Status::ProtocolError),
-            (Err(Failure::UnmatchedIds { count: 3 }), Status::ProtocolError),
             (
-                version(CallOutcome::Error { error: RpcError { code: Some(1), message: "unsupported".into() }, rtt_ms: 1.0 }, None, None),
+                version(CallOutcome::Timeout, Some(Closure::Deadline), None),
+                Status::IoTimeout,
+            ),
+            (
+                version(CallOutcome::Timeout, None, Some("HTTP/1.1 400")),
+                Status::ProtocolError,
+            ),
+            (
+                version(closed(), Some(Closure::Protocol("junk".into())), None),
+                Status::ProtocolError,
+            ),
+            (
+                Err(Failure::VersionShape("42".into())),
+                Status::ProtocolError,
+            ),
+            (
+                Err(Failure::UnmatchedIds { count: 3 }),
+                Status::ProtocolError,
+            ),
+            (
+                version(
+                    CallOutcome::Error {
+                        error: RpcError {
+                            code: Some(1),
+                            message: "unsupported".into(),
+                        },
+                        rtt_ms: 1.0,
+                    },
+                    None,
+                    None,
+                ),
                 Status::ApplicationError,
             ),
-            (version(closed(), Some(Closure::Peer("eof".into())), None), Status::ClosedByPeer),
+            (
+                version(closed(), Some(Closure::Peer("eof".into())), None),
+                Status::ClosedByPeer,
+            ),
             (version(closed(), None, None), Status::ClosedByPeer),
-            (Err(Failure::Connect(io::ErrorKind::ConnectionReset.into())), Status::ClosedByPeer),
-            (version(closed(), Some(Closure::Limit("line".into())), None), Status::LimitExceeded),
-            (Err(Failure::Policy("127.0.0.1 is loopback".into())), Status::RefusedByPolicy),
-            (Err(Failure::Skipped("onion without --socks5".into())), Status::Skipped),
-            (version(CallOutcome::OverBudget, None, None), Status::Skipped),
+            (
+                Err(Failure::Connect(io::ErrorKind::ConnectionReset.into())),
+                Status::ClosedByPeer,
+            ),
+            (
+                version(closed(), Some(Closure::Limit("line".into())), None),
+                Status::LimitExceeded,
+            ),
+            (
+                Err(Failure::Policy("127.0.0.1 is loopback".into())),
+                Status::RefusedByPolicy,
+            ),
+            (
+                Err(Failure::Skipped("onion without --socks5".into())),
+                Status::Skipped,
+            ),
+            (
+                version(CallOutcome::OverBudget, None, None),
+                Status::Skipped,
+            ),
             (Err(Failure::Internal("bug".into())), Status::UnknownError),
-            (Err(Failure::Connect(io::ErrorKind::PermissionDenied.into())), Status::UnknownError),
+            (
+                Err(Failure::Connect(io::ErrorKind::PermissionDenied.into())),
+                Status::UnknownError,
+            ),
         ];
         let mut seen = BTreeSet::new();
         for (input, want) in &table {

@@ -72,7 +72,9 @@ impl TargetSet {
 
     /// Adds both embedded seed lists.
     pub fn add_seeds(&mut self) -> Result<(), TargetError> {
-        let seed = |name: &str| Provenance::Seed { name: name.to_string() };
+        let seed = |name: &str| Provenance::Seed {
+            name: name.to_string(),
+        };
         for (ep, _) in parse_servers_json(ELECTRUM_SERVERS_JSON, ELECTRUM_SEED_NAME)? {
             self.add(ep, seed(ELECTRUM_SEED_NAME));
         }
@@ -85,7 +87,12 @@ impl TargetSet {
     /// Adds the endpoints of a servers.json document read from `path`.
     pub fn add_servers_file(&mut self, text: &str, path: &str) -> Result<(), TargetError> {
         for (ep, _) in parse_servers_json(text, path)? {
-            self.add(ep, Provenance::ServersFile { path: path.to_string() });
+            self.add(
+                ep,
+                Provenance::ServersFile {
+                    path: path.to_string(),
+                },
+            );
         }
         Ok(())
     }
@@ -107,17 +114,33 @@ fn port_value(v: &Value) -> Option<u16> {
 }
 
 /// Parses servers.json (`{"host": {"s": "50002", "t": "50001", …}}`).
-pub fn parse_servers_json(text: &str, what: &str) -> Result<Vec<(Endpoint, Option<String>)>, TargetError> {
-    let fmt = |why: String| TargetError::Format { what: what.to_string(), why };
+pub fn parse_servers_json(
+    text: &str,
+    what: &str,
+) -> Result<Vec<(Endpoint, Option<String>)>, TargetError> {
+    let fmt = |why: String| TargetError::Format {
+        what: what.to_string(),
+        why,
+    };
     let v: Value = serde_json::from_str(text).map_err(|e| fmt(e.to_string()))?;
     let obj = v.as_object().ok_or_else(|| fmt("not an object".into()))?;
     let mut out = Vec::new();
     for (host, info) in obj {
         let host = host.to_ascii_lowercase();
-        let version = info.get("version").and_then(Value::as_str).map(str::to_string);
+        let version = info
+            .get("version")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         for (code, transport) in [("t", Transport::Tcp), ("s", Transport::Tls)] {
             if let Some(port) = info.get(code).and_then(port_value) {
-                out.push((Endpoint { host: host.clone(), port, transport }, version.clone()));
+                out.push((
+                    Endpoint {
+                        host: host.clone(),
+                        port,
+                        transport,
+                    },
+                    version.clone(),
+                ));
             }
         }
     }
@@ -127,9 +150,15 @@ pub fn parse_servers_json(text: &str, what: &str) -> Result<Vec<(Endpoint, Optio
 /// Parses ElectrumX's peer list (`{"BitcoinMainnet": ["host s t50001", …]}`): a bare `s`/`t`
 /// means the default port.
 pub fn parse_electrumx_peers(text: &str) -> Result<Vec<Endpoint>, TargetError> {
-    let fmt = |why: String| TargetError::Format { what: ELECTRUMX_SEED_NAME.to_string(), why };
+    let fmt = |why: String| TargetError::Format {
+        what: ELECTRUMX_SEED_NAME.to_string(),
+        why,
+    };
     let v: Value = serde_json::from_str(text).map_err(|e| fmt(e.to_string()))?;
-    let list = v.get("BitcoinMainnet").and_then(Value::as_array).ok_or_else(|| fmt("no BitcoinMainnet list".into()))?;
+    let list = v
+        .get("BitcoinMainnet")
+        .and_then(Value::as_array)
+        .ok_or_else(|| fmt("no BitcoinMainnet list".into()))?;
     let mut out = Vec::new();
     for line in list.iter().filter_map(Value::as_str) {
         let mut parts = line.split_whitespace();
@@ -141,9 +170,17 @@ pub fn parse_electrumx_peers(text: &str) -> Result<Vec<Endpoint>, TargetError> {
                 "s" => (Transport::Tls, DEFAULT_SSL_PORT),
                 _ => continue,
             };
-            let port = if port.is_empty() { Some(default) } else { port.parse().ok() };
+            let port = if port.is_empty() {
+                Some(default)
+            } else {
+                port.parse().ok()
+            };
             if let Some(port) = port {
-                out.push(Endpoint { host: host.to_ascii_lowercase(), port, transport });
+                out.push(Endpoint {
+                    host: host.to_ascii_lowercase(),
+                    port,
+                    transport,
+                });
             }
         }
     }
@@ -161,9 +198,14 @@ mod tests {
         assert!(set.len() > 100, "{}", set.len());
         let eps = set.into_vec();
         assert!(eps.iter().any(|(e, _)| e.is_onion()));
-        assert!(eps.iter().any(|(e, _)| e.host == "5.9.83.108" && e.transport == Transport::Tls));
+        assert!(eps
+            .iter()
+            .any(|(e, _)| e.host == "5.9.83.108" && e.transport == Transport::Tls));
         // 5.9.83.108:50002:s is in both lists: one endpoint, two provenances.
-        let both = eps.iter().find(|(e, _)| e.host == "5.9.83.108" && e.port == 50002).unwrap();
+        let both = eps
+            .iter()
+            .find(|(e, _)| e.host == "5.9.83.108" && e.port == 50002)
+            .unwrap();
         assert_eq!(both.1.len(), 2);
     }
 
@@ -171,13 +213,25 @@ mod tests {
     fn electrumx_peer_forms() {
         let eps = parse_electrumx_peers(r#"{"BitcoinMainnet": ["a.example s t", "b.example s50006", "c.onion t110", "d.example x"]}"#).unwrap();
         let keys: Vec<String> = eps.iter().map(Endpoint::key).collect();
-        assert_eq!(keys, vec!["a.example:50002:s", "a.example:50001:t", "b.example:50006:s", "c.onion:110:t"]);
+        assert_eq!(
+            keys,
+            vec![
+                "a.example:50002:s",
+                "a.example:50001:t",
+                "b.example:50006:s",
+                "c.onion:110:t"
+            ]
+        );
     }
 
     #[test]
     fn servers_file_and_targets() {
         let mut set = TargetSet::default();
-        set.add_servers_file(r#"{"Host.Example": {"s": "50002", "t": 50001, "pruning": "-"}}"#, "f.json").unwrap();
+        set.add_servers_file(
+            r#"{"Host.Example": {"s": "50002", "t": 50001, "pruning": "-"}}"#,
+            "f.json",
+        )
+        .unwrap();
         set.add_target("host.example:50002:s").unwrap();
         set.add_target("[::1]:50001:t").unwrap();
         assert!(set.add_target("nope").is_err());

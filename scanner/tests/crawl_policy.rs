@@ -49,11 +49,26 @@ fn peer(fake: &Fake) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crawl_follows_peers_and_feature_hosts_up_to_the_caps() {
     let e = spawn_fake("127.0.0.64", Behavior::good(), None).await;
-    let d = spawn_fake("127.0.0.63", Behavior::with_peers(json!([peer(&e)]), json!({})), None).await;
+    let d = spawn_fake(
+        "127.0.0.63",
+        Behavior::with_peers(json!([peer(&e)]), json!({})),
+        None,
+    )
+    .await;
     let c = spawn_fake("127.0.0.62", Behavior::good(), None).await;
-    let b = spawn_fake("127.0.0.61", Behavior::with_peers(json!([peer(&d)]), json!({})), None).await;
+    let b = spawn_fake(
+        "127.0.0.61",
+        Behavior::with_peers(json!([peer(&d)]), json!({})),
+        None,
+    )
+    .await;
     let hosts = json!({ "127.0.0.62": {"tcp_port": c.addr.port(), "ssl_port": null} });
-    let a = spawn_fake("127.0.0.60", Behavior::with_peers(json!([peer(&b)]), hosts), None).await;
+    let a = spawn_fake(
+        "127.0.0.60",
+        Behavior::with_peers(json!([peer(&b)]), hosts),
+        None,
+    )
+    .await;
     let all = [&a, &b, &c, &d, &e];
 
     let mut cfg = config(&[a.target(false)], &all);
@@ -63,13 +78,39 @@ async fn crawl_follows_peers_and_feature_hosts_up_to_the_caps() {
     let got = by_key(&records);
     assert_eq!(records.len(), 4, "{:?}", got.keys());
     for f in [&a, &b, &c, &d] {
-        assert_eq!(got[&f.target(false)].status, Status::Success, "{}", f.target(false));
+        assert_eq!(
+            got[&f.target(false)].status,
+            Status::Success,
+            "{}",
+            f.target(false)
+        );
     }
     assert_eq!(e.accepted(), 0, "E is at depth 3");
-    assert_eq!(got[&b.target(false)].provenance, vec![Provenance::Peer { from: a.target(false), depth: 1 }]);
-    assert_eq!(got[&c.target(false)].provenance, vec![Provenance::FeaturesHosts { from: a.target(false), depth: 1 }]);
-    assert_eq!(got[&d.target(false)].provenance, vec![Provenance::Peer { from: b.target(false), depth: 2 }]);
-    assert_eq!(got[&a.target(false)].linked_hosts, vec!["127.0.0.62".to_string()]);
+    assert_eq!(
+        got[&b.target(false)].provenance,
+        vec![Provenance::Peer {
+            from: a.target(false),
+            depth: 1
+        }]
+    );
+    assert_eq!(
+        got[&c.target(false)].provenance,
+        vec![Provenance::FeaturesHosts {
+            from: a.target(false),
+            depth: 1
+        }]
+    );
+    assert_eq!(
+        got[&d.target(false)].provenance,
+        vec![Provenance::Peer {
+            from: b.target(false),
+            depth: 2
+        }]
+    );
+    assert_eq!(
+        got[&a.target(false)].linked_hosts,
+        vec!["127.0.0.62".to_string()]
+    );
 
     // --max-servers 2: the target and one discovery, however deep the crawl may go.
     let mut cfg = config(&[a.target(false)], &all);
@@ -77,7 +118,12 @@ async fn crawl_follows_peers_and_feature_hosts_up_to_the_caps() {
     cfg.max_depth = 10;
     cfg.max_servers = 2;
     let records = support::run(cfg).await;
-    assert_eq!(records.len(), 2, "{:?}", records.iter().map(|r| r.endpoint.key()).collect::<Vec<_>>());
+    assert_eq!(
+        records.len(),
+        2,
+        "{:?}",
+        records.iter().map(|r| r.endpoint.key()).collect::<Vec<_>>()
+    );
     assert_eq!(d.accepted(), 1, "D was reached only by the first scan");
 }
 
@@ -89,12 +135,20 @@ async fn crawled_special_addresses_are_refused_before_any_connect() {
     let lure_v4_localhost = spawn_fake("127.0.0.1", Behavior::good(), None).await;
     // A machine without IPv6 loopback (some containers) still checks the refusal; only the
     // zero-connection proof for ::1 needs a listener there.
-    let lure_v6 = if std::net::TcpListener::bind("[::1]:0").is_ok() { Some(spawn_fake("::1", Behavior::good(), None).await) } else { None };
+    let lure_v6 = if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        Some(spawn_fake("::1", Behavior::good(), None).await)
+    } else {
+        None
+    };
     let v6_port = lure_v6.as_ref().map_or(50001, |f| f.addr.port());
     let peers = json!([
         peer(&lure),
         ["::1", "::1", [format!("t{v6_port}")]],
-        ["localhost", "localhost", [format!("t{}", lure_v4_localhost.addr.port())]]
+        [
+            "localhost",
+            "localhost",
+            [format!("t{}", lure_v4_localhost.addr.port())]
+        ]
     ]);
     let hosts = json!({ "localhost": {"tcp_port": lure_v4_localhost.addr.port() } });
     let hub = spawn_fake("127.0.0.70", Behavior::with_peers(peers, hosts), None).await;
@@ -105,17 +159,40 @@ async fn crawled_special_addresses_are_refused_before_any_connect() {
     let got = by_key(&records);
     assert_eq!(records.len(), 4, "{:?}", got.keys());
     assert_eq!(got[&hub.target(false)].status, Status::Success);
-    for key in [lure.target(false), format!("[::1]:{v6_port}:t"), format!("localhost:{}:t", lure_v4_localhost.addr.port())] {
-        let r = got.get(&key).unwrap_or_else(|| panic!("{key} not recorded: {:?}", got.keys()));
+    for key in [
+        lure.target(false),
+        format!("[::1]:{v6_port}:t"),
+        format!("localhost:{}:t", lure_v4_localhost.addr.port()),
+    ] {
+        let r = got
+            .get(&key)
+            .unwrap_or_else(|| panic!("{key} not recorded: {:?}", got.keys()));
         assert_eq!(r.status, Status::RefusedByPolicy, "{key}");
-        assert!(r.error.as_deref().unwrap_or("").contains("Loopback"), "{key}: {:?}", r.error);
+        assert!(
+            r.error.as_deref().unwrap_or("").contains("Loopback"),
+            "{key}: {:?}",
+            r.error
+        );
         assert_eq!(r.ip, None, "{key}: nothing chosen to dial");
         assert!(r.timing.connect_ms.is_none(), "{key}");
     }
     let localhost = &got[&format!("localhost:{}:t", lure_v4_localhost.addr.port())];
-    assert!(localhost.resolved_ips.iter().any(|ip| ip.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())), "{localhost:?}");
-    assert!(localhost.provenance.len() == 2, "learned from peers and features.hosts: {:?}", localhost.provenance);
-    assert_eq!(lure.accepted() + lure_v4_localhost.accepted() + lure_v6.map_or(0, |f| f.accepted()), 0);
+    assert!(
+        localhost
+            .resolved_ips
+            .iter()
+            .any(|ip| ip.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())),
+        "{localhost:?}"
+    );
+    assert!(
+        localhost.provenance.len() == 2,
+        "learned from peers and features.hosts: {:?}",
+        localhost.provenance
+    );
+    assert_eq!(
+        lure.accepted() + lure_v4_localhost.accepted() + lure_v6.map_or(0, |f| f.accepted()),
+        0
+    );
 }
 
 /// Targets given directly are held to the same policy; `--allow-loopback` lifts it for loopback.
@@ -126,7 +203,10 @@ async fn special_targets_are_refused_unless_allowed() {
     let targets = [fake.target(false), by_name.clone()];
     let records = support::run(config(&targets, &[])).await;
     assert_eq!(records.len(), 2);
-    assert!(records.iter().all(|r| r.status == Status::RefusedByPolicy), "{records:?}");
+    assert!(
+        records.iter().all(|r| r.status == Status::RefusedByPolicy),
+        "{records:?}"
+    );
     assert_eq!(fake.accepted(), 0);
 
     let mut cfg = config(&[fake.target(false)], &[]);
@@ -144,22 +224,38 @@ async fn opted_out_targets_and_peers_are_never_dialled() {
     let listed_peer = spawn_fake("127.0.0.74", Behavior::good(), None).await;
     let neighbour = spawn_fake("127.0.0.75", Behavior::good(), None).await;
     let listed_target = spawn_fake("127.0.0.76", Behavior::good(), None).await;
-    let hub = spawn_fake("127.0.0.73", Behavior::with_peers(json!([peer(&listed_peer), peer(&neighbour)]), json!({})), None).await;
+    let hub = spawn_fake(
+        "127.0.0.73",
+        Behavior::with_peers(json!([peer(&listed_peer), peer(&neighbour)]), json!({})),
+        None,
+    )
+    .await;
 
-    let mut cfg = support::loopback_config(&[hub.target(false), listed_target.target(false)], DEADLINE);
+    let mut cfg =
+        support::loopback_config(&[hub.target(false), listed_target.target(false)], DEADLINE);
     cfg.probes = false;
     cfg.crawl = true;
-    cfg.exclude.extend(ExcludeList::parse("# opt-outs\n127.0.0.74\n127.0.0.76/32\n", "test").unwrap());
+    cfg.exclude
+        .extend(ExcludeList::parse("# opt-outs\n127.0.0.74\n127.0.0.76/32\n", "test").unwrap());
     let records = support::run(cfg).await;
     let got = by_key(&records);
     assert_eq!(records.len(), 4, "{:?}", got.keys());
     for fake in [&hub, &neighbour] {
-        assert_eq!(got[&fake.target(false)].status, Status::Success, "{}", fake.target(false));
+        assert_eq!(
+            got[&fake.target(false)].status,
+            Status::Success,
+            "{}",
+            fake.target(false)
+        );
     }
     for fake in [&listed_peer, &listed_target] {
         let r = &got[&fake.target(false)];
         assert_eq!(r.status, Status::RefusedByPolicy, "{}", fake.target(false));
-        assert!(r.error.as_deref().unwrap_or("").contains("opt-out list"), "{:?}", r.error);
+        assert!(
+            r.error.as_deref().unwrap_or("").contains("opt-out list"),
+            "{:?}",
+            r.error
+        );
         assert_eq!(r.ip, None);
         assert_eq!(fake.accepted(), 0, "{} was dialled", fake.target(false));
     }
@@ -169,17 +265,28 @@ async fn opted_out_targets_and_peers_are_never_dialled() {
 /// it should and none disturbs the others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_electrumx_and_fakes_in_one_run() {
-    let Some(ex) = tokio::task::spawn_blocking(|| ElectrumX::start(Config { version: ExVersion::V2_0_0, ..Config::default() }))
-        .await
-        .expect("start electrumx")
-    else {
+    let Some(ex) = tokio::task::spawn_blocking(|| {
+        ElectrumX::start(Config {
+            version: ExVersion::V2_0_0,
+            ..Config::default()
+        })
+    })
+    .await
+    .expect("start electrumx") else {
         return;
     };
     let good = spawn_fake("127.0.0.80", Behavior::good(), None).await;
     let silent = spawn_fake("127.0.0.81", Behavior::Silent, None).await;
     let closer = spawn_fake("127.0.0.82", Behavior::CloseMidLine, None).await;
     let refused = spawn_fake("127.0.0.83", Behavior::Refuse, None).await;
-    let targets = [ex.tcp_target(), ex.ssl_target(), good.target(false), silent.target(false), closer.target(false), refused.target(false)];
+    let targets = [
+        ex.tcp_target(),
+        ex.ssl_target(),
+        good.target(false),
+        silent.target(false),
+        closer.target(false),
+        refused.target(false),
+    ];
     let mut cfg = support::loopback_config(&targets, Duration::from_secs(30));
     cfg.request_timeout = Duration::from_secs(3);
     cfg.probes = false; // the mix is about statuses; the probes have their own ElectrumX tests
@@ -197,7 +304,15 @@ async fn real_electrumx_and_fakes_in_one_run() {
         assert_eq!(got[&key].status, want, "{key}: {:?}", got[&key].error);
     }
     let ex_tls = &got[&ex.ssl_target()];
-    let software = &ex_tls.metadata.version.as_ref().unwrap().result.as_ref().unwrap().software;
+    let software = &ex_tls
+        .metadata
+        .version
+        .as_ref()
+        .unwrap()
+        .result
+        .as_ref()
+        .unwrap()
+        .software;
     assert_eq!(software, "ElectrumX 2.0.0");
     assert_eq!(ex_tls.tls.as_ref().unwrap().chain.len(), 1);
 }

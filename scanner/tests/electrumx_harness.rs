@@ -22,10 +22,22 @@ fn version_over_tcp(port: u16) -> serde_json::Value {
 #[test]
 fn both_electrumx_versions_start_and_answer() {
     for version in [ExVersion::V2_0_0, ExVersion::V1_16_0] {
-        let Some(ex) = ElectrumX::start(Config { version, ..Config::default() }) else { return };
+        let Some(ex) = ElectrumX::start(Config {
+            version,
+            ..Config::default()
+        }) else {
+            return;
+        };
         let reply = version_over_tcp(ex.tcp_port);
-        assert_eq!(reply["result"][0], format!("ElectrumX {}", version.as_str()), "{reply}");
-        assert_eq!(ex.chain.genesis_hash, "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206");
+        assert_eq!(
+            reply["result"][0],
+            format!("ElectrumX {}", version.as_str()),
+            "{reply}"
+        );
+        assert_eq!(
+            ex.chain.genesis_hash,
+            "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
+        );
         assert!(openssl_field(&ex.cert_path, "-text").contains("Version: 1 (0x0)"));
     }
 }

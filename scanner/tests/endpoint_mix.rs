@@ -40,7 +40,17 @@ async fn fifty_endpoint_mix_finishes_within_the_deadline() {
         assert_eq!(r.status, want, "{} {:?}", r.endpoint.key(), r.error);
         assert!(r.finished_ms >= r.started_ms);
         if want == Status::Success {
-            assert_eq!(r.metadata.version.as_ref().unwrap().result.as_ref().unwrap().software, "TinyFake 0.1");
+            assert_eq!(
+                r.metadata
+                    .version
+                    .as_ref()
+                    .unwrap()
+                    .result
+                    .as_ref()
+                    .unwrap()
+                    .software,
+                "TinyFake 0.1"
+            );
             // Protocol 1.4 still has blockchain.relayfee.
             assert_eq!(r.metadata.relay_fee.as_ref().unwrap().result, Some(0.00001));
         } else {

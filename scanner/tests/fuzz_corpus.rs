@@ -16,8 +16,13 @@ fn fuzz_dir() -> PathBuf {
 
 /// Regular files directly in `dir` (none when it does not exist), sorted.
 fn files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut out: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
     out.sort();
     out
 }
@@ -30,11 +35,17 @@ fn every_fuzz_target_has_a_replayed_body() {
         .filter(|p| p.extension().is_some_and(|e| e == "rs"))
         .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
         .collect();
-    let bodies: BTreeSet<String> = harness::TARGETS.iter().map(|(name, _)| name.to_string()).collect();
+    let bodies: BTreeSet<String> = harness::TARGETS
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
     assert_eq!(binaries, bodies);
     let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).expect("fuzz/Cargo.toml");
     for name in &bodies {
-        assert!(manifest.contains(&format!("path = \"fuzz_targets/{name}.rs\"")), "{name} is not a [[bin]] of fuzz/Cargo.toml");
+        assert!(
+            manifest.contains(&format!("path = \"fuzz_targets/{name}.rs\"")),
+            "{name} is not a [[bin]] of fuzz/Cargo.toml"
+        );
     }
 }
 

@@ -23,15 +23,26 @@ const REPLY_DELAY: Duration = Duration::from_millis(40);
 
 fn record<'a>(records: &'a [EndpointRecord], fake: &Fake, tls: bool) -> &'a EndpointRecord {
     let key = fake.target(tls);
-    records.iter().find(|r| r.endpoint.key() == key).unwrap_or_else(|| panic!("no record for {key}"))
+    records
+        .iter()
+        .find(|r| r.endpoint.key() == key)
+        .unwrap_or_else(|| panic!("no record for {key}"))
 }
 
 async fn visit(level: ProbeLevel, ip: &str) {
     // One host, two endpoints: the scheduler must serialize them, and each visit must close
     // its main session before the malformed probe opens side connections.
     let tcp = spawn_fake(ip, Behavior::quirky(Quirk::Slow(REPLY_DELAY)), None).await;
-    let tls = spawn_fake(ip, Behavior::quirky(Quirk::Slow(REPLY_DELAY)), Some(certs::valid())).await;
-    let mut config = support::loopback_config(&[tcp.target(false), tls.target(true)], Duration::from_secs(45));
+    let tls = spawn_fake(
+        ip,
+        Behavior::quirky(Quirk::Slow(REPLY_DELAY)),
+        Some(certs::valid()),
+    )
+    .await;
+    let mut config = support::loopback_config(
+        &[tcp.target(false), tls.target(true)],
+        Duration::from_secs(45),
+    );
     config.probe_level = level;
     // A pipelined burst of 30 slow replies takes over a second: more than the loopback default.
     config.request_timeout = Duration::from_secs(10);
@@ -41,28 +52,61 @@ async fn visit(level: ProbeLevel, ip: &str) {
     // The server task sees the last close a moment after the scan returned.
     let settled = std::time::Instant::now() + Duration::from_secs(2);
     let mut lifetimes: Vec<Lifetime> = Vec::new();
-    while lifetimes.is_empty() || (lifetimes.iter().any(|(_, end)| end.is_none()) && std::time::Instant::now() < settled) {
+    while lifetimes.is_empty()
+        || (lifetimes.iter().any(|(_, end)| end.is_none()) && std::time::Instant::now() < settled)
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
         lifetimes = tcp.lifetimes();
         lifetimes.extend(tls.lifetimes());
     }
-    assert!(lifetimes.iter().all(|(_, end)| end.is_some()), "{level:?}: a connection was left open: {lifetimes:?}");
-    assert_eq!(max_concurrent(&lifetimes, SLACK), 1, "{level:?}: two connections to one host at once: {lifetimes:?}");
+    assert!(
+        lifetimes.iter().all(|(_, end)| end.is_some()),
+        "{level:?}: a connection was left open: {lifetimes:?}"
+    );
+    assert_eq!(
+        max_concurrent(&lifetimes, SLACK),
+        1,
+        "{level:?}: two connections to one host at once: {lifetimes:?}"
+    );
     // Each endpoint: the main session plus the malformed probe's side connections.
-    assert!(tcp.accepted() >= 3 && tls.accepted() >= 3, "{level:?}: {} / {} connections", tcp.accepted(), tls.accepted());
+    assert!(
+        tcp.accepted() >= 3 && tls.accepted() >= 3,
+        "{level:?}: {} / {} connections",
+        tcp.accepted(),
+        tls.accepted()
+    );
 
     for (fake, is_tls) in [(&tcp, false), (&tls, true)] {
         let r = record(&records, fake, is_tls);
         assert_eq!(r.status, Status::Success, "{level:?}: {:?}", r.error);
         assert_eq!(r.probes.len(), REGISTRY.len());
         for p in &r.probes {
-            assert_eq!(p.status, Status::Success, "{level:?} {}: {:?}", p.name, p.error);
-            assert!(!p.cut_by_time_cap, "{level:?} {}: cut on a prompt server", p.name);
+            assert_eq!(
+                p.status,
+                Status::Success,
+                "{level:?} {}: {:?}",
+                p.name,
+                p.error
+            );
+            assert!(
+                !p.cut_by_time_cap,
+                "{level:?} {}: cut on a prompt server",
+                p.name
+            );
             assert_eq!(p.samples_taken, p.samples_planned, "{level:?} {}", p.name);
         }
         // Every byte the server wrote, on every connection, is in the record's count.
-        assert_eq!(r.wire.bytes_received, fake.written() as u64, "{level:?}: {:?}", r.wire);
-        assert!(r.wire.side_bytes_received > 0, "{level:?}: side connections' bytes missing: {:?}", r.wire);
+        assert_eq!(
+            r.wire.bytes_received,
+            fake.written() as u64,
+            "{level:?}: {:?}",
+            r.wire
+        );
+        assert!(
+            r.wire.side_bytes_received > 0,
+            "{level:?}: side connections' bytes missing: {:?}",
+            r.wire
+        );
         assert!(r.wire.side_bytes_received < r.wire.bytes_received);
     }
 }
@@ -82,9 +126,18 @@ fn overlaps_are_counted() {
     let t0 = std::time::Instant::now();
     let at = |ms: u64| t0 + Duration::from_millis(ms);
     // Back to back (the next accepted 1 ms before the first's close was seen): one at a time.
-    assert_eq!(max_concurrent(&[(at(0), Some(at(101))), (at(100), Some(at(200)))], SLACK), 1);
+    assert_eq!(
+        max_concurrent(&[(at(0), Some(at(101))), (at(100), Some(at(200)))], SLACK),
+        1
+    );
     // The first held open for a second while the second ran: two.
-    assert_eq!(max_concurrent(&[(at(0), Some(at(1_500))), (at(100), Some(at(200)))], SLACK), 2);
+    assert_eq!(
+        max_concurrent(&[(at(0), Some(at(1_500))), (at(100), Some(at(200)))], SLACK),
+        2
+    );
     // Still open at the end: counts as open.
-    assert_eq!(max_concurrent(&[(at(0), None), (at(100), Some(at(200)))], SLACK), 2);
+    assert_eq!(
+        max_concurrent(&[(at(0), None), (at(100), Some(at(200)))], SLACK),
+        2
+    );
 }

@@ -19,8 +19,8 @@ use observatory_model::raw::{Status, Transport};
 use observatory_scanner::targets::TargetSet;
 use observatory_scanner::ScanConfig;
 use support::electrumx::free_port;
-use support::tools::missing_tool;
 use support::fake_servers::{certs, spawn_fake, Behavior, Fake};
+use support::tools::missing_tool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Source address of the proxy's outgoing connections (`microsocks -b`).
@@ -37,7 +37,10 @@ struct Proxy {
 impl Drop for Proxy {
     fn drop(&mut self) {
         // SIGTERM to `timeout`, which forwards it to microsocks (SIGKILL would orphan it).
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -51,14 +54,30 @@ impl Drop for Proxy {
 }
 
 fn start_proxy() -> Option<Proxy> {
-    if Command::new("microsocks").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
+    if Command::new("microsocks")
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err()
+    {
         missing_tool("microsocks", "scripts/setup/11-socks.sh");
         return None;
     }
     let port = free_port();
     let child = Command::new("timeout")
-        .args([PROXY_LIFETIME_SECS.to_string(), "microsocks".into(), "-i".into(), "127.0.0.1".into()])
-        .args(["-p".to_string(), port.to_string(), "-b".into(), PROXY_SOURCE.into()])
+        .args([
+            PROXY_LIFETIME_SECS.to_string(),
+            "microsocks".into(),
+            "-i".into(),
+            "127.0.0.1".into(),
+        ])
+        .args([
+            "-p".to_string(),
+            port.to_string(),
+            "-b".into(),
+            PROXY_SOURCE.into(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -66,7 +85,10 @@ fn start_proxy() -> Option<Proxy> {
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let started = Instant::now();
     while TcpStream::connect(addr).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "microsocks did not listen on {addr}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "microsocks did not listen on {addr}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Some(Proxy { child, addr })
@@ -93,19 +115,49 @@ async fn endpoints_through_a_real_socks5_proxy() {
     let good = spawn_fake("127.0.0.90", Behavior::good(), None).await;
     let closed = spawn_fake("127.0.0.91", Behavior::Refuse, None).await;
     let denied = spawn_fake("127.0.0.92", Behavior::good(), None).await;
-    let targets = [good.target(false), closed.target(false), denied.target(false)];
+    let targets = [
+        good.target(false),
+        closed.target(false),
+        denied.target(false),
+    ];
     // 127.0.0.92 is not allowed: the policy applies before the proxy is asked.
     let records = support::run(config(&targets, &[&good, &closed], proxy.addr)).await;
-    let status = |f: &Fake| records.iter().find(|r| r.endpoint.key() == f.target(false)).map(|r| (r.status, r.error.clone()));
-    assert_eq!(status(&good).map(|s| s.0), Some(Status::Success), "{:?}", status(&good));
+    let status = |f: &Fake| {
+        records
+            .iter()
+            .find(|r| r.endpoint.key() == f.target(false))
+            .map(|r| (r.status, r.error.clone()))
+    };
+    assert_eq!(
+        status(&good).map(|s| s.0),
+        Some(Status::Success),
+        "{:?}",
+        status(&good)
+    );
     let source: IpAddr = PROXY_SOURCE.parse().unwrap();
-    assert_eq!(good.sources().iter().map(SocketAddr::ip).collect::<Vec<_>>(), vec![source], "connected through the proxy");
-    assert_eq!(status(&closed).map(|s| s.0), Some(Status::ConnectionRefused), "{:?}", status(&closed));
+    assert_eq!(
+        good.sources()
+            .iter()
+            .map(SocketAddr::ip)
+            .collect::<Vec<_>>(),
+        vec![source],
+        "connected through the proxy"
+    );
+    assert_eq!(
+        status(&closed).map(|s| s.0),
+        Some(Status::ConnectionRefused),
+        "{:?}",
+        status(&closed)
+    );
     assert_eq!(status(&denied).map(|s| s.0), Some(Status::RefusedByPolicy));
     assert_eq!(denied.accepted(), 0);
 
     // An onion without a proxy is skipped, not failed.
-    let mut cfg = config(&["abcdefghijklmnop.onion:50001:t".to_string()], &[], proxy.addr);
+    let mut cfg = config(
+        &["abcdefghijklmnop.onion:50001:t".to_string()],
+        &[],
+        proxy.addr,
+    );
     cfg.socks5 = None;
     cfg.socks_all = false;
     let records = support::run(cfg).await;
@@ -117,9 +169,22 @@ async fn a_dead_proxy_is_unreachable_and_never_bypassed() {
     let good = spawn_fake("127.0.0.93", Behavior::good(), None).await;
     let dead: SocketAddr = ([127, 0, 0, 1], free_port()).into();
     let records = support::run(config(&[good.target(false)], &[&good], dead)).await;
-    assert_eq!(records[0].status, Status::Unreachable, "{:?}", records[0].error);
-    assert!(records[0].error.as_deref().unwrap_or("").contains("Proxy"), "{:?}", records[0].error);
-    assert_eq!(good.accepted(), 0, "no direct connection when the proxy is down");
+    assert_eq!(
+        records[0].status,
+        Status::Unreachable,
+        "{:?}",
+        records[0].error
+    );
+    assert!(
+        records[0].error.as_deref().unwrap_or("").contains("Proxy"),
+        "{:?}",
+        records[0].error
+    );
+    assert_eq!(
+        good.accepted(),
+        0,
+        "no direct connection when the proxy is down"
+    );
 }
 
 /// A syntactically valid v3 onion name (base32 of key, checksum and version byte, as Tor's
@@ -157,7 +222,9 @@ struct MiniSocks {
 
 impl MiniSocks {
     async fn start(routes: HashMap<(String, u16), SocketAddr>) -> MiniSocks {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind proxy");
         let addr = listener.local_addr().expect("proxy addr");
         let asked = Arc::new(Mutex::new(Vec::new()));
         let (log, routes) = (asked.clone(), Arc::new(routes));
@@ -165,7 +232,11 @@ impl MiniSocks {
             while let Ok((client, _)) = listener.accept().await {
                 let (log, routes) = (log.clone(), routes.clone());
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(MINI_SOCKS_SESSION, socks_session(client, &routes, &log)).await;
+                    let _ = tokio::time::timeout(
+                        MINI_SOCKS_SESSION,
+                        socks_session(client, &routes, &log),
+                    )
+                    .await;
                 });
             }
         });
@@ -214,25 +285,36 @@ async fn socks_session(
     };
     let port = client.read_u16().await?;
     if let Ok(mut log) = log.lock() {
-        log.push(Asked { atyp: request[3], host: host.clone(), port });
+        log.push(Asked {
+            atyp: request[3],
+            host: host.clone(),
+            port,
+        });
     }
     // Only CONNECT, only to names in the table (reply 4: host unreachable, as Tor says).
     let Some(target) = routes.get(&(host, port)).filter(|_| request[1] == 1) else {
         return client.write_all(&[5, 4, 0, 1, 0, 0, 0, 0, 0, 0]).await;
     };
     let socket = tokio::net::TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::new(MINI_SOCKS_SOURCE.parse().expect("source"), 0))?;
+    socket.bind(SocketAddr::new(
+        MINI_SOCKS_SOURCE.parse().expect("source"),
+        0,
+    ))?;
     let mut upstream = match socket.connect(*target).await {
         Ok(s) => s,
         Err(_) => return client.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await,
     };
     let bound = upstream.local_addr()?;
-    let IpAddr::V4(ip) = bound.ip() else { unreachable!("bound to an IPv4 source") };
+    let IpAddr::V4(ip) = bound.ip() else {
+        unreachable!("bound to an IPv4 source")
+    };
     let mut reply = vec![5, 0, 0, ATYP_IPV4];
     reply.extend_from_slice(&ip.octets());
     reply.extend_from_slice(&bound.port().to_be_bytes());
     client.write_all(&reply).await?;
-    tokio::io::copy_bidirectional(&mut client, &mut upstream).await.map(drop)
+    tokio::io::copy_bidirectional(&mut client, &mut upstream)
+        .await
+        .map(drop)
 }
 
 /// `.onion` endpoints (TCP and TLS on one onion name) go to the proxy as a domain name
@@ -243,9 +325,16 @@ async fn socks_session(
 async fn onions_reach_the_proxy_as_unresolved_names() {
     let tcp = spawn_fake("127.0.0.94", Behavior::good(), None).await;
     let tls = spawn_fake("127.0.0.95", Behavior::good(), Some(certs::valid())).await;
-    let routes = HashMap::from([((ONION.to_string(), 50001), tcp.addr), ((ONION.to_string(), 50002), tls.addr)]);
+    let routes = HashMap::from([
+        ((ONION.to_string(), 50001), tcp.addr),
+        ((ONION.to_string(), 50002), tls.addr),
+    ]);
     let proxy = MiniSocks::start(routes).await;
-    let targets = [format!("{ONION}:50001:t"), format!("{ONION}:50002:s"), format!("{UNKNOWN_ONION}:50001:t")];
+    let targets = [
+        format!("{ONION}:50001:t"),
+        format!("{ONION}:50002:s"),
+        format!("{UNKNOWN_ONION}:50001:t"),
+    ];
     let mut cfg = config(&targets, &[], proxy.addr);
     // The default: only onions go through the proxy, and no address is allowed at all.
     cfg.socks_all = false;
@@ -253,31 +342,56 @@ async fn onions_reach_the_proxy_as_unresolved_names() {
     assert_eq!(records.len(), 3);
 
     let asked = proxy.asked();
-    assert!(asked.iter().all(|a| a.atyp == ATYP_DOMAIN), "every request names a domain: {asked:?}");
+    assert!(
+        asked.iter().all(|a| a.atyp == ATYP_DOMAIN),
+        "every request names a domain: {asked:?}"
+    );
     for (host, port) in [(ONION, 50001), (ONION, 50002), (UNKNOWN_ONION, 50001)] {
-        assert!(asked.contains(&Asked { atyp: ATYP_DOMAIN, host: host.into(), port }), "{host}:{port} not asked: {asked:?}");
+        assert!(
+            asked.contains(&Asked {
+                atyp: ATYP_DOMAIN,
+                host: host.into(),
+                port
+            }),
+            "{host}:{port} not asked: {asked:?}"
+        );
     }
 
     let source: IpAddr = MINI_SOCKS_SOURCE.parse().unwrap();
     for fake in [&tcp, &tls] {
         let sources = fake.sources();
-        assert!(!sources.is_empty() && sources.iter().all(|s| s.ip() == source), "only the proxy connected: {sources:?}");
+        assert!(
+            !sources.is_empty() && sources.iter().all(|s| s.ip() == source),
+            "only the proxy connected: {sources:?}"
+        );
     }
     for r in &records {
         let key = r.endpoint.key();
         // Never resolved locally: no DNS time, no resolved address, no address chosen.
-        assert!(r.resolved_ips.is_empty() && r.timing.dns_ms.is_none() && r.ip.is_none(), "{key}: {r:?}");
+        assert!(
+            r.resolved_ips.is_empty() && r.timing.dns_ms.is_none() && r.ip.is_none(),
+            "{key}: {r:?}"
+        );
         if r.endpoint.host == UNKNOWN_ONION {
             assert_eq!(r.status, Status::Unreachable, "{key}: {:?}", r.error);
             continue;
         }
         assert_eq!(r.status, Status::Success, "{key}: {:?}", r.error);
-        let version = r.metadata.version.as_ref().and_then(|a| a.result.as_ref()).map(|v| v.software.as_str());
+        let version = r
+            .metadata
+            .version
+            .as_ref()
+            .and_then(|a| a.result.as_ref())
+            .map(|v| v.software.as_str());
         assert_eq!(version, Some("TinyFake 0.1"), "{key}");
         assert!(r.timing.connect_ms.is_some(), "{key}");
         if r.endpoint.transport == Transport::Tls {
             let t = r.tls.as_ref().expect("TLS observed");
-            assert_eq!(t.sni.as_deref(), Some(ONION), "the onion name is the TLS name");
+            assert_eq!(
+                t.sni.as_deref(),
+                Some(ONION),
+                "the onion name is the TLS name"
+            );
             assert!(t.handshake_signature_valid && t.chain.len() == 1, "{t:?}");
         }
     }

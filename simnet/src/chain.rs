@@ -59,7 +59,10 @@ impl Chain {
             prev = Sha256::digest(Sha256::digest(h)).into();
             headers.push(h);
         }
-        Chain { first_height, headers }
+        Chain {
+            first_height,
+            headers,
+        }
     }
 
     /// Height of the tip.
@@ -70,7 +73,9 @@ impl Chain {
     /// The header at `height` as lower-case hex, when it is in the window.
     pub fn header_hex(&self, height: u64) -> Option<String> {
         let index = height.checked_sub(self.first_height)?;
-        self.headers.get(usize::try_from(index).ok()?).map(hex::encode)
+        self.headers
+            .get(usize::try_from(index).ok()?)
+            .map(hex::encode)
     }
 
     /// The tip a server lagging `lag` blocks reports: `(height, header hex)`.
@@ -103,7 +108,13 @@ mod tests {
 
     #[test]
     fn same_seed_same_chain() {
-        assert_eq!(Chain::new(100, 1).header_hex(100), Chain::new(100, 1).header_hex(100));
-        assert_ne!(Chain::new(100, 1).header_hex(100), Chain::new(100, 2).header_hex(100));
+        assert_eq!(
+            Chain::new(100, 1).header_hex(100),
+            Chain::new(100, 1).header_hex(100)
+        );
+        assert_ne!(
+            Chain::new(100, 1).header_hex(100),
+            Chain::new(100, 2).header_hex(100)
+        );
     }
 }

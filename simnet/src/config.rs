@@ -134,7 +134,10 @@ impl SimnetConfig {
     pub fn validate(&self) -> Result<(), SimnetError> {
         let bad = |why: String| Err(SimnetError::Config(why));
         if self.servers == 0 || self.servers > MAX_SERVERS {
-            return bad(format!("servers must be in 1..={MAX_SERVERS}, got {}", self.servers));
+            return bad(format!(
+                "servers must be in 1..={MAX_SERVERS}, got {}",
+                self.servers
+            ));
         }
         for (name, share) in [
             ("honeypot_share", self.honeypot_share),
@@ -160,7 +163,10 @@ impl SimnetConfig {
         }
         let last = crate::plan::address_for(self.base, self.servers - 1);
         if last.octets()[0] != 127 {
-            return bad(format!("{} servers after {} leave 127.0.0.0/8", self.servers, self.base));
+            return bad(format!(
+                "{} servers after {} leave 127.0.0.0/8",
+                self.servers, self.base
+            ));
         }
         if self.hostile_share > 0.0 && self.hostile_kinds.is_empty() {
             return bad("hostile_share > 0 but no hostile kinds".into());

@@ -56,13 +56,18 @@ impl Flavor {
 
     /// True for the ElectrumX versions.
     pub fn is_electrumx(self) -> bool {
-        matches!(self, Flavor::Electrumx116 | Flavor::Electrumx119 | Flavor::Electrumx200)
+        matches!(
+            self,
+            Flavor::Electrumx116 | Flavor::Electrumx119 | Flavor::Electrumx200
+        )
     }
 
     /// The implementation family, as the schema names it.
     pub fn implementation(self) -> Implementation {
         match self {
-            Flavor::Electrumx116 | Flavor::Electrumx119 | Flavor::Electrumx200 => Implementation::Electrumx,
+            Flavor::Electrumx116 | Flavor::Electrumx119 | Flavor::Electrumx200 => {
+                Implementation::Electrumx
+            }
             Flavor::Fulcrum => Implementation::Fulcrum,
             Flavor::Electrs => Implementation::Electrs,
             Flavor::EsploraElectrs => Implementation::EsploraElectrs,
@@ -89,7 +94,9 @@ impl Flavor {
     pub fn software(self) -> String {
         let v = self.version();
         match self {
-            Flavor::Electrumx116 | Flavor::Electrumx119 | Flavor::Electrumx200 => format!("ElectrumX {v}"),
+            Flavor::Electrumx116 | Flavor::Electrumx119 | Flavor::Electrumx200 => {
+                format!("ElectrumX {v}")
+            }
             Flavor::Fulcrum => format!("Fulcrum {v}"),
             Flavor::Electrs => format!("electrs/{v}"),
             // mempool/electrs keeps upstream's `format!("electrs-esplora {}", ELECTRS_VERSION)`.
@@ -105,7 +112,10 @@ impl Flavor {
             Flavor::Electrumx119 => "1.6.0",
             Flavor::Electrumx200 => "1.7.0",
             Flavor::Fulcrum => "1.5",
-            Flavor::Electrs | Flavor::EsploraElectrs | Flavor::MempoolElectrs | Flavor::ElectrumPersonalServer => "1.4",
+            Flavor::Electrs
+            | Flavor::EsploraElectrs
+            | Flavor::MempoolElectrs
+            | Flavor::ElectrumPersonalServer => "1.4",
         }
     }
 

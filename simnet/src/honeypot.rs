@@ -61,14 +61,18 @@ pub(crate) struct Honeypot {
 
 impl Honeypot {
     pub(crate) fn new(inner: Arc<dyn Dialect>) -> Honeypot {
-        Honeypot { inner, history_queries: AtomicU64::new(0) }
+        Honeypot {
+            inner,
+            history_queries: AtomicU64::new(0),
+        }
     }
 
     fn history_delay(&self, queries: u64) -> Duration {
         let mut total = Duration::ZERO;
         for _ in 0..queries {
             let n = self.history_queries.fetch_add(1, Ordering::Relaxed);
-            total += Duration::from_millis((HISTORY_BASE_MS + HISTORY_STEP_MS * n).min(HISTORY_MAX_MS));
+            total +=
+                Duration::from_millis((HISTORY_BASE_MS + HISTORY_STEP_MS * n).min(HISTORY_MAX_MS));
         }
         total.min(MAX_LINE_DELAY)
     }
@@ -77,7 +81,11 @@ impl Honeypot {
 impl Dialect for Honeypot {
     fn on_line(&self, srv: &ServerCtx, st: &mut Session, line: &[u8]) -> Outcome {
         let now = Instant::now();
-        while st.history_times.front().is_some_and(|t| now.saturating_duration_since(*t) > HISTORY_WINDOW) {
+        while st
+            .history_times
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) > HISTORY_WINDOW)
+        {
             st.history_times.pop_front();
         }
         let allowed = HISTORY_LIMIT.saturating_sub(st.history_times.len());
@@ -89,10 +97,16 @@ impl Dialect for Honeypot {
                 return out;
             }
             Ok(ServerInput::Batch(items)) => {
-                let history = items.iter().filter(|i| i.as_ref().is_ok_and(is_history)).count();
+                let history = items
+                    .iter()
+                    .filter(|i| i.as_ref().is_ok_and(is_history))
+                    .count();
                 if history > allowed {
-                    let refusals = items.iter().map(|i| throttle_error_value(i.as_ref().ok().map(|r| &r.id)));
-                    let mut out = Outcome::line(format!("[{}]", refusals.collect::<Vec<_>>().join(",")));
+                    let refusals = items
+                        .iter()
+                        .map(|i| throttle_error_value(i.as_ref().ok().map(|r| &r.id)));
+                    let mut out =
+                        Outcome::line(format!("[{}]", refusals.collect::<Vec<_>>().join(",")));
                     out.extra_delay = self.history_delay(history as u64);
                     return out;
                 }
@@ -102,10 +116,14 @@ impl Dialect for Honeypot {
         let mut out = self.inner.on_line(srv, st, line);
         let history = match parse_request(line) {
             Ok(ServerInput::Single(r)) => usize::from(is_history(&r)),
-            Ok(ServerInput::Batch(items)) => items.iter().filter(|i| i.as_ref().is_ok_and(is_history)).count(),
+            Ok(ServerInput::Batch(items)) => items
+                .iter()
+                .filter(|i| i.as_ref().is_ok_and(is_history))
+                .count(),
             Err(_) => 0,
         };
-        st.history_times.extend(std::iter::repeat_n(now, history.min(HISTORY_LIMIT)));
+        st.history_times
+            .extend(std::iter::repeat_n(now, history.min(HISTORY_LIMIT)));
         out.extra_delay += self.history_delay(history as u64);
         out
     }
@@ -117,7 +135,12 @@ impl Dialect for Honeypot {
 
 /// The refusal of one history query, as ElectrumX (which the honeypots claim to be) writes errors.
 fn throttle_error(id: &Option<serde_json::Value>) -> String {
-    error_line(Style::CompactOrdered, echo_id(id), THROTTLE_CODE, THROTTLE_MESSAGE)
+    error_line(
+        Style::CompactOrdered,
+        echo_id(id),
+        THROTTLE_CODE,
+        THROTTLE_MESSAGE,
+    )
 }
 
 /// The refusal of one batch item (a malformed item has no id to echo).

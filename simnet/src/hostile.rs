@@ -31,11 +31,17 @@ const FIRST_LINE_WAIT: Duration = Duration::from_secs(10);
 /// Longest line read from the client by the hostile kinds.
 const MAX_CLIENT_LINE: usize = 64 * 1024;
 /// What the slowloris server dribbles out (a plausible `server.version` answer).
-const SLOW_REPLY: &[u8] = b"{\"jsonrpc\":\"2.0\",\"result\":[\"ElectrumX 1.16.0\",\"1.4\"],\"id\":0}\n";
+const SLOW_REPLY: &[u8] =
+    b"{\"jsonrpc\":\"2.0\",\"result\":[\"ElectrumX 1.16.0\",\"1.4\"],\"id\":0}\n";
 
 /// Runs one hostile session over an established (plain or TLS) stream.
-pub(crate) async fn serve<S>(mut stream: S, kind: HostileKind, giant_json_bytes: u64, max_session: Duration, mut stop: watch::Receiver<bool>)
-where
+pub(crate) async fn serve<S>(
+    mut stream: S,
+    kind: HostileKind,
+    giant_json_bytes: u64,
+    max_session: Duration,
+    mut stop: watch::Receiver<bool>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let work = async {
@@ -43,7 +49,12 @@ where
             HostileKind::NeverAnswers => drain(&mut stream).await,
             HostileKind::Slowloris => slowloris(&mut stream).await,
             HostileKind::EndlessLine => endless_line(&mut stream).await,
-            HostileKind::InvalidUtf8 => per_line(&mut stream, |_| b"\xff\xfe\xfd{\"id\":\xc3\x28,\"result\":\x80}\n".to_vec()).await,
+            HostileKind::InvalidUtf8 => {
+                per_line(&mut stream, |_| {
+                    b"\xff\xfe\xfd{\"id\":\xc3\x28,\"result\":\x80}\n".to_vec()
+                })
+                .await
+            }
             HostileKind::GiantJson => giant_json(&mut stream, giant_json_bytes).await,
             HostileKind::DeepJson => {
                 per_line(&mut stream, |_| {
@@ -75,7 +86,9 @@ pub(crate) async fn close_mid_handshake(mut stream: TcpStream) {
     let mut buf = [0u8; 2048];
     let _ = timeout(FIRST_LINE_WAIT, stream.read(&mut buf)).await;
     // Handshake record, TLS 1.2, length 0x7a, ServerHello type, then nothing more.
-    let _ = stream.write_all(&[0x16, 0x03, 0x03, 0x00, 0x7a, 0x02, 0x00]).await;
+    let _ = stream
+        .write_all(&[0x16, 0x03, 0x03, 0x00, 0x7a, 0x02, 0x00])
+        .await;
     let _ = stream.shutdown().await;
 }
 
@@ -135,7 +148,9 @@ async fn slowloris<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> std::io
 
 async fn endless_line<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> std::io::Result<()> {
     let _ = timeout(FIRST_LINE_WAIT, read_line(stream)).await;
-    stream.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":\"").await?;
+    stream
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":\"")
+        .await?;
     let chunk = vec![b'A'; STREAM_CHUNK];
     let mut sent = 0u64;
     while sent < ENDLESS_LINE_MAX_BYTES {
@@ -146,11 +161,24 @@ async fn endless_line<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> std:
     Ok(())
 }
 
-async fn giant_json<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, size: u64) -> std::io::Result<()> {
-    let first = timeout(FIRST_LINE_WAIT, read_line(stream)).await.ok().and_then(Result::ok).flatten();
-    let id = first.as_deref().and_then(id_of).map(|v| v.to_string()).unwrap_or_else(|| "0".into());
+async fn giant_json<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    size: u64,
+) -> std::io::Result<()> {
+    let first = timeout(FIRST_LINE_WAIT, read_line(stream))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten();
+    let id = first
+        .as_deref()
+        .and_then(id_of)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "0".into());
     // Valid JSON: a version answer whose software string is `size` bytes long.
-    stream.write_all(format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":[\"").as_bytes()).await?;
+    stream
+        .write_all(format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":[\"").as_bytes())
+        .await?;
     let chunk = vec![b'X'; STREAM_CHUNK];
     let mut left = size;
     while left > 0 {
@@ -166,10 +194,20 @@ async fn giant_json<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, size: u64
 fn wrong_ids(line: &[u8]) -> Vec<u8> {
     let id = id_of(line).unwrap_or(Value::Null);
     let as_string = Value::String(id.to_string());
-    let made_up = id.as_u64().map(|n| Value::from(n.wrapping_add(7777))).unwrap_or(Value::from(7777));
+    let made_up = id
+        .as_u64()
+        .map(|n| Value::from(n.wrapping_add(7777)))
+        .unwrap_or(Value::from(7777));
     let mut out = Vec::new();
     for id in [as_string, made_up, id.clone(), id] {
-        let reply = J::obj([("jsonrpc", J::s("2.0")), ("result", J::Arr(vec![J::s("ElectrumX 1.16.0"), J::s("1.4")])), ("id", J::from_value(&id))]);
+        let reply = J::obj([
+            ("jsonrpc", J::s("2.0")),
+            (
+                "result",
+                J::Arr(vec![J::s("ElectrumX 1.16.0"), J::s("1.4")]),
+            ),
+            ("id", J::from_value(&id)),
+        ]);
         out.extend(reply.write(crate::json::Style::CompactOrdered).into_bytes());
         out.push(b'\n');
     }
@@ -189,8 +227,17 @@ async fn flood<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> std::io::Re
             sent += FLOOD_PER_REQUEST;
         }
         let id = id_of(&line).unwrap_or(Value::Null);
-        let reply = J::obj([("jsonrpc", J::s("2.0")), ("result", J::Arr(vec![J::s("ElectrumX 1.16.0"), J::s("1.4")])), ("id", J::from_value(&id))]);
-        stream.write_all(format!("{}\n", reply.write(crate::json::Style::CompactOrdered)).as_bytes()).await?;
+        let reply = J::obj([
+            ("jsonrpc", J::s("2.0")),
+            (
+                "result",
+                J::Arr(vec![J::s("ElectrumX 1.16.0"), J::s("1.4")]),
+            ),
+            ("id", J::from_value(&id)),
+        ]);
+        stream
+            .write_all(format!("{}\n", reply.write(crate::json::Style::CompactOrdered)).as_bytes())
+            .await?;
     }
     Ok(())
 }

@@ -67,7 +67,11 @@ impl J {
             serde_json::Value::Number(n) => J::Raw(n.to_string()),
             serde_json::Value::String(s) => J::Str(s.clone()),
             serde_json::Value::Array(a) => J::Arr(a.iter().map(J::from_value).collect()),
-            serde_json::Value::Object(o) => J::Obj(o.iter().map(|(k, v)| (k.clone(), J::from_value(v))).collect()),
+            serde_json::Value::Object(o) => J::Obj(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), J::from_value(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -186,15 +190,33 @@ mod tests {
 
     #[test]
     fn styles_differ_as_the_implementations_do() {
-        let v = J::obj([("jsonrpc", J::s("2.0")), ("result", J::Arr(vec![J::Int(1), J::Null])), ("id", J::Int(7))]);
-        assert_eq!(v.write(Style::CompactOrdered), r#"{"jsonrpc":"2.0","result":[1,null],"id":7}"#);
-        assert_eq!(v.write(Style::PythonDefault), r#"{"jsonrpc": "2.0", "result": [1, null], "id": 7}"#);
-        assert_eq!(v.write(Style::CompactSorted), r#"{"id":7,"jsonrpc":"2.0","result":[1,null]}"#);
+        let v = J::obj([
+            ("jsonrpc", J::s("2.0")),
+            ("result", J::Arr(vec![J::Int(1), J::Null])),
+            ("id", J::Int(7)),
+        ]);
+        assert_eq!(
+            v.write(Style::CompactOrdered),
+            r#"{"jsonrpc":"2.0","result":[1,null],"id":7}"#
+        );
+        assert_eq!(
+            v.write(Style::PythonDefault),
+            r#"{"jsonrpc": "2.0", "result": [1, null], "id": 7}"#
+        );
+        assert_eq!(
+            v.write(Style::CompactSorted),
+            r#"{"id":7,"jsonrpc":"2.0","result":[1,null]}"#
+        );
     }
 
     #[test]
     fn floats_print_like_python_or_rust() {
-        let table = [(1e-5, "1e-05", "0.00001"), (0.0002, "0.0002", "0.0002"), (12.0, "12.0", "12.0"), (1.5e-7, "1.5e-07", "1.5e-7")];
+        let table = [
+            (1e-5, "1e-05", "0.00001"),
+            (0.0002, "0.0002", "0.0002"),
+            (12.0, "12.0", "12.0"),
+            (1.5e-7, "1.5e-07", "1.5e-7"),
+        ];
         for (f, py, rs) in table {
             assert_eq!(J::Float(f).write(Style::CompactOrdered), py, "{f}");
             assert_eq!(J::Float(f).write(Style::CompactSorted), rs, "{f}");

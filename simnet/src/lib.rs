@@ -59,14 +59,20 @@ pub use chain::{Chain, CHAIN_WINDOW, GENESIS_HASH};
 pub use config::{HostileKind, SimnetConfig, DEFAULT_BASE, MAX_SERVERS};
 pub use flavor::Flavor;
 pub use honeypot::{
-    HISTORY_BASE_MS, HISTORY_LIMIT, HISTORY_MAX_MS, HISTORY_STEP_MS, HISTORY_WINDOW, THROTTLE_CODE, THROTTLE_MESSAGE,
+    HISTORY_BASE_MS, HISTORY_LIMIT, HISTORY_MAX_MS, HISTORY_STEP_MS, HISTORY_WINDOW, THROTTLE_CODE,
+    THROTTLE_MESSAGE,
 };
 pub use hostile::{DEEP_JSON_DEPTH, FLOOD_PER_REQUEST};
-pub use plan::{address_for, Behavior, CertGroup, Latency, Plan, Role, ServerPlan, HONEYPOT_BANNER, TEST_VECTOR_ADDRESS};
+pub use plan::{
+    address_for, Behavior, CertGroup, Latency, Plan, Role, ServerPlan, HONEYPOT_BANNER,
+    TEST_VECTOR_ADDRESS,
+};
 pub use score::{HoneypotRanking, Miss, Outcome, Ranked, Scorecard, DEADLINE_GRACE};
 pub use session::{MAX_REQUEST_BYTES, MAX_REQUEST_LINE};
 pub use standin::{stand_in, IP_ALIASES_FILE};
-pub use truth::{EndpointTruth, GroundTruth, GROUND_TRUTH_FILE, GROUND_TRUTH_VERSION, SERVERS_FILE};
+pub use truth::{
+    EndpointTruth, GroundTruth, GROUND_TRUTH_FILE, GROUND_TRUTH_VERSION, SERVERS_FILE,
+};
 
 use dialect::{PeerAd, ServerCtx};
 use net::{ListenerSettings, Service};
@@ -114,7 +120,10 @@ pub enum SimnetError {
 
 impl SimnetError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> SimnetError {
-        SimnetError::Io { path: path.to_path_buf(), source }
+        SimnetError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -183,7 +192,13 @@ impl Simnet {
                 let tls = if is_tls { acceptor.clone() } else { None };
                 let mut s = settings.clone();
                 s.seed ^= (server.index as u64) << 24 | u64::from(is_tls);
-                tasks.spawn(net::accept_loop(listener, service.clone(), tls, s, stop_rx.clone()));
+                tasks.spawn(net::accept_loop(
+                    listener,
+                    service.clone(),
+                    tls,
+                    s,
+                    stop_rx.clone(),
+                ));
             }
         }
         tracing::info!(
@@ -192,7 +207,13 @@ impl Simnet {
             "simnet listening on {}..",
             config.base
         );
-        Ok(SimnetHandle { truth, plan, stop, tasks, _blackholes: blackholes })
+        Ok(SimnetHandle {
+            truth,
+            plan,
+            stop,
+            tasks,
+            _blackholes: blackholes,
+        })
     }
 }
 
@@ -201,25 +222,55 @@ fn sock(ip: Ipv4Addr, port: u16) -> SocketAddr {
 }
 
 /// What a (non-blackholed) server's sockets serve.
-fn service_for(server: &ServerPlan, plan: &Plan, chain: &Arc<Chain>, huge_peers: &Arc<Vec<PeerAd>>) -> Service {
+fn service_for(
+    server: &ServerPlan,
+    plan: &Plan,
+    chain: &Arc<Chain>,
+    huge_peers: &Arc<Vec<PeerAd>>,
+) -> Service {
     let hostile_electrumx = |peers: Arc<Vec<PeerAd>>| {
         let flavor = Flavor::Electrumx116;
-        let srv = ServerCtx { plan: server.clone(), flavor, chain: chain.clone(), peers, node_subversion: NODE_SUBVERSION };
-        Service::Electrum { srv: Arc::new(srv), dialect: dialect::for_flavor(flavor), one_at_a_time: false }
+        let srv = ServerCtx {
+            plan: server.clone(),
+            flavor,
+            chain: chain.clone(),
+            peers,
+            node_subversion: NODE_SUBVERSION,
+        };
+        Service::Electrum {
+            srv: Arc::new(srv),
+            dialect: dialect::for_flavor(flavor),
+            one_at_a_time: false,
+        }
     };
     match (server.behavior, server.flavor) {
         (Behavior::Hostile(HostileKind::HugePeers), _) => hostile_electrumx(huge_peers.clone()),
-        (Behavior::Hostile(HostileKind::PrivatePeers), _) => hostile_electrumx(Arc::new(private_peer_list())),
+        (Behavior::Hostile(HostileKind::PrivatePeers), _) => {
+            hostile_electrumx(Arc::new(private_peer_list()))
+        }
         (Behavior::Hostile(kind), _) => Service::Hostile(kind),
         // The plan gives every non-hostile, non-blackholed server a flavor; be silent otherwise.
         (_, None) => Service::Hostile(HostileKind::NeverAnswers),
         (_, Some(flavor)) => {
             let peers = Arc::new(peer_ads(server, plan));
-            let srv = ServerCtx { plan: server.clone(), flavor, chain: chain.clone(), peers, node_subversion: NODE_SUBVERSION };
+            let srv = ServerCtx {
+                plan: server.clone(),
+                flavor,
+                chain: chain.clone(),
+                peers,
+                node_subversion: NODE_SUBVERSION,
+            };
             let inner = dialect::for_flavor(flavor);
-            let dialect: Arc<dyn dialect::Dialect> =
-                if server.role == Role::Honeypot { Arc::new(honeypot::Honeypot::new(inner)) } else { inner };
-            Service::Electrum { srv: Arc::new(srv), dialect, one_at_a_time: flavor == Flavor::ElectrumPersonalServer }
+            let dialect: Arc<dyn dialect::Dialect> = if server.role == Role::Honeypot {
+                Arc::new(honeypot::Honeypot::new(inner))
+            } else {
+                inner
+            };
+            Service::Electrum {
+                srv: Arc::new(srv),
+                dialect,
+                one_at_a_time: flavor == Flavor::ElectrumPersonalServer,
+            }
         }
     }
 }
@@ -239,7 +290,11 @@ fn peer_ads(server: &ServerPlan, plan: &Plan) -> Vec<PeerAd> {
             if let Some(t) = p.tcp_port {
                 features.push(format!("t{t}"));
             }
-            PeerAd { ip: p.ip.to_string(), host: p.ip.to_string(), features }
+            PeerAd {
+                ip: p.ip.to_string(),
+                host: p.ip.to_string(),
+                features,
+            }
         })
         .collect()
 }
@@ -249,17 +304,33 @@ fn huge_peer_list() -> Vec<PeerAd> {
     (0..HUGE_PEER_COUNT)
         .map(|i| {
             let ip = address_for(Ipv4Addr::new(127, 250, 0, 0), i).to_string();
-            PeerAd { ip: ip.clone(), host: ip, features: vec!["v1.4.2".into(), "s50002".into(), "t50001".into()] }
+            PeerAd {
+                ip: ip.clone(),
+                host: ip,
+                features: vec!["v1.4.2".into(), "s50002".into(), "t50001".into()],
+            }
         })
         .collect()
 }
 
 /// Peers at private, link-local, CGNAT and unique-local addresses (advertised strings only).
 fn private_peer_list() -> Vec<PeerAd> {
-    ["10.0.0.1", "172.16.5.4", "192.168.1.20", "169.254.1.1", "100.64.0.1", "fd00::1", "fe80::1"]
-        .iter()
-        .map(|ip| PeerAd { ip: ip.to_string(), host: ip.to_string(), features: vec!["v1.4.2".into(), "t50001".into()] })
-        .collect()
+    [
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.20",
+        "169.254.1.1",
+        "100.64.0.1",
+        "fd00::1",
+        "fe80::1",
+    ]
+    .iter()
+    .map(|ip| PeerAd {
+        ip: ip.to_string(),
+        host: ip.to_string(),
+        features: vec!["v1.4.2".into(), "t50001".into()],
+    })
+    .collect()
 }
 
 impl SimnetHandle {

@@ -78,7 +78,10 @@ pub(crate) async fn blackhole(addr: SocketAddr) -> Result<(TcpListener, TcpStrea
     let listener = bind(addr, 0)?;
     let filler = timeout(FILLER_CONNECT_TIMEOUT, TcpStream::connect(addr))
         .await
-        .map_err(|_| SimnetError::Bind { addr, source: std::io::Error::from(std::io::ErrorKind::TimedOut) })?
+        .map_err(|_| SimnetError::Bind {
+            addr,
+            source: std::io::Error::from(std::io::ErrorKind::TimedOut),
+        })?
         .map_err(|source| SimnetError::Bind { addr, source })?;
     Ok((listener, filler))
 }
@@ -94,7 +97,13 @@ pub(crate) async fn accept_loop(
 ) {
     let mut sessions = JoinSet::new();
     let mut counter: u64 = 0;
-    let one_at_a_time = matches!(&*service, Service::Electrum { one_at_a_time: true, .. });
+    let one_at_a_time = matches!(
+        &*service,
+        Service::Electrum {
+            one_at_a_time: true,
+            ..
+        }
+    );
     loop {
         let accepted = tokio::select! {
             _ = stop.changed() => break,
@@ -107,7 +116,14 @@ pub(crate) async fn accept_loop(
         let _ = stream.set_nodelay(true);
         counter += 1;
         let seed = settings.seed ^ counter.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let conn = connection(stream, service.clone(), tls.clone(), settings.clone(), stop.clone(), seed);
+        let conn = connection(
+            stream,
+            service.clone(),
+            tls.clone(),
+            settings.clone(),
+            stop.clone(),
+            seed,
+        );
         if one_at_a_time {
             tokio::select! {
                 _ = stop.changed() => break,
@@ -129,20 +145,39 @@ async fn connection(
     seed: u64,
 ) {
     match (&*service, tls) {
-        (Service::Hostile(HostileKind::TlsCloseMidHandshake), _) => hostile::close_mid_handshake(stream).await,
+        (Service::Hostile(HostileKind::TlsCloseMidHandshake), _) => {
+            hostile::close_mid_handshake(stream).await
+        }
         (Service::Hostile(kind), Some(acceptor)) => {
             if let Ok(Ok(s)) = timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 hostile::serve(s, *kind, settings.giant_json_bytes, settings.idle, stop).await;
             }
         }
-        (Service::Hostile(kind), None) => hostile::serve(stream, *kind, settings.giant_json_bytes, settings.idle, stop).await,
+        (Service::Hostile(kind), None) => {
+            hostile::serve(
+                stream,
+                *kind,
+                settings.giant_json_bytes,
+                settings.idle,
+                stop,
+            )
+            .await
+        }
         (Service::Electrum { srv, dialect, .. }, Some(acceptor)) => {
             if let Ok(Ok(s)) = timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 session::serve(s, srv.clone(), dialect.clone(), settings.idle, stop, seed).await;
             }
         }
         (Service::Electrum { srv, dialect, .. }, None) => {
-            session::serve(stream, srv.clone(), dialect.clone(), settings.idle, stop, seed).await
+            session::serve(
+                stream,
+                srv.clone(),
+                dialect.clone(),
+                settings.idle,
+                stop,
+                seed,
+            )
+            .await
         }
     }
 }

@@ -34,7 +34,8 @@ const FLAVOR_WEIGHTS: [(Flavor, u32); 8] = [
 ];
 
 /// The banner every honeypot sends (identical across the group).
-pub const HONEYPOT_BANNER: &str = "Welcome! Fast, reliable and private Electrum server. 99.99% uptime.";
+pub const HONEYPOT_BANNER: &str =
+    "Welcome! Fast, reliable and private Electrum server. 99.99% uptime.";
 
 /// Donation address some honest operators set: the BIP-173 P2WPKH test vector (never a
 /// real user's address).
@@ -205,7 +206,12 @@ fn pick_flavor(rng: &mut Xoshiro256PlusPlus) -> Flavor {
     Flavor::Electrumx200
 }
 
-fn honest(config: &SimnetConfig, index: usize, ip: Ipv4Addr, rng: &mut Xoshiro256PlusPlus) -> ServerPlan {
+fn honest(
+    config: &SimnetConfig,
+    index: usize,
+    ip: Ipv4Addr,
+    rng: &mut Xoshiro256PlusPlus,
+) -> ServerPlan {
     let flavor = pick_flavor(rng);
     // Which transports: EPS serves TLS only; electrs-family servers are TCP first (TLS through
     // a proxy when the operator set one up); the rest mostly offer both.
@@ -225,10 +231,15 @@ fn honest(config: &SimnetConfig, index: usize, ip: Ipv4Addr, rng: &mut Xoshiro25
     let banner = match flavor {
         Flavor::ElectrumPersonalServer => String::new(),
         _ if rng.gen_bool(0.5) => flavor.default_banner(),
-        _ => format!("Welcome to electrum node #{index}, running {}. Be nice.", flavor.software()),
+        _ => format!(
+            "Welcome to electrum node #{index}, running {}. Be nice.",
+            flavor.software()
+        ),
     };
     let donation = match flavor {
-        Flavor::Electrumx116 | Flavor::Electrumx119 | Flavor::Electrumx200 | Flavor::Fulcrum if rng.gen_bool(0.3) => {
+        Flavor::Electrumx116 | Flavor::Electrumx119 | Flavor::Electrumx200 | Flavor::Fulcrum
+            if rng.gen_bool(0.3) =>
+        {
             TEST_VECTOR_ADDRESS.to_string()
         }
         _ => String::new(),
@@ -278,7 +289,10 @@ fn honeypot(config: &SimnetConfig, index: usize, ip: Ipv4Addr) -> ServerPlan {
         tls_port: Some(config.tls_port),
         cert: Some(CertGroup::SharedHoneypot),
         banner: HONEYPOT_BANNER.to_string(),
-        latency: Latency { base_ms: config.honeypot_latency_ms as f64, jitter_ms: HONEYPOT_JITTER_MS },
+        latency: Latency {
+            base_ms: config.honeypot_latency_ms as f64,
+            jitter_ms: HONEYPOT_JITTER_MS,
+        },
         honeypot_group: Some(0),
         ..bare(index, ip, Role::Honeypot, Behavior::Honeypot)
     }
@@ -297,7 +311,10 @@ fn bare(index: usize, ip: Ipv4Addr, role: Role, behavior: Behavior) -> ServerPla
         cert: None,
         banner: String::new(),
         donation: String::new(),
-        latency: Latency { base_ms: 0.0, jitter_ms: 0.0 },
+        latency: Latency {
+            base_ms: 0.0,
+            jitter_ms: 0.0,
+        },
         tip_lag: 0,
         peers: Vec::new(),
         seeded: true,
@@ -330,10 +347,21 @@ fn blackholed(config: &SimnetConfig, index: usize, ip: Ipv4Addr) -> ServerPlan {
 /// advertised by at least one seeded honest server, so a crawl can find it.
 fn assign_peers(servers: &mut [ServerPlan], config: &SimnetConfig, rng: &mut Xoshiro256PlusPlus) {
     let n = servers.len();
-    let advertisable: Vec<usize> =
-        servers.iter().filter(|s| matches!(s.role, Role::Honest | Role::Honeypot | Role::Blackholed)).map(|s| s.index).collect();
-    let honeypots: Vec<usize> = servers.iter().filter(|s| s.role == Role::Honeypot).map(|s| s.index).collect();
-    let mut honest: Vec<usize> = servers.iter().filter(|s| s.role == Role::Honest).map(|s| s.index).collect();
+    let advertisable: Vec<usize> = servers
+        .iter()
+        .filter(|s| matches!(s.role, Role::Honest | Role::Honeypot | Role::Blackholed))
+        .map(|s| s.index)
+        .collect();
+    let honeypots: Vec<usize> = servers
+        .iter()
+        .filter(|s| s.role == Role::Honeypot)
+        .map(|s| s.index)
+        .collect();
+    let mut honest: Vec<usize> = servers
+        .iter()
+        .filter(|s| s.role == Role::Honest)
+        .map(|s| s.index)
+        .collect();
 
     // Unseeded: a share of honest and honeypot servers (never all of them).
     let mut candidates: Vec<usize> = honest.iter().chain(honeypots.iter()).copied().collect();
@@ -348,10 +376,13 @@ fn assign_peers(servers: &mut [ServerPlan], config: &SimnetConfig, rng: &mut Xos
     }
 
     for i in 0..n {
-        let Some(role) = servers.get(i).map(|s| s.role) else { continue };
+        let Some(role) = servers.get(i).map(|s| s.role) else {
+            continue;
+        };
         let peers: Vec<usize> = match role {
             Role::Honest => {
-                let mut pool: Vec<usize> = advertisable.iter().copied().filter(|&p| p != i).collect();
+                let mut pool: Vec<usize> =
+                    advertisable.iter().copied().filter(|&p| p != i).collect();
                 pool.shuffle(rng);
                 let k = rng.gen_range(0..=MAX_HONEST_PEERS.min(pool.len()));
                 pool.truncate(k);
@@ -374,7 +405,9 @@ fn assign_peers(servers: &mut [ServerPlan], config: &SimnetConfig, rng: &mut Xos
     honest.retain(|&h| servers.get(h).is_some_and(|s| s.seeded));
     if !honest.is_empty() {
         for &u in &unseeded_set {
-            let already = servers.iter().any(|s| s.seeded && s.role == Role::Honest && s.peers.contains(&u));
+            let already = servers
+                .iter()
+                .any(|s| s.seeded && s.role == Role::Honest && s.peers.contains(&u));
             if !already {
                 let advertiser = honest[rng.gen_range(0..honest.len())];
                 if let Some(s) = servers.get_mut(advertiser) {
@@ -385,7 +418,10 @@ fn assign_peers(servers: &mut [ServerPlan], config: &SimnetConfig, rng: &mut Xos
     }
 
     // The planted odd server: one honest ElectrumX 1.16 still answering blockchain.address.*.
-    if let Some(odd) = servers.iter_mut().find(|s| s.role == Role::Honest && s.flavor == Some(Flavor::Electrumx116)) {
+    if let Some(odd) = servers
+        .iter_mut()
+        .find(|s| s.role == Role::Honest && s.flavor == Some(Flavor::Electrumx116))
+    {
         odd.behavior = Behavior::LegacyAddress;
     }
 }
@@ -404,7 +440,10 @@ mod tests {
 
     #[test]
     fn shares_are_respected() {
-        let config = SimnetConfig { servers: 100, ..SimnetConfig::default() };
+        let config = SimnetConfig {
+            servers: 100,
+            ..SimnetConfig::default()
+        };
         let plan = Plan::generate(&config);
         let count = |r: Role| plan.servers.iter().filter(|s| s.role == r).count();
         assert_eq!(count(Role::Honeypot), 10);
@@ -412,22 +451,43 @@ mod tests {
         assert_eq!(count(Role::Blackholed), 10);
         assert_eq!(count(Role::Honest), 70);
         // honeypots are contiguous
-        let hp: Vec<usize> = plan.servers.iter().filter(|s| s.role == Role::Honeypot).map(|s| s.index).collect();
+        let hp: Vec<usize> = plan
+            .servers
+            .iter()
+            .filter(|s| s.role == Role::Honeypot)
+            .map(|s| s.index)
+            .collect();
         assert_eq!(hp.last().unwrap() - hp.first().unwrap(), hp.len() - 1);
     }
 
     #[test]
     fn unseeded_servers_are_advertised_by_seeded_honest_ones() {
-        let plan = Plan::generate(&SimnetConfig { servers: 200, ..SimnetConfig::default() });
+        let plan = Plan::generate(&SimnetConfig {
+            servers: 200,
+            ..SimnetConfig::default()
+        });
         for s in plan.servers.iter().filter(|s| !s.seeded) {
-            assert!(plan.servers.iter().any(|a| a.seeded && a.role == Role::Honest && a.peers.contains(&s.index)));
+            assert!(plan
+                .servers
+                .iter()
+                .any(|a| a.seeded && a.role == Role::Honest && a.peers.contains(&s.index)));
         }
     }
 
     #[test]
     fn deterministic() {
-        let c = SimnetConfig { servers: 80, seed: 9, ..SimnetConfig::default() };
+        let c = SimnetConfig {
+            servers: 80,
+            seed: 9,
+            ..SimnetConfig::default()
+        };
         assert_eq!(Plan::generate(&c), Plan::generate(&c));
-        assert_ne!(Plan::generate(&c), Plan::generate(&SimnetConfig { seed: 10, ..c.clone() }));
+        assert_ne!(
+            Plan::generate(&c),
+            Plan::generate(&SimnetConfig {
+                seed: 10,
+                ..c.clone()
+            })
+        );
     }
 }

@@ -80,7 +80,8 @@ impl Outcome {
 
     /// Ended within `deadline` plus [`DEADLINE_GRACE`].
     pub fn within(&self, deadline: Duration) -> bool {
-        self.status.is_some() && u128::from(self.elapsed_ms) <= (deadline + DEADLINE_GRACE).as_millis()
+        self.status.is_some()
+            && u128::from(self.elapsed_ms) <= (deadline + DEADLINE_GRACE).as_millis()
     }
 }
 
@@ -97,13 +98,23 @@ pub struct Ranked {
 
 impl Ranked {
     fn of(s: &Server) -> Ranked {
-        Ranked { host: s.host.clone(), score: s.hss.score, fired: s.hss.fired.iter().map(|i| i.id.clone()).collect() }
+        Ranked {
+            host: s.host.clone(),
+            score: s.hss.score,
+            fired: s.hss.fired.iter().map(|i| i.id.clone()).collect(),
+        }
     }
 }
 
 impl fmt::Display for Ranked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} [{}]", self.host, self.score, self.fired.join(", "))
+        write!(
+            f,
+            "{} {} [{}]",
+            self.host,
+            self.score,
+            self.fired.join(", ")
+        )
     }
 }
 
@@ -123,7 +134,10 @@ pub struct HoneypotRanking {
 impl HoneypotRanking {
     /// Lowest honeypot HSS.
     pub fn min_honeypot(&self) -> Option<f64> {
-        self.honeypots.iter().map(|r| r.score).min_by(f64::total_cmp)
+        self.honeypots
+            .iter()
+            .map(|r| r.score)
+            .min_by(f64::total_cmp)
     }
 
     /// Every planted honeypot scores strictly above every honest server.
@@ -163,7 +177,11 @@ impl Scorecard {
 
     /// Hostile and blackholed endpoints that did not end in failure within `deadline`.
     pub fn uncontained(&self, deadline: Duration) -> Vec<&Outcome> {
-        self.hostile.iter().chain(&self.blackholed).filter(|o| !o.recorded_as_hostile() || !o.within(deadline)).collect()
+        self.hostile
+            .iter()
+            .chain(&self.blackholed)
+            .filter(|o| !o.recorded_as_hostile() || !o.within(deadline))
+            .collect()
     }
 
     /// Every hostile and blackholed endpoint ended within `deadline` with its hostility on
@@ -198,7 +216,8 @@ impl GroundTruth {
             }
         }
         let mut card = Scorecard::default();
-        let known: HashMap<String, &EndpointTruth> = self.endpoints.iter().map(|e| (key_of(e), e)).collect();
+        let known: HashMap<String, &EndpointTruth> =
+            self.endpoints.iter().map(|e| (key_of(e), e)).collect();
         card.foreign_records = latest.keys().filter(|k| !known.contains_key(*k)).count();
         for e in &self.endpoints {
             let record = latest.get(&key_of(e)).copied();
@@ -214,12 +233,20 @@ impl GroundTruth {
 
     /// Role of each address (all endpoints of one address share a server).
     fn roles(&self) -> BTreeMap<&str, Role> {
-        self.endpoints.iter().map(|e| (e.address.as_str(), e.role)).collect()
+        self.endpoints
+            .iter()
+            .map(|e| (e.address.as_str(), e.role))
+            .collect()
     }
 
     fn rank(&self, servers: &[Server]) -> HoneypotRanking {
         let roles = self.roles();
-        let role_of = |s: &Server| s.ips.iter().chain(std::iter::once(&s.host)).find_map(|ip| roles.get(ip.as_str()).copied());
+        let role_of = |s: &Server| {
+            s.ips
+                .iter()
+                .chain(std::iter::once(&s.host))
+                .find_map(|ip| roles.get(ip.as_str()).copied())
+        };
         let mut ranking = HoneypotRanking::default();
         let mut honest = Vec::new();
         for s in servers {
@@ -230,7 +257,10 @@ impl GroundTruth {
             }
         }
         ranking.honest_servers = honest.len();
-        ranking.max_honest = honest.iter().max_by(|a, b| a.score.total_cmp(&b.score)).cloned();
+        ranking.max_honest = honest
+            .iter()
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+            .cloned();
         if let Some(floor) = ranking.min_honeypot() {
             ranking.honest_at_or_above = honest.into_iter().filter(|r| r.score >= floor).collect();
         }
@@ -259,7 +289,9 @@ fn score_reachable(card: &mut Scorecard, e: &EndpointTruth, record: Option<&Endp
         inferred,
         status: record.map(|r| r.status),
         error: record.and_then(|r| r.error.clone()),
-        evidence: inference.map(|i| i.evidence.iter().take(EVIDENCE_KEPT).cloned().collect()).unwrap_or_default(),
+        evidence: inference
+            .map(|i| i.evidence.iter().take(EVIDENCE_KEPT).cloned().collect())
+            .unwrap_or_default(),
     });
 }
 
@@ -303,7 +335,13 @@ impl fmt::Display for Scorecard {
             )?;
         }
         let r = &self.ranking;
-        writeln!(f, "honeypots: {} servers, lowest HSS {:?}; honest: {} servers", r.honeypots.len(), r.min_honeypot(), r.honest_servers)?;
+        writeln!(
+            f,
+            "honeypots: {} servers, lowest HSS {:?}; honest: {} servers",
+            r.honeypots.len(),
+            r.min_honeypot(),
+            r.honest_servers
+        )?;
         for h in &r.honeypots {
             writeln!(f, "  honeypot {h}")?;
         }
@@ -314,7 +352,14 @@ impl fmt::Display for Scorecard {
             writeln!(f, "  honest at or above the lowest honeypot: {h}")?;
         }
         for o in self.hostile.iter().chain(&self.blackholed) {
-            writeln!(f, "  {} {}: {} after {} ms", o.behavior, o.endpoint, o.status.map_or("not scanned", |s| s.as_str()), o.elapsed_ms)?;
+            writeln!(
+                f,
+                "  {} {}: {} after {} ms",
+                o.behavior,
+                o.endpoint,
+                o.status.map_or("not scanned", |s| s.as_str()),
+                o.elapsed_ms
+            )?;
         }
         Ok(())
     }
@@ -328,8 +373,17 @@ mod tests {
     use observatory_model::probes::Inference;
     use observatory_model::raw::Endpoint;
 
-    fn record(e: &EndpointTruth, status: Status, implementation: Option<Implementation>, elapsed_ms: u64) -> EndpointRecord {
-        let endpoint = Endpoint { host: e.address.clone(), port: e.port, transport: e.transport };
+    fn record(
+        e: &EndpointTruth,
+        status: Status,
+        implementation: Option<Implementation>,
+        elapsed_ms: u64,
+    ) -> EndpointRecord {
+        let endpoint = Endpoint {
+            host: e.address.clone(),
+            port: e.port,
+            transport: e.transport,
+        };
         let mut r = EndpointRecord::new("run", 0, "local", endpoint, 1_000);
         r.finished_ms = 1_000 + elapsed_ms;
         r.status = status;
@@ -349,7 +403,11 @@ mod tests {
 
     #[test]
     fn a_perfect_scan_scores_perfectly_and_a_wrong_one_does_not() {
-        let config = SimnetConfig { servers: 40, seed: 4, ..SimnetConfig::default() };
+        let config = SimnetConfig {
+            servers: 40,
+            seed: 4,
+            ..SimnetConfig::default()
+        };
         let truth = GroundTruth::from_plan(&config, &Plan::generate(&config));
         let perfect: Vec<EndpointRecord> = truth
             .endpoints
@@ -364,23 +422,36 @@ mod tests {
         assert_eq!(card.identified, card.reachable);
         assert!(card.reachable > 0 && card.misses.is_empty());
         assert!(card.hostile_contained(Duration::from_secs(10)));
-        assert!(!card.hostile_contained(Duration::from_secs(1)), "blackholes took 10 s");
+        assert!(
+            !card.hostile_contained(Duration::from_secs(1)),
+            "blackholes took 10 s"
+        );
         assert!(!card.ranking.separated(), "no analysis, no separation");
 
         let mut wrong = perfect.clone();
         let first = truth.reachable().next().unwrap();
         let idx = truth.endpoints.iter().position(|e| e == first).unwrap();
         wrong[idx] = record(first, Status::Success, Some(Implementation::Unknown), 900);
-        let hostile = truth.endpoints.iter().position(|e| e.role == Role::Hostile).unwrap();
+        let hostile = truth
+            .endpoints
+            .iter()
+            .position(|e| e.role == Role::Hostile)
+            .unwrap();
         wrong[hostile].status = Status::Success;
         let card = truth.score(&wrong, &[]);
         assert_eq!(card.identified + 1, card.reachable);
         assert_eq!(card.misses[0].endpoint, key_of(first));
-        assert!(!card.hostile_contained(Duration::from_secs(60)), "a hostile endpoint succeeded");
+        assert!(
+            !card.hostile_contained(Duration::from_secs(60)),
+            "a hostile endpoint succeeded"
+        );
         // A success that counted stray replies (the wrong-ids server) is on record.
         wrong[hostile].wire.unmatched_replies = 3;
         let card = truth.score(&wrong, &[]);
-        assert!(card.hostile.iter().any(|o| o.status == Some(Status::Success) && o.recorded_as_hostile()));
+        assert!(card
+            .hostile
+            .iter()
+            .any(|o| o.status == Some(Status::Success) && o.recorded_as_hostile()));
         assert!(card.to_string().contains("miss "));
     }
 }

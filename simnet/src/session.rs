@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use observatory_protocol::frame::{LineBuffer, Limits};
+use observatory_protocol::frame::{Limits, LineBuffer};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -41,7 +41,11 @@ enum Queued {
 impl Latency {
     /// One reply's delay.
     pub(crate) fn sample(&self, rng: &mut Xoshiro256PlusPlus) -> Duration {
-        let jitter = if self.jitter_ms > 0.0 { rng.gen_range(-self.jitter_ms..=self.jitter_ms) } else { 0.0 };
+        let jitter = if self.jitter_ms > 0.0 {
+            rng.gen_range(-self.jitter_ms..=self.jitter_ms)
+        } else {
+            0.0
+        };
         Duration::from_secs_f64((self.base_ms + jitter).max(0.0) / 1000.0)
     }
 }
@@ -61,7 +65,10 @@ pub(crate) async fn serve<S>(
     let (mut rd, wr) = tokio::io::split(stream);
     let (tx, rx) = mpsc::channel::<Queued>(WRITE_QUEUE);
     let writer = tokio::spawn(write_loop(wr, rx, stop.clone()));
-    let mut buf = LineBuffer::new(Limits { max_line: MAX_REQUEST_LINE, max_total: MAX_REQUEST_BYTES });
+    let mut buf = LineBuffer::new(Limits {
+        max_line: MAX_REQUEST_LINE,
+        max_total: MAX_REQUEST_BYTES,
+    });
     let mut st = Session::new(&dialect.initial_protocol());
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut last_at = Instant::now();
@@ -85,7 +92,8 @@ pub(crate) async fn serve<S>(
                 Err(_) => break 'session,
             };
             let out = dialect.on_line(&srv, &mut st, &line.bytes);
-            let at = (Instant::now() + srv.plan.latency.sample(&mut rng) + out.extra_delay).max(last_at);
+            let at =
+                (Instant::now() + srv.plan.latency.sample(&mut rng) + out.extra_delay).max(last_at);
             last_at = at;
             for l in out.lines {
                 if tx.send(Queued::Line(at, l)).await.is_err() {
@@ -102,7 +110,11 @@ pub(crate) async fn serve<S>(
     let _ = writer.await;
 }
 
-async fn write_loop<W: AsyncWrite + Unpin>(mut wr: W, mut rx: mpsc::Receiver<Queued>, mut stop: watch::Receiver<bool>) {
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut wr: W,
+    mut rx: mpsc::Receiver<Queued>,
+    mut stop: watch::Receiver<bool>,
+) {
     while let Some(item) = rx.recv().await {
         let (at, bytes) = match item {
             Queued::Line(at, bytes) => (at, Some(bytes)),

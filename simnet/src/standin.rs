@@ -23,27 +23,27 @@ pub const IP_ALIASES_FILE: &str = "ip-aliases.json";
 /// Honest hosting: the first two octets of a /16 of the named network, and a weight.
 /// (Checked against DB-IP Lite country and ip-location-db ASN data, 2026.)
 const HONEST_POOL: &[([u8; 2], u32)] = &[
-    ([5, 9], 6),      // Hetzner, DE
-    ([88, 99], 5),    // Hetzner, DE
-    ([116, 202], 3),  // Hetzner, DE
-    ([95, 216], 4),   // Hetzner, FI
-    ([65, 108], 2),   // Hetzner, FI
-    ([51, 68], 4),    // OVH, FR
-    ([54, 36], 3),    // OVH, FR
-    ([149, 56], 2),   // OVH, US/CA
-    ([104, 248], 3),  // DigitalOcean, US
-    ([159, 89], 2),   // DigitalOcean, DE
-    ([178, 62], 2),   // DigitalOcean, GB
-    ([139, 59], 1),   // DigitalOcean, IN
-    ([172, 104], 2),  // Akamai (Linode), US
-    ([45, 32], 1),    // Vultr, JP
-    ([192, 248], 1),  // Vultr, GB
-    ([37, 120], 2),   // netcup, DE
-    ([217, 160], 1),  // IONOS, DE
-    ([51, 15], 2),    // Scaleway, NL
-    ([194, 5], 1),    // Selectel, RU
-    ([73, 10], 2),    // Comcast (home), US
-    ([84, 130], 2),   // Deutsche Telekom (home), DE
+    ([5, 9], 6),     // Hetzner, DE
+    ([88, 99], 5),   // Hetzner, DE
+    ([116, 202], 3), // Hetzner, DE
+    ([95, 216], 4),  // Hetzner, FI
+    ([65, 108], 2),  // Hetzner, FI
+    ([51, 68], 4),   // OVH, FR
+    ([54, 36], 3),   // OVH, FR
+    ([149, 56], 2),  // OVH, US/CA
+    ([104, 248], 3), // DigitalOcean, US
+    ([159, 89], 2),  // DigitalOcean, DE
+    ([178, 62], 2),  // DigitalOcean, GB
+    ([139, 59], 1),  // DigitalOcean, IN
+    ([172, 104], 2), // Akamai (Linode), US
+    ([45, 32], 1),   // Vultr, JP
+    ([192, 248], 1), // Vultr, GB
+    ([37, 120], 2),  // netcup, DE
+    ([217, 160], 1), // IONOS, DE
+    ([51, 15], 2),   // Scaleway, NL
+    ([194, 5], 1),   // Selectel, RU
+    ([73, 10], 2),   // Comcast (home), US
+    ([84, 130], 2),  // Deutsche Telekom (home), DE
 ];
 
 /// The honeypot group's region: AWS eu-central-1 (3.120.0.0/14).
@@ -90,20 +90,39 @@ mod tests {
     #[test]
     fn honeypots_share_one_cloud_region_and_honest_servers_spread() {
         let honeypots: Vec<_> = (0..40).map(|i| stand_in(i, Role::Honeypot)).collect();
-        assert!(honeypots.iter().all(|ip| ip.octets()[0] == 3 && (120..124).contains(&ip.octets()[1])));
-        let prefixes: std::collections::BTreeSet<_> =
-            (0..400).map(|i| { let o = stand_in(i, Role::Honest).octets(); (o[0], o[1]) }).collect();
+        assert!(honeypots
+            .iter()
+            .all(|ip| ip.octets()[0] == 3 && (120..124).contains(&ip.octets()[1])));
+        let prefixes: std::collections::BTreeSet<_> = (0..400)
+            .map(|i| {
+                let o = stand_in(i, Role::Honest).octets();
+                (o[0], o[1])
+            })
+            .collect();
         assert!(prefixes.len() >= 15, "{prefixes:?}");
-        assert!(prefixes.iter().all(|p| HONEST_POOL.iter().any(|(q, _)| (q[0], q[1]) == *p)));
+        assert!(prefixes
+            .iter()
+            .all(|p| HONEST_POOL.iter().any(|(q, _)| (q[0], q[1]) == *p)));
     }
 
     #[test]
     fn stand_ins_are_public_and_stable() {
         for i in 0..500 {
-            for role in [Role::Honest, Role::Honeypot, Role::Hostile, Role::Blackholed] {
+            for role in [
+                Role::Honest,
+                Role::Honeypot,
+                Role::Hostile,
+                Role::Blackholed,
+            ] {
                 let ip = stand_in(i, role);
                 assert_eq!(ip, stand_in(i, role));
-                assert!(!ip.is_private() && !ip.is_loopback() && ip.octets()[3] != 0 && ip.octets()[3] != 255, "{ip}");
+                assert!(
+                    !ip.is_private()
+                        && !ip.is_loopback()
+                        && ip.octets()[3] != 0
+                        && ip.octets()[3] != 255,
+                    "{ip}"
+                );
             }
         }
     }

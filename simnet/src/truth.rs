@@ -105,18 +105,28 @@ impl GroundTruth {
                 endpoints.push(endpoint_truth(s, port, transport));
             }
         }
-        GroundTruth { schema_version: GROUND_TRUTH_VERSION, config: config.clone(), tip_height: config.tip_height, endpoints }
+        GroundTruth {
+            schema_version: GROUND_TRUTH_VERSION,
+            config: config.clone(),
+            tip_height: config.tip_height,
+            endpoints,
+        }
     }
 
     /// Endpoints that speak Electrum (honest and honeypot), the denominator of "identified".
     pub fn reachable(&self) -> impl Iterator<Item = &EndpointTruth> {
-        self.endpoints.iter().filter(|e| matches!(e.role, Role::Honest | Role::Honeypot))
+        self.endpoints
+            .iter()
+            .filter(|e| matches!(e.role, Role::Honest | Role::Honeypot))
     }
 
     /// Writes `ground_truth.json` and `servers.json` into `dir` (created if missing).
     pub fn write(&self, dir: &Path) -> Result<(), SimnetError> {
         std::fs::create_dir_all(dir).map_err(|e| SimnetError::io(dir, e))?;
-        write_json(&dir.join(GROUND_TRUTH_FILE), &serde_json::to_value(self).map_err(SimnetError::Json)?)?;
+        write_json(
+            &dir.join(GROUND_TRUTH_FILE),
+            &serde_json::to_value(self).map_err(SimnetError::Json)?,
+        )?;
         write_json(&dir.join(IP_ALIASES_FILE), &self.ip_aliases())?;
         write_json(&dir.join(SERVERS_FILE), &self.servers_json())
     }
@@ -126,14 +136,20 @@ impl GroundTruth {
         let map: serde_json::Map<String, serde_json::Value> = self
             .endpoints
             .iter()
-            .filter_map(|e| Some((e.address.clone(), serde_json::Value::from(e.stand_in.clone()?))))
+            .filter_map(|e| {
+                Some((
+                    e.address.clone(),
+                    serde_json::Value::from(e.stand_in.clone()?),
+                ))
+            })
             .collect();
         serde_json::Value::Object(map)
     }
 
     /// The seeded endpoints in `servers.json` format: one entry per address.
     pub fn servers_json(&self) -> serde_json::Value {
-        let mut hosts: BTreeMap<String, serde_json::Map<String, serde_json::Value>> = BTreeMap::new();
+        let mut hosts: BTreeMap<String, serde_json::Map<String, serde_json::Value>> =
+            BTreeMap::new();
         for e in self.endpoints.iter().filter(|e| e.seeded) {
             let entry = hosts.entry(e.address.clone()).or_default();
             entry.insert("pruning".into(), "-".into());
@@ -141,7 +157,12 @@ impl GroundTruth {
             // servers.json carries the protocol version the client last saw, "1.4" or newer.
             entry.entry("version").or_insert_with(|| "1.4".into());
         }
-        serde_json::Value::Object(hosts.into_iter().map(|(k, v)| (k, serde_json::Value::Object(v))).collect())
+        serde_json::Value::Object(
+            hosts
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::Object(v)))
+                .collect(),
+        )
     }
 }
 
@@ -157,7 +178,11 @@ fn endpoint_truth(s: &ServerPlan, port: u16, transport: Transport) -> EndpointTr
         behavior: s.behavior.name(),
         server: s.index,
         honeypot_group: s.honeypot_group,
-        cert_group: if transport == Transport::Tls { s.cert } else { None },
+        cert_group: if transport == Transport::Tls {
+            s.cert
+        } else {
+            None
+        },
         latency_ms: s.latency.base_ms,
         tip_lag: s.tip_lag,
         seeded: s.seeded,
@@ -180,18 +205,28 @@ mod tests {
 
     #[test]
     fn behavior_names_are_kebab_case() {
-        assert_eq!(Behavior::Hostile(HostileKind::TlsCloseMidHandshake).name(), "tls-close-mid-handshake");
+        assert_eq!(
+            Behavior::Hostile(HostileKind::TlsCloseMidHandshake).name(),
+            "tls-close-mid-handshake"
+        );
         assert_eq!(Behavior::LegacyAddress.name(), "legacy-address");
     }
 
     #[test]
     fn servers_json_lists_seeded_only() {
-        let config = SimnetConfig { servers: 50, ..SimnetConfig::default() };
+        let config = SimnetConfig {
+            servers: 50,
+            ..SimnetConfig::default()
+        };
         let truth = GroundTruth::from_plan(&config, &Plan::generate(&config));
         let seeds = truth.servers_json();
         let obj = seeds.as_object().unwrap();
-        let seeded: std::collections::BTreeSet<&str> =
-            truth.endpoints.iter().filter(|e| e.seeded).map(|e| e.address.as_str()).collect();
+        let seeded: std::collections::BTreeSet<&str> = truth
+            .endpoints
+            .iter()
+            .filter(|e| e.seeded)
+            .map(|e| e.address.as_str())
+            .collect();
         assert_eq!(obj.len(), seeded.len());
         assert!(truth.endpoints.iter().any(|e| !e.seeded));
         for (host, entry) in obj {

@@ -51,7 +51,9 @@ pub struct RsaKey {
 impl std::fmt::Debug for RsaKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print key material.
-        f.debug_struct("RsaKey").field("bits", &self.n.bits()).finish_non_exhaustive()
+        f.debug_struct("RsaKey")
+            .field("bits", &self.n.bits())
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,7 +76,9 @@ fn small_primes() -> Vec<u32> {
 
 /// `n mod m` for a small `m`, from the big-endian bytes.
 fn residue(bytes: &[u8], m: u32) -> u32 {
-    bytes.iter().fold(0u64, |r, &b| (r * 256 + u64::from(b)) % u64::from(m)) as u32
+    bytes
+        .iter()
+        .fold(0u64, |r, &b| (r * 256 + u64::from(b)) % u64::from(m)) as u32
 }
 
 /// A uniformly random integer in [2, n − 2] (n > 4).
@@ -88,10 +92,16 @@ fn random_below(n: &BigUint, rng: &mut impl RngCore) -> BigUint {
 fn probably_prime(n: &BigUint, rng: &mut impl RngCore) -> bool {
     let one = BigUint::from(1u32);
     let n1 = n - 1u32;
-    let Some(s) = n1.trailing_zeros() else { return false };
+    let Some(s) = n1.trailing_zeros() else {
+        return false;
+    };
     let d = &n1 >> s;
     for round in 0..MR_ROUNDS {
-        let a = if round == 0 { BigUint::from(2u32) } else { random_below(n, rng) };
+        let a = if round == 0 {
+            BigUint::from(2u32)
+        } else {
+            random_below(n, rng)
+        };
         let mut x = a.modpow(&d, n);
         if x == one || x == n1 {
             continue;
@@ -129,7 +139,10 @@ fn random_prime(bits: u64, primes: &[u32], rng: &mut impl RngCore) -> BigUint {
         let base = BigUint::from_bytes_be(&start);
         let mut delta = 0u64;
         while delta < SEARCH_WINDOW {
-            let divisible = primes.iter().zip(&res).any(|(&p, &r)| (u64::from(r) + delta).is_multiple_of(u64::from(p)));
+            let divisible = primes
+                .iter()
+                .zip(&res)
+                .any(|(&p, &r)| (u64::from(r) + delta).is_multiple_of(u64::from(p)));
             let e_divides = (u64::from(res_e) + delta) % u64::from(RSA_E) == 1;
             if !divisible && !e_divides {
                 let cand = &base + delta;
@@ -160,12 +173,23 @@ impl RsaKey {
             let e = BigUint::from(RSA_E);
             let (p1, q1) = (&p - 1u32, &q - 1u32);
             let lambda = p1.lcm(&q1);
-            let (Some(d), Some(qinv)) = (e.modinv(&lambda), q.modinv(&p)) else { continue };
+            let (Some(d), Some(qinv)) = (e.modinv(&lambda), q.modinv(&p)) else {
+                continue;
+            };
             let n = &p * &q;
             if n.bits() != RSA_BITS {
                 continue;
             }
-            return RsaKey { dp: &d % &p1, dq: &d % &q1, n, e, d, p, q, qinv };
+            return RsaKey {
+                dp: &d % &p1,
+                dq: &d % &q1,
+                n,
+                e,
+                d,
+                p,
+                q,
+                qinv,
+            };
         }
     }
 
@@ -192,7 +216,10 @@ impl RsaKey {
     /// `SubjectPublicKeyInfo` DER (rsaEncryption).
     pub fn spki_der(&self) -> Vec<u8> {
         let public = der::seq(&[der::uint(&self.n), der::uint(&self.e)]);
-        der::seq(&[der::seq(&[der::oid(der::OID_RSA_ENCRYPTION), der::null()]), der::bit_string(&public)])
+        der::seq(&[
+            der::seq(&[der::oid(der::OID_RSA_ENCRYPTION), der::null()]),
+            der::bit_string(&public),
+        ])
     }
 
     /// RSASSA-PKCS1-v1_5 signature with SHA-256 (RFC 8017 §8.2), computed with the CRT.
@@ -250,7 +277,11 @@ impl Date {
         let mp = (5 * doy + 2) / 153;
         let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
         let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        Date { year: (yoe + era * 400 + i64::from(month <= 2)) as i32, month, day }
+        Date {
+            year: (yoe + era * 400 + i64::from(month <= 2)) as i32,
+            month,
+            day,
+        }
     }
 
     /// This date plus `days`.
@@ -270,17 +301,39 @@ pub struct Subject {
 
 /// A self-signed X.509 v1 certificate (DER) over `key`: serial, subject = issuer, validity
 /// from `not_before` for `days`, no extensions.
-pub fn self_signed_v1(key: &RsaKey, subject: &Subject, serial: &[u8], not_before: Date, days: u32) -> Vec<u8> {
+pub fn self_signed_v1(
+    key: &RsaKey,
+    subject: &Subject,
+    serial: &[u8],
+    not_before: Date,
+    days: u32,
+) -> Vec<u8> {
     let sig_alg = der::seq(&[der::oid(der::OID_SHA256_WITH_RSA), der::null()]);
     let mut rdns = Vec::new();
     if let Some(o) = &subject.organization {
-        rdns.push(der::set(&[der::seq(&[der::oid(der::OID_ORGANIZATION), der::utf8(o)])]));
+        rdns.push(der::set(&[der::seq(&[
+            der::oid(der::OID_ORGANIZATION),
+            der::utf8(o),
+        ])]));
     }
-    rdns.push(der::set(&[der::seq(&[der::oid(der::OID_COMMON_NAME), der::utf8(&subject.common_name)])]));
+    rdns.push(der::set(&[der::seq(&[
+        der::oid(der::OID_COMMON_NAME),
+        der::utf8(&subject.common_name),
+    ])]));
     let name = der::seq(&rdns);
-    let validity = der::seq(&[der::utc_time(not_before), der::utc_time(not_before.plus_days(i64::from(days)))]);
+    let validity = der::seq(&[
+        der::utc_time(not_before),
+        der::utc_time(not_before.plus_days(i64::from(days))),
+    ]);
     // Version 1 is the DEFAULT: the [0] version field is absent.
-    let tbs = der::seq(&[der::uint(&BigUint::from_bytes_be(serial)), sig_alg.clone(), name.clone(), validity, name, key.spki_der()]);
+    let tbs = der::seq(&[
+        der::uint(&BigUint::from_bytes_be(serial)),
+        sig_alg.clone(),
+        name.clone(),
+        validity,
+        name,
+        key.spki_der(),
+    ]);
     let signature = key.sign_sha256(&tbs);
     der::seq(&[tbs, sig_alg, der::bit_string(&signature)])
 }
@@ -300,8 +353,10 @@ mod der {
     /// 2.5.4.10
     pub const OID_ORGANIZATION: &[u8] = &[0x55, 0x04, 0x0a];
     /// DigestInfo for SHA-256 up to the hash (RFC 8017 §9.2, note 1).
-    pub const SHA256_DIGEST_INFO_PREFIX: &[u8] =
-        &[0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
+    pub const SHA256_DIGEST_INFO_PREFIX: &[u8] = &[
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x20,
+    ];
 
     pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
         let mut out = vec![tag];
@@ -309,7 +364,12 @@ mod der {
         if len < 0x80 {
             out.push(len as u8);
         } else {
-            let bytes: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+            let bytes: Vec<u8> = len
+                .to_be_bytes()
+                .iter()
+                .copied()
+                .skip_while(|b| *b == 0)
+                .collect();
             out.push(0x80 | bytes.len() as u8);
             out.extend_from_slice(&bytes);
         }
@@ -358,7 +418,16 @@ mod der {
 
     /// UTCTime `YYMMDD000000Z` (years 1950–2049).
     pub fn utc_time(d: Date) -> Vec<u8> {
-        tlv(0x17, format!("{:02}{:02}{:02}000000Z", d.year.rem_euclid(100), d.month, d.day).as_bytes())
+        tlv(
+            0x17,
+            format!(
+                "{:02}{:02}{:02}000000Z",
+                d.year.rem_euclid(100),
+                d.month,
+                d.day
+            )
+            .as_bytes(),
+        )
     }
 }
 
@@ -371,11 +440,42 @@ mod tests {
 
     #[test]
     fn dates_round_trip() {
-        let d = Date { year: 2025, month: 6, day: 1 };
+        let d = Date {
+            year: 2025,
+            month: 6,
+            day: 1,
+        };
         assert_eq!(d.plus_days(0), d);
-        assert_eq!(d.plus_days(1825), Date { year: 2030, month: 5, day: 31 });
-        assert_eq!(Date { year: 2024, month: 2, day: 28 }.plus_days(1), Date { year: 2024, month: 2, day: 29 });
-        assert_eq!(Date { year: 1970, month: 1, day: 1 }.to_days(), 0);
+        assert_eq!(
+            d.plus_days(1825),
+            Date {
+                year: 2030,
+                month: 5,
+                day: 31
+            }
+        );
+        assert_eq!(
+            Date {
+                year: 2024,
+                month: 2,
+                day: 28
+            }
+            .plus_days(1),
+            Date {
+                year: 2024,
+                month: 2,
+                day: 29
+            }
+        );
+        assert_eq!(
+            Date {
+                year: 1970,
+                month: 1,
+                day: 1
+            }
+            .to_days(),
+            0
+        );
         assert_eq!(der::utc_time(d), b"\x17\x0d250601000000Z".to_vec());
     }
 
@@ -385,7 +485,10 @@ mod tests {
         let long = der::tlv(0x04, &[0; 300]);
         assert_eq!(&long[..4], &[0x04, 0x82, 0x01, 0x2c]);
         assert_eq!(der::uint_small(0), vec![0x02, 0x01, 0x00]);
-        assert_eq!(der::uint(&BigUint::from(0x80u32)), vec![0x02, 0x02, 0x00, 0x80]);
+        assert_eq!(
+            der::uint(&BigUint::from(0x80u32)),
+            vec![0x02, 0x02, 0x00, 0x80]
+        );
     }
 
     #[test]
@@ -403,6 +506,9 @@ mod tests {
         assert_eq!(m.modpow(&key.e, &key.n).modpow(&key.d, &key.n), m);
         assert_eq!((&key.qinv * &key.q) % &key.p, BigUint::from(1u32));
         // The same generator state gives the same key.
-        assert_eq!(RsaKey::generate(&mut Xoshiro256PlusPlus::seed_from_u64(1)), RsaKey::generate(&mut Xoshiro256PlusPlus::seed_from_u64(1)));
+        assert_eq!(
+            RsaKey::generate(&mut Xoshiro256PlusPlus::seed_from_u64(1)),
+            RsaKey::generate(&mut Xoshiro256PlusPlus::seed_from_u64(1))
+        );
     }
 }

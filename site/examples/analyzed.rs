@@ -18,7 +18,10 @@ const SEED: u64 = 7;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().ok_or("usage: analyzed DIR [SERVERS] [ROUNDS]")?);
+    let dir = PathBuf::from(
+        args.next()
+            .ok_or("usage: analyzed DIR [SERVERS] [ROUNDS]")?,
+    );
     let servers: usize = args.next().map_or(Ok(2000), |n| n.parse())?;
     let rounds: u32 = args.next().map_or(Ok(3), |n| n.parse())?;
     synthetic::write_run(&dir, &synthetic::network(RUN_ID, servers, rounds, SEED))?;

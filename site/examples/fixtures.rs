@@ -21,6 +21,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(dir.join(fixture::SNAPSHOT_FILE), json)?;
     let index = serde_json::to_string_pretty(&fixture::index_for(&snapshot))? + "\n";
     std::fs::write(dir.join("index.json"), index)?;
-    println!("wrote {} servers to {}", snapshot.servers.len(), dir.display());
+    println!(
+        "wrote {} servers to {}",
+        snapshot.servers.len(),
+        dir.display()
+    );
     Ok(())
 }

@@ -60,20 +60,29 @@ pub async fn fetch_text(url: &str) -> Result<String, LoadError> {
     let response = gloo_net::http::Request::get(url)
         .send()
         .await
-        .map_err(|e| LoadError::Network { url: url.to_owned(), message: e.to_string() })?;
+        .map_err(|e| LoadError::Network {
+            url: url.to_owned(),
+            message: e.to_string(),
+        })?;
     if !response.ok() {
-        return Err(LoadError::Status { url: url.to_owned(), status: response.status() });
+        return Err(LoadError::Status {
+            url: url.to_owned(),
+            status: response.status(),
+        });
     }
-    response
-        .text()
-        .await
-        .map_err(|e| LoadError::Network { url: url.to_owned(), message: e.to_string() })
+    response.text().await.map_err(|e| LoadError::Network {
+        url: url.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 /// Fetches and deserializes one JSON document.
 pub async fn fetch_json<T: DeserializeOwned>(url: &str) -> Result<T, LoadError> {
     let text = fetch_text(url).await?;
-    serde_json::from_str(&text).map_err(|e| LoadError::Parse { url: url.to_owned(), message: e.to_string() })
+    serde_json::from_str(&text).map_err(|e| LoadError::Parse {
+        url: url.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 /// The newest snapshot listed in the index, after checking both schema versions.
@@ -83,7 +92,10 @@ pub async fn load_latest() -> Result<Arc<Snapshot>, LoadError> {
     let latest = index.snapshots.last().ok_or(LoadError::Empty)?;
     // The file name comes from our own index; still refuse anything that would leave the folder.
     if latest.file.contains('/') || latest.file.contains("..") {
-        return Err(LoadError::Parse { url: INDEX_URL.into(), message: "bad snapshot file name".into() });
+        return Err(LoadError::Parse {
+            url: INDEX_URL.into(),
+            message: "bad snapshot file name".into(),
+        });
     }
     let url = format!("{SNAPSHOT_DIR}{}", latest.file);
     // Check the version before the full parse so a newer format gets the clear message.
@@ -92,11 +104,15 @@ pub async fn load_latest() -> Result<Arc<Snapshot>, LoadError> {
     struct Version {
         schema_version: u32,
     }
-    let version: Version =
-        serde_json::from_str(&text).map_err(|e| LoadError::Parse { url: url.clone(), message: e.to_string() })?;
+    let version: Version = serde_json::from_str(&text).map_err(|e| LoadError::Parse {
+        url: url.clone(),
+        message: e.to_string(),
+    })?;
     check_schema(version.schema_version).map_err(LoadError::Schema)?;
-    let snapshot: Snapshot =
-        serde_json::from_str(&text).map_err(|e| LoadError::Parse { url, message: e.to_string() })?;
+    let snapshot: Snapshot = serde_json::from_str(&text).map_err(|e| LoadError::Parse {
+        url,
+        message: e.to_string(),
+    })?;
     Ok(Arc::new(snapshot))
 }
 
@@ -105,5 +121,8 @@ pub async fn load_countries() -> Result<Arc<Vec<Country>>, LoadError> {
     let text = fetch_text(GEO_URL).await?;
     decode_countries(&text, "countries")
         .map(Arc::new)
-        .map_err(|e| LoadError::Parse { url: GEO_URL.into(), message: e.to_string() })
+        .map_err(|e| LoadError::Parse {
+            url: GEO_URL.into(),
+            message: e.to_string(),
+        })
 }

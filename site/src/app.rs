@@ -8,7 +8,8 @@ use observatory_model::snapshot::Snapshot;
 
 use crate::api::load_latest;
 use crate::components::{
-    error_panel::ErrorPanel, footer::Footer, loading::Loading, nav::Nav, simulated_banner::SimulatedBanner,
+    error_panel::ErrorPanel, footer::Footer, loading::Loading, nav::Nav,
+    simulated_banner::SimulatedBanner,
 };
 use crate::route::Route;
 use crate::routes;
@@ -91,7 +92,9 @@ fn page(route: Route, snapshot: Arc<Snapshot>) -> AnyView {
     match route {
         Route::Overview => view! { <routes::overview::OverviewPage snapshot /> }.into_any(),
         Route::Map => view! { <routes::map::MapPage snapshot /> }.into_any(),
-        Route::Centralization => view! { <routes::centralization::CentralizationPage snapshot /> }.into_any(),
+        Route::Centralization => {
+            view! { <routes::centralization::CentralizationPage snapshot /> }.into_any()
+        }
         Route::Clusters => view! { <routes::clusters::ClustersPage snapshot /> }.into_any(),
         Route::Ranking => view! { <routes::ranking::RankingPage snapshot /> }.into_any(),
         Route::Server(id) => view! { <routes::server::ServerPage snapshot id /> }.into_any(),

@@ -53,7 +53,11 @@ const NETWORKS: [(u32, &str, &str); 6] = [
     (14061, "DigitalOcean, LLC", "DigitalOcean"),
     (16509, "Amazon.com, Inc.", "AWS"),
     (51167, "Contabo GmbH", "Contabo"),
-    (7922, "Comcast Cable Communications, LLC", "Comcast (residential)"),
+    (
+        7922,
+        "Comcast Cable Communications, LLC",
+        "Comcast (residential)",
+    ),
 ];
 
 /// (label, version, software string)
@@ -65,12 +69,18 @@ const IMPLEMENTATIONS: [(&str, &str, &str); 4] = [
 ];
 
 const FEATURES: [(&str, &str); 8] = [
-    ("rtt_median", "Median round-trip time (log ms, standardized)"),
+    (
+        "rtt_median",
+        "Median round-trip time (log ms, standardized)",
+    ),
     ("rtt_cv", "Coefficient of variation of RTT"),
     ("tip_lag", "Blocks behind the network tip"),
     ("peers", "Peers advertised (log)"),
     ("batch_limit", "Largest JSON-RPC batch accepted (log)"),
-    ("legacy_methods", "Answers removed blockchain.address.* methods (0/1)"),
+    (
+        "legacy_methods",
+        "Answers removed blockchain.address.* methods (0/1)",
+    ),
     ("self_signed", "Self-signed certificate (0/1)"),
     ("uptime", "Fraction of rounds reachable"),
 ];
@@ -150,7 +160,12 @@ pub fn index_for(snapshot: &Snapshot) -> SnapshotIndex {
 fn build(n: usize, spread: f64) -> Snapshot {
     let mut rng = Mix(0x0B5E_4A70);
     let mut servers: Vec<Server> = (0..n).map(|i| server(i, spread, &mut rng)).collect();
-    servers.sort_by(|a, b| b.hss.score.total_cmp(&a.hss.score).then_with(|| a.id.cmp(&b.id)));
+    servers.sort_by(|a, b| {
+        b.hss
+            .score
+            .total_cmp(&a.hss.score)
+            .then_with(|| a.id.cmp(&b.id))
+    });
     let clusters = clustering(&servers);
     let totals = totals(&servers);
     let centralization = vec![
@@ -169,22 +184,41 @@ fn build(n: usize, spread: f64) -> Snapshot {
             let p = s.provider.clone()?;
             Some((p.clone(), p))
         }),
-        dimension("implementation", "Servers by implementation", &servers, |s| {
-            Some((s.implementation.clone(), s.implementation.clone()))
-        }),
+        dimension(
+            "implementation",
+            "Servers by implementation",
+            &servers,
+            |s| Some((s.implementation.clone(), s.implementation.clone())),
+        ),
         dimension("version", "Servers by software version", &servers, |s| {
             let v = format!("{} {}", s.implementation, s.implementation_version.clone()?);
             Some((v.clone(), v))
         }),
-        dimension("cert_issuer", "Servers by certificate issuer", &servers, |s| {
-            let i = s.cert.as_ref()?.issuer.clone()?;
-            Some((i.clone(), i))
-        }),
+        dimension(
+            "cert_issuer",
+            "Servers by certificate issuer",
+            &servers,
+            |s| {
+                let i = s.cert.as_ref()?.issuer.clone()?;
+                Some((i.clone(), i))
+            },
+        ),
     ];
     let by_level = [Level::Low, Level::Medium, Level::High]
         .iter()
-        .map(|l| (l.as_str().to_owned(), servers.iter().filter(|s| s.reachable && s.hss.level == *l).count() as u64))
-        .chain([(UNREACHABLE_LEVEL_KEY.to_owned(), servers.iter().filter(|s| !s.reachable).count() as u64)])
+        .map(|l| {
+            (
+                l.as_str().to_owned(),
+                servers
+                    .iter()
+                    .filter(|s| s.reachable && s.hss.level == *l)
+                    .count() as u64,
+            )
+        })
+        .chain([(
+            UNREACHABLE_LEVEL_KEY.to_owned(),
+            servers.iter().filter(|s| !s.reachable).count() as u64,
+        )])
         .collect();
     Snapshot {
         schema_version: SNAPSHOT_SCHEMA_VERSION,
@@ -230,9 +264,21 @@ fn build(n: usize, spread: f64) -> Snapshot {
         privacy: privacy(n),
         // The files `observatory analyze` writes (analysis `assemble::*_CSV`).
         downloads: vec![
-            Download { label: "Servers (one row per endpoint), CSV".into(), path: "processed/servers.csv".into(), bytes: 1024 },
-            Download { label: "Behavior fingerprints, CSV".into(), path: "processed/fingerprints.csv".into(), bytes: 2048 },
-            Download { label: "TLS certificates (certificate × endpoint), CSV".into(), path: "processed/tls.csv".into(), bytes: 512 },
+            Download {
+                label: "Servers (one row per endpoint), CSV".into(),
+                path: "processed/servers.csv".into(),
+                bytes: 1024,
+            },
+            Download {
+                label: "Behavior fingerprints, CSV".into(),
+                path: "processed/fingerprints.csv".into(),
+                bytes: 2048,
+            },
+            Download {
+                label: "TLS certificates (certificate × endpoint), CSV".into(),
+                path: "processed/tls.csv".into(),
+                bytes: 512,
+            },
             Download {
                 label: "This snapshot (JSON)".into(),
                 path: format!("snapshots/{SNAPSHOT_FILE}"),
@@ -276,7 +322,9 @@ fn server(i: usize, spread: f64, rng: &mut Mix) -> Server {
     let fired: Vec<FiredIndicator> = INDICATORS
         .iter()
         .enumerate()
-        .filter(|(k, _)| (level != Level::Low && (i + k) % 3 == 0) || (level == Level::High && *k == 0))
+        .filter(|(k, _)| {
+            (level != Level::Low && (i + k) % 3 == 0) || (level == Level::High && *k == 0)
+        })
         .map(|(_, (id, _, weight, threshold, _))| FiredIndicator {
             id: (*id).into(),
             points: *weight,
@@ -300,7 +348,11 @@ fn server(i: usize, spread: f64, rng: &mut Mix) -> Server {
             port,
             transport: transport.into(),
             ip: ip.clone(),
-            status: if reachable { "success".into() } else { "connection-timeout".into() },
+            status: if reachable {
+                "success".into()
+            } else {
+                "connection-timeout".into()
+            },
             error: if evil {
                 Some("<b>handshake</b> failed: <iframe src=javascript:alert(4)>".into())
             } else {
@@ -316,9 +368,19 @@ fn server(i: usize, spread: f64, rng: &mut Mix) -> Server {
         })
         .collect();
     let cert = tls.then(|| CertView {
-        sha256: format!("{:064x}", (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        spki_sha256: Some(format!("{:064x}", (i as u64 + 7).wrapping_mul(0xBF58_476D_1CE4_E5B9))),
-        subject: Some(if evil { "CN=<script>alert(5)</script>".into() } else { format!("CN={host}") }),
+        sha256: format!(
+            "{:064x}",
+            (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ),
+        spki_sha256: Some(format!(
+            "{:064x}",
+            (i as u64 + 7).wrapping_mul(0xBF58_476D_1CE4_E5B9)
+        )),
+        subject: Some(if evil {
+            "CN=<script>alert(5)</script>".into()
+        } else {
+            format!("CN={host}")
+        }),
         issuer: Some(match i % 3 {
             0 => "C=US, O=Let's Encrypt, CN=R11".into(),
             1 => format!("CN={host}"),
@@ -327,9 +389,17 @@ fn server(i: usize, spread: f64, rng: &mut Mix) -> Server {
         serial: Some(format!("{:x}", i * 7919 + 1)),
         version: Some(if i % 3 == 1 { 1 } else { 3 }),
         not_before: Some("2026-09-01T00:00:00Z".into()),
-        not_after: Some(if i % 11 == 5 { "2026-10-01T00:00:00Z".into() } else { "2026-12-30T00:00:00Z".into() }),
+        not_after: Some(if i % 11 == 5 {
+            "2026-10-01T00:00:00Z".into()
+        } else {
+            "2026-12-30T00:00:00Z".into()
+        }),
         san: vec![host.clone()],
-        key: Some(if i % 2 == 0 { "ECDSA P-256".into() } else { "RSA 2048".into() }),
+        key: Some(if i % 2 == 0 {
+            "ECDSA P-256".into()
+        } else {
+            "RSA 2048".into()
+        }),
         signature_algorithm: Some("sha256WithRSAEncryption".into()),
         self_signed: i % 3 == 1,
         expired: i % 11 == 5,
@@ -391,7 +461,11 @@ fn server(i: usize, spread: f64, rng: &mut Mix) -> Server {
             "error text for an invalid scripthash matches".into(),
         ],
         implementation_mismatch: i % 13 == 4,
-        server_software: Some(if evil { "<script>alert(2)</script>".into() } else { implementation.2.into() }),
+        server_software: Some(if evil {
+            "<script>alert(2)</script>".into()
+        } else {
+            implementation.2.into()
+        }),
         protocol: reachable.then(|| "1.4".into()),
         protocol_range: reachable.then(|| ("1.4".into(), "1.4.2".into())),
         banner: reachable.then(|| {
@@ -402,7 +476,9 @@ fn server(i: usize, spread: f64, rng: &mut Mix) -> Server {
             }
         }),
         donation_address: evil.then(|| "javascript:alert(3)".into()),
-        genesis_hash: Some("000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f".into()),
+        genesis_hash: Some(
+            "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f".into(),
+        ),
         tip_height: reachable.then_some(925_002),
         tip_lag: reachable.then_some(if i % 10 == 0 { 5 } else { 0 }),
         pruning: None,
@@ -417,23 +493,49 @@ fn server(i: usize, spread: f64, rng: &mut Mix) -> Server {
         probes: vec![
             ProbeView {
                 name: "batch-limit".into(),
-                status: if reachable { "success".into() } else { "connection-timeout".into() },
-                facts: vec![("largest batch accepted".into(), if i % 10 == 0 { "1000".into() } else { "100".into() })],
+                status: if reachable {
+                    "success".into()
+                } else {
+                    "connection-timeout".into()
+                },
+                facts: vec![(
+                    "largest batch accepted".into(),
+                    if i % 10 == 0 {
+                        "1000".into()
+                    } else {
+                        "100".into()
+                    },
+                )],
             },
             ProbeView {
                 name: "legacy-address-methods".into(),
                 status: "success".into(),
-                facts: vec![("blockchain.address.get_balance".into(), if level == Level::High { "answered".into() } else { "method not found".into() })],
+                facts: vec![(
+                    "blockchain.address.get_balance".into(),
+                    if level == Level::High {
+                        "answered".into()
+                    } else {
+                        "method not found".into()
+                    },
+                )],
             },
         ],
-        hss: Hss { score, level, fired },
+        hss: Hss {
+            score,
+            level,
+            fired,
+        },
         clusters: ClusterAssignment {
             dbscan,
             kmeans: Some(kmeans),
             operator: Some(operator),
             pca: reachable.then_some(pca),
         },
-        privacy_flags: if tls { Vec::new() } else { vec!["plaintext-only".into()] },
+        privacy_flags: if tls {
+            Vec::new()
+        } else {
+            vec!["plaintext-only".into()]
+        },
         history,
     }
 }
@@ -450,11 +552,26 @@ fn totals(servers: &[Server]) -> Totals {
         reachable_endpoints: endpoints.iter().filter(ok).count() as u64,
         servers: servers.len() as u64,
         reachable_servers: servers.iter().filter(|s| s.reachable).count() as u64,
-        onion_endpoints: endpoints.iter().filter(|e| e.host.ends_with(".onion")).count() as u64,
-        tls_endpoints: endpoints.iter().filter(ok).filter(|e| e.transport == "s").count() as u64,
-        tcp_endpoints: endpoints.iter().filter(ok).filter(|e| e.transport == "t").count() as u64,
+        onion_endpoints: endpoints
+            .iter()
+            .filter(|e| e.host.ends_with(".onion"))
+            .count() as u64,
+        tls_endpoints: endpoints
+            .iter()
+            .filter(ok)
+            .filter(|e| e.transport == "s")
+            .count() as u64,
+        tcp_endpoints: endpoints
+            .iter()
+            .filter(ok)
+            .filter(|e| e.transport == "t")
+            .count() as u64,
         distinct_ips: {
-            let mut ips: Vec<&String> = servers.iter().filter(|s| s.reachable).flat_map(|s| &s.ips).collect();
+            let mut ips: Vec<&String> = servers
+                .iter()
+                .filter(|s| s.reachable)
+                .flat_map(|s| &s.ips)
+                .collect();
             ips.sort();
             ips.dedup();
             ips.len() as u64
@@ -484,11 +601,18 @@ fn dimension(
             key: k,
             label,
             count,
-            share: if total > 0 { r3(count as f64 / total as f64) } else { 0.0 },
+            share: if total > 0 {
+                r3(count as f64 / total as f64)
+            } else {
+                0.0
+            },
         })
         .collect();
     buckets.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
-    let shares: Vec<f64> = buckets.iter().map(|b| b.count as f64 / total.max(1) as f64).collect();
+    let shares: Vec<f64> = buckets
+        .iter()
+        .map(|b| b.count as f64 / total.max(1) as f64)
+        .collect();
     let hhi = shares.iter().map(|s| s * s).sum::<f64>();
     let mut acc = 0.0;
     let nakamoto = shares
@@ -498,13 +622,21 @@ fn dimension(
             acc > 0.5
         })
         .map_or(0, |p| p as u64 + 1);
-    let entropy: f64 = shares.iter().filter(|s| **s > 0.0).map(|s| -s * s.log2()).sum();
+    let entropy: f64 = shares
+        .iter()
+        .filter(|s| **s > 0.0)
+        .map(|s| -s * s.log2())
+        .sum();
     let k = shares.len() as f64;
     let mut sorted: Vec<f64> = buckets.iter().map(|b| b.count as f64).collect();
     sorted.sort_by(f64::total_cmp);
     let sum: f64 = sorted.iter().sum();
     let gini = if k > 0.0 && sum > 0.0 {
-        let weighted: f64 = sorted.iter().enumerate().map(|(i, x)| (2.0 * (i as f64 + 1.0) - k - 1.0) * x).sum();
+        let weighted: f64 = sorted
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (2.0 * (i as f64 + 1.0) - k - 1.0) * x)
+            .sum();
         weighted / (k * sum)
     } else {
         0.0
@@ -561,19 +693,32 @@ fn clustering(servers: &[Server]) -> Clustering {
     Clustering {
         features: FEATURES
             .iter()
-            .map(|(name, description)| FeatureDoc { name: (*name).into(), description: (*description).into() })
+            .map(|(name, description)| FeatureDoc {
+                name: (*name).into(),
+                description: (*description).into(),
+            })
             .collect(),
         servers_clustered: servers.iter().filter(|s| s.reachable).count() as u64,
-        dbscan: cluster_set("dbscan", "eps 0.5, min_points 3", servers, |c| c.dbscan, |id| {
-            format!("Identical behaviour hash family {id}: same error texts, same batch limit, same peers")
-        }),
-        kmeans: cluster_set("kmeans", "k = 3 (silhouette maximum over k = 2..8)", servers, |c| c.kmeans, |id| {
-            match id {
+        dbscan: cluster_set(
+            "dbscan",
+            "eps 0.5, min_points 3",
+            servers,
+            |c| c.dbscan,
+            |id| {
+                format!("Identical behaviour hash family {id}: same error texts, same batch limit, same peers")
+            },
+        ),
+        kmeans: cluster_set(
+            "kmeans",
+            "k = 3 (silhouette maximum over k = 2..8)",
+            servers,
+            |c| c.kmeans,
+            |id| match id {
                 0 => "Well-connected, low-latency ElectrumX servers in data centres".into(),
                 1 => "Fulcrum servers with self-signed certificates and few peers".into(),
                 _ => "Slow or lagging servers; several answer removed address methods".into(),
-            }
-        }),
+            },
+        ),
         hierarchical: cluster_set(
             "hierarchical",
             "average linkage on certificate, ASN and behaviour distance, cut at 0.35",
@@ -589,7 +734,10 @@ fn clustering(servers: &[Server]) -> Clustering {
             .map(|s| Outlier {
                 server: s.id.clone(),
                 distance: r3(3.0 + s.hss.score / 50.0),
-                reasons: vec!["batch_limit z = +3.1".into(), "legacy_methods z = +2.7".into()],
+                reasons: vec![
+                    "batch_limit z = +3.1".into(),
+                    "legacy_methods z = +2.7".into(),
+                ],
             })
             .collect(),
     }
@@ -669,7 +817,8 @@ mod tests {
         assert!(s.servers.iter().any(|x| !x.reachable));
         // History across snapshots (the server page's History section) and outliers (the clusters page).
         let across_runs = |x: &Server| {
-            let runs: std::collections::BTreeSet<_> = x.history.iter().map(|h| h.run_id.as_str()).collect();
+            let runs: std::collections::BTreeSet<_> =
+                x.history.iter().map(|h| h.run_id.as_str()).collect();
             runs.len() > 1
         };
         assert!(s.servers.iter().any(across_runs));
@@ -679,15 +828,29 @@ mod tests {
         let paths: Vec<&str> = s.downloads.iter().map(|d| d.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["processed/servers.csv", "processed/fingerprints.csv", "processed/tls.csv", "snapshots/snapshot.json"]
+            [
+                "processed/servers.csv",
+                "processed/fingerprints.csv",
+                "processed/tls.csv",
+                "snapshots/snapshot.json"
+            ]
         );
         let evil = s.servers.iter().find(|x| x.id == XSS_SERVER_ID).unwrap();
         assert_eq!(evil.banner.as_deref(), Some(XSS_BANNER));
-        assert!(s.servers.windows(2).all(|w| w[0].hss.score >= w[1].hss.score));
-        let countries: std::collections::BTreeSet<_> =
-            s.servers.iter().filter_map(|x| x.location.as_ref()?.country_code.clone()).collect();
+        assert!(s
+            .servers
+            .windows(2)
+            .all(|w| w[0].hss.score >= w[1].hss.score));
+        let countries: std::collections::BTreeSet<_> = s
+            .servers
+            .iter()
+            .filter_map(|x| x.location.as_ref()?.country_code.clone())
+            .collect();
         assert!(countries.len() >= 6);
-        assert!(s.servers.iter().all(|x| x.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')));
+        assert!(s.servers.iter().all(|x| x
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')));
     }
 
     #[test]

@@ -70,17 +70,31 @@ pub fn with_unit(value: f64, unit: &str) -> String {
     let number = if value.is_finite() && value.fract() == 0.0 && value.abs() < MAX_EXACT_COUNT {
         // Integral and exactly representable: the cast is exact.
         let n = thousands(value.abs() as u64);
-        if value < 0.0 { format!("-{n}") } else { n }
+        if value < 0.0 {
+            format!("-{n}")
+        } else {
+            n
+        }
     } else {
         fixed(value, 1)
     };
-    if unit.is_empty() { number } else { format!("{number} {unit}") }
+    if unit.is_empty() {
+        number
+    } else {
+        format!("{number} {unit}")
+    }
 }
 
 /// `2026-11-21T12:40:00Z` → `2026-11-21 12:40 UTC` (other shapes unchanged).
 pub fn timestamp(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16), rfc3339.ends_with('Z')) {
-        (Some(date), Some(time), true) if rfc3339.get(10..11) == Some("T") => format!("{date} {time} UTC"),
+    match (
+        rfc3339.get(..10),
+        rfc3339.get(11..16),
+        rfc3339.ends_with('Z'),
+    ) {
+        (Some(date), Some(time), true) if rfc3339.get(10..11) == Some("T") => {
+            format!("{date} {time} UTC")
+        }
         _ => rfc3339.to_owned(),
     }
 }

@@ -46,13 +46,20 @@ pub fn parse(text: &str) -> Vec<Block> {
     let mut list: Option<(bool, Vec<String>)> = None;
     let mut lines = text.lines().peekable();
 
-    fn flush(blocks: &mut Vec<Block>, paragraph: &mut Vec<&str>, list: &mut Option<(bool, Vec<String>)>) {
+    fn flush(
+        blocks: &mut Vec<Block>,
+        paragraph: &mut Vec<&str>,
+        list: &mut Option<(bool, Vec<String>)>,
+    ) {
         if !paragraph.is_empty() {
             blocks.push(Block::Paragraph(inlines(&paragraph.join(" "))));
             paragraph.clear();
         }
         if let Some((ordered, items)) = list.take() {
-            blocks.push(Block::List(ordered, items.iter().map(|i| inlines(i)).collect()));
+            blocks.push(Block::List(
+                ordered,
+                items.iter().map(|i| inlines(i)).collect(),
+            ));
         }
     }
 
@@ -87,7 +94,10 @@ pub fn parse(text: &str) -> Vec<Block> {
             flush(&mut blocks, &mut paragraph, &mut list);
         } else if let Some(level) = heading_level(trimmed) {
             flush(&mut blocks, &mut paragraph, &mut list);
-            let body = trimmed[usize::from(level)..].trim().trim_end_matches('#').trim();
+            let body = trimmed[usize::from(level)..]
+                .trim()
+                .trim_end_matches('#')
+                .trim();
             blocks.push(Block::Heading(level, inlines(body)));
         } else if is_rule(trimmed) {
             flush(&mut blocks, &mut paragraph, &mut list);
@@ -133,7 +143,9 @@ fn heading_level(line: &str) -> Option<u8> {
 fn is_rule(line: &str) -> bool {
     let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
     compact.len() >= 3
-        && (compact.chars().all(|c| c == '-') || compact.chars().all(|c| c == '*') || compact.chars().all(|c| c == '_'))
+        && (compact.chars().all(|c| c == '-')
+            || compact.chars().all(|c| c == '*')
+            || compact.chars().all(|c| c == '_'))
 }
 
 fn list_item(line: &str) -> Option<(bool, &str)> {
@@ -168,10 +180,19 @@ fn table_block(lines: &[&str]) -> Block {
     };
     match lines {
         [header, separator, rows @ ..] if is_separator(separator) => {
-            let cells = |line: &str| table_cells(line).iter().map(|c| inlines(c.trim())).collect();
-            let mut body: Vec<Vec<Vec<Inline>>> = rows.iter().take(MAX_TABLE_ROWS).map(|r| cells(r)).collect();
+            let cells = |line: &str| {
+                table_cells(line)
+                    .iter()
+                    .map(|c| inlines(c.trim()))
+                    .collect()
+            };
+            let mut body: Vec<Vec<Vec<Inline>>> =
+                rows.iter().take(MAX_TABLE_ROWS).map(|r| cells(r)).collect();
             if rows.len() > MAX_TABLE_ROWS {
-                body.push(vec![vec![Inline::Text(format!("… {} more rows", rows.len() - MAX_TABLE_ROWS))]]);
+                body.push(vec![vec![Inline::Text(format!(
+                    "… {} more rows",
+                    rows.len() - MAX_TABLE_ROWS
+                ))]]);
             }
             Block::Table(cells(header), body)
         }
@@ -183,7 +204,10 @@ fn table_block(lines: &[&str]) -> Block {
 fn table_cells(line: &str) -> Vec<String> {
     let inner = line.trim();
     let inner = inner.strip_prefix('|').unwrap_or(inner);
-    let inner = inner.strip_suffix('|').filter(|i| !i.ends_with('\\')).unwrap_or(inner);
+    let inner = inner
+        .strip_suffix('|')
+        .filter(|i| !i.ends_with('\\'))
+        .unwrap_or(inner);
     let mut cells = Vec::new();
     let mut cell = String::new();
     let mut in_code = false;
@@ -207,7 +231,14 @@ fn table_cells(line: &str) -> Vec<String> {
 }
 
 /// The character entities the generated reports use, and what they stand for.
-const ENTITIES: &[(&str, char)] = &[("&lt;", '<'), ("&gt;", '>'), ("&amp;", '&'), ("&quot;", '"'), ("&#39;", '\''), ("&#124;", '|')];
+const ENTITIES: &[(&str, char)] = &[
+    ("&lt;", '<'),
+    ("&gt;", '>'),
+    ("&amp;", '&'),
+    ("&quot;", '"'),
+    ("&#39;", '\''),
+    ("&#124;", '|'),
+];
 
 /// Splits a line into inline spans. Unclosed markers stay literal text.
 pub fn inlines(text: &str) -> Vec<Inline> {
@@ -221,10 +252,14 @@ pub fn inlines(text: &str) -> Vec<Inline> {
                 delimited(rest, "**").map(|(inner, len)| (Inline::Strong(inner.to_owned()), len))
             }
             // `_` inside a word (snake_case) is not emphasis.
-            '*' | '_' if c == '*' || plain.chars().last().is_none_or(|p| !p.is_alphanumeric()) => delimited(rest, if c == '*' { "*" } else { "_" })
-                .filter(|(inner, _)| !inner.starts_with(' '))
-                .map(|(inner, len)| (Inline::Emphasis(inner.to_owned()), len)),
-            '[' => link(rest).map(|(label, url, len)| (Inline::Text(format!("{label} ({url})")), len)),
+            '*' | '_' if c == '*' || plain.chars().last().is_none_or(|p| !p.is_alphanumeric()) => {
+                delimited(rest, if c == '*' { "*" } else { "_" })
+                    .filter(|(inner, _)| !inner.starts_with(' '))
+                    .map(|(inner, len)| (Inline::Emphasis(inner.to_owned()), len))
+            }
+            '[' => {
+                link(rest).map(|(label, url, len)| (Inline::Text(format!("{label} ({url})")), len))
+            }
             _ => None,
         };
         match span {
@@ -318,7 +353,10 @@ mod tests {
         );
         assert_eq!(inlines("**unclosed"), vec![text("**unclosed")]);
         // Entities decode to text, never to markup: `&lt;script&gt;` is the literal `<script>`.
-        assert_eq!(inlines("&gt;= 3 &lt;script&gt; &amp;lt; &unknown;"), vec![text(">= 3 <script> &lt; &unknown;")]);
+        assert_eq!(
+            inlines("&gt;= 3 &lt;script&gt; &amp;lt; &unknown;"),
+            vec![text(">= 3 <script> &lt; &unknown;")]
+        );
         assert_eq!(inlines("snake_case_name"), vec![text("snake_case_name")]);
         assert_eq!(inlines("_em_"), vec![Inline::Emphasis("em".into())]);
     }
@@ -337,9 +375,15 @@ mod tests {
             )]
         );
         // Authoring comments around a table are dropped; other HTML stays literal text.
-        assert_eq!(parse("<!-- t:begin -->\n<b>x</b>\n<!-- t:end -->"), vec![Block::Paragraph(vec![text("<b>x</b>")])]);
+        assert_eq!(
+            parse("<!-- t:begin -->\n<b>x</b>\n<!-- t:end -->"),
+            vec![Block::Paragraph(vec![text("<b>x</b>")])]
+        );
         // No separator line: not a table, shown as it is.
-        assert_eq!(parse("| a |\n| b |"), vec![Block::Pre("| a |\n| b |".into())]);
+        assert_eq!(
+            parse("| a |\n| b |"),
+            vec![Block::Pre("| a |\n| b |".into())]
+        );
     }
 
     #[test]

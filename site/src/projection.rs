@@ -79,7 +79,9 @@ impl Viewport {
 /// map clipped to the world's outline, each copy shows its own half. Rings
 /// that do not cross come back unchanged, alone.
 pub fn antimeridian_copies(ring: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
-    let crosses = ring.windows(2).any(|w| matches!(w, [a, b] if (a.0 - b.0).abs() > 180.0));
+    let crosses = ring
+        .windows(2)
+        .any(|w| matches!(w, [a, b] if (a.0 - b.0).abs() > 180.0));
     if !crosses {
         return vec![ring.to_vec()];
     }
@@ -97,9 +99,15 @@ pub fn antimeridian_copies(ring: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
         previous = Some(lon);
         unwrapped.push((lon + shift, lat));
     }
-    let max = unwrapped.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+    let max = unwrapped
+        .iter()
+        .map(|p| p.0)
+        .fold(f64::NEG_INFINITY, f64::max);
     let other_side = if max > 180.0 { -360.0 } else { 360.0 };
-    let copy = unwrapped.iter().map(|&(lon, lat)| (lon + other_side, lat)).collect();
+    let copy = unwrapped
+        .iter()
+        .map(|&(lon, lat)| (lon + other_side, lat))
+        .collect();
     vec![unwrapped, copy]
 }
 
@@ -130,10 +138,25 @@ mod tests {
         let plain = vec![(10.0, 0.0), (20.0, 0.0), (20.0, 10.0)];
         assert_eq!(antimeridian_copies(&plain), vec![plain.clone()]);
         // Crosses eastwards at 180 (like Chukotka): continuous past 180, plus a copy 360° west.
-        let ring = vec![(170.0, 65.0), (180.0, 66.0), (-175.0, 66.0), (-175.0, 64.0), (179.0, 64.0)];
+        let ring = vec![
+            (170.0, 65.0),
+            (180.0, 66.0),
+            (-175.0, 66.0),
+            (-175.0, 64.0),
+            (179.0, 64.0),
+        ];
         let copies = antimeridian_copies(&ring);
         assert_eq!(copies.len(), 2);
-        assert_eq!(copies[0], vec![(170.0, 65.0), (180.0, 66.0), (185.0, 66.0), (185.0, 64.0), (179.0, 64.0)]);
+        assert_eq!(
+            copies[0],
+            vec![
+                (170.0, 65.0),
+                (180.0, 66.0),
+                (185.0, 66.0),
+                (185.0, 64.0),
+                (179.0, 64.0)
+            ]
+        );
         assert_eq!(copies[1][2], (-175.0, 66.0));
         for w in copies[0].windows(2) {
             assert!((w[0].0 - w[1].0).abs() <= 180.0, "{w:?}");
@@ -141,16 +164,28 @@ mod tests {
         // Starting west of the line: the copy goes 360° east.
         let west = vec![(-179.0, -16.0), (179.0, -16.5), (-179.5, -17.0)];
         let copies = antimeridian_copies(&west);
-        assert_eq!(copies[0], vec![(-179.0, -16.0), (-181.0, -16.5), (-179.5, -17.0)]);
+        assert_eq!(
+            copies[0],
+            vec![(-179.0, -16.0), (-181.0, -16.5), (-179.5, -17.0)]
+        );
         assert_eq!(copies[1][1], (179.0, -16.5));
     }
 
     #[test]
     fn viewport_keeps_the_world_inside_the_canvas() {
         let vp = Viewport::fit(1000.0, 500.0, 10.0);
-        for (lon, lat) in [(-180.0, MAX_LAT), (180.0, MIN_LAT), (0.0, 0.0), (180.0, 0.0), (-180.0, 0.0)] {
+        for (lon, lat) in [
+            (-180.0, MAX_LAT),
+            (180.0, MIN_LAT),
+            (0.0, 0.0),
+            (180.0, 0.0),
+            (-180.0, 0.0),
+        ] {
             let (x, y) = vp.project(lon, lat);
-            assert!((9.0..=991.0).contains(&x) && (9.0..=491.0).contains(&y), "{lon},{lat} -> {x},{y}");
+            assert!(
+                (9.0..=991.0).contains(&x) && (9.0..=491.0).contains(&y),
+                "{lon},{lat} -> {x},{y}"
+            );
         }
         // North is up.
         assert!(vp.project(0.0, 60.0).1 < vp.project(0.0, -30.0).1);

@@ -26,7 +26,9 @@ const MAX_DOCS: usize = 32;
 /// route can only ever fetch `data/docs/<stem>.md`, never another path.
 pub fn is_doc_stem(stem: &str) -> bool {
     (1..=MAX_DOC_STEM).contains(&stem.len())
-        && stem.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_'))
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_'))
 }
 
 /// Reads `data/docs/index.txt`: one `stem<TAB>title` per line, in display
@@ -146,7 +148,11 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |c: u8| char::from(c).to_digit(16);
-        match (bytes.get(i), bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+        match (
+            bytes.get(i),
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
             (Some(b'%'), Some(h), Some(l)) => {
                 // h and l are < 16, so the value fits a byte.
                 out.push((h * 16 + l) as u8);
@@ -176,7 +182,10 @@ mod tests {
             ("#/centralization/", Route::Centralization),
             ("#/clusters", Route::Clusters),
             ("#/ranking?x=1", Route::Ranking),
-            ("#/server/electrum.example.org", Route::Server("electrum.example.org".into())),
+            (
+                "#/server/electrum.example.org",
+                Route::Server("electrum.example.org".into()),
+            ),
             ("#/server/a%20b", Route::Server("a b".into())),
             ("#/privacy", Route::Privacy),
             ("#/docs/methodology", Route::Doc("methodology".into())),

@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use observatory_model::snapshot::{
-    ClusterSet, Clustering, Dimension, Level, Server, Snapshot, SNAPSHOT_SCHEMA_VERSION, UNREACHABLE_LEVEL_KEY,
+    ClusterSet, Clustering, Dimension, Level, Server, Snapshot, SNAPSHOT_SCHEMA_VERSION,
+    UNREACHABLE_LEVEL_KEY,
 };
 
 /// Bars shown per centralization chart before the rest is folded into "Other".
@@ -51,11 +52,19 @@ pub fn bars(dimension: &Dimension, max: usize) -> Vec<Bar> {
     let max = max.max(2);
     let mut out: Vec<Bar> = Vec::new();
     let fold = dimension.buckets.len() > max;
-    let shown = if fold { max - 1 } else { dimension.buckets.len() };
+    let shown = if fold {
+        max - 1
+    } else {
+        dimension.buckets.len()
+    };
     for share in dimension.buckets.iter().take(shown) {
         out.push(Bar {
             key: share.key.clone(),
-            label: if share.label.is_empty() { share.key.clone() } else { share.label.clone() },
+            label: if share.label.is_empty() {
+                share.key.clone()
+            } else {
+                share.label.clone()
+            },
             count: share.count,
             share: share.share,
             other: false,
@@ -123,8 +132,13 @@ pub enum SortKey {
 
 impl SortKey {
     /// Every key, in column order.
-    pub const ALL: [SortKey; 5] =
-        [SortKey::Score, SortKey::Host, SortKey::Asn, SortKey::Country, SortKey::Implementation];
+    pub const ALL: [SortKey; 5] = [
+        SortKey::Score,
+        SortKey::Host,
+        SortKey::Asn,
+        SortKey::Country,
+        SortKey::Implementation,
+    ];
 
     /// Column header.
     pub fn label(self) -> &'static str {
@@ -172,7 +186,10 @@ impl Default for RankQuery {
 
 /// Country code of a server, if located.
 pub fn country_code(server: &Server) -> Option<&str> {
-    server.location.as_ref().and_then(|l| l.country_code.as_deref())
+    server
+        .location
+        .as_ref()
+        .and_then(|l| l.country_code.as_deref())
 }
 
 fn matches_search(server: &Server, needle: &str) -> bool {
@@ -186,7 +203,11 @@ fn matches_search(server: &Server, needle: &str) -> bool {
         || server.as_org.as_deref().is_some_and(hit)
         || server.asn.is_some_and(|a| hit(&format!("as{a}")))
         || country_code(server).is_some_and(hit)
-        || server.location.as_ref().and_then(|l| l.country.as_deref()).is_some_and(hit)
+        || server
+            .location
+            .as_ref()
+            .and_then(|l| l.country.as_deref())
+            .is_some_and(hit)
         || hit(&server.implementation)
 }
 
@@ -210,7 +231,11 @@ pub fn rank<'a>(servers: &'a [Server], query: &RankQuery) -> Vec<&'a Server> {
                 .cmp(country_code(b).unwrap_or("\u{10FFFF}")),
             SortKey::Implementation => a.implementation.cmp(&b.implementation),
         };
-        let primary = if query.descending { primary.reverse() } else { primary };
+        let primary = if query.descending {
+            primary.reverse()
+        } else {
+            primary
+        };
         primary
             .then_with(|| b.hss.score.total_cmp(&a.hss.score))
             .then_with(|| a.id.cmp(&b.id))
@@ -237,19 +262,29 @@ pub struct MapPoint {
 pub fn map_points(servers: &[Server]) -> Vec<MapPoint> {
     let mut cells: BTreeMap<(i64, i64), MapPoint> = BTreeMap::new();
     for server in servers {
-        let Some(loc) = &server.location else { continue };
-        let (Some(lat), Some(lon)) = (loc.lat, loc.lon) else { continue };
+        let Some(loc) = &server.location else {
+            continue;
+        };
+        let (Some(lat), Some(lon)) = (loc.lat, loc.lon) else {
+            continue;
+        };
         if !lat.is_finite() || !lon.is_finite() {
             continue;
         }
         // Cell indices are small (|lon| / 0.05 <= 3600), so the cast is exact.
-        let cell = ((lon / MERGE_DEGREES).round() as i64, (lat / MERGE_DEGREES).round() as i64);
+        let cell = (
+            (lon / MERGE_DEGREES).round() as i64,
+            (lat / MERGE_DEGREES).round() as i64,
+        );
         let point = cells.entry(cell).or_insert_with(|| MapPoint {
             lon,
             lat,
             level: server.hss.level,
             servers: Vec::new(),
-            place: place_name(loc.city.as_deref(), loc.country.as_deref().or(loc.country_code.as_deref())),
+            place: place_name(
+                loc.city.as_deref(),
+                loc.country.as_deref().or(loc.country_code.as_deref()),
+            ),
         });
         point.level = point.level.max(server.hss.level);
         point.servers.push(server.id.clone());
@@ -280,8 +315,11 @@ pub struct CountryBubble {
 pub fn country_bubbles(servers: &[Server]) -> Vec<CountryBubble> {
     let mut by_country: BTreeMap<String, (CountryBubble, f64, f64)> = BTreeMap::new();
     for server in servers {
-        let Some(loc) = &server.location else { continue };
-        let (Some(lat), Some(lon), Some(code)) = (loc.lat, loc.lon, loc.country_code.as_ref()) else {
+        let Some(loc) = &server.location else {
+            continue;
+        };
+        let (Some(lat), Some(lon), Some(code)) = (loc.lat, loc.lon, loc.country_code.as_ref())
+        else {
             continue;
         };
         if !lat.is_finite() || !lon.is_finite() {
@@ -317,7 +355,11 @@ pub fn country_bubbles(servers: &[Server]) -> Vec<CountryBubble> {
             b
         })
         .collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.country_code.cmp(&b.country_code)));
+    out.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.country_code.cmp(&b.country_code))
+    });
     out
 }
 
@@ -399,21 +441,41 @@ pub fn heatmap(clustering: &Clustering, method: &str) -> Heatmap {
             for v in cells.iter().flatten() {
                 max_abs = max_abs.max(v.abs());
             }
-            HeatRow { cluster: c.id, size: c.members.len(), cells }
+            HeatRow {
+                cluster: c.id,
+                size: c.members.len(),
+                cells,
+            }
         })
         .collect();
-    Heatmap { columns, rows, max_abs }
+    Heatmap {
+        columns,
+        rows,
+        max_abs,
+    }
 }
 
 /// Diverging colour for a standardized value: blue (below mean) – white – red (above).
 pub fn heat_color(value: f64, max_abs: f64) -> (u8, u8, u8) {
-    let t = if max_abs > 0.0 { (value / max_abs).clamp(-1.0, 1.0) } else { 0.0 };
+    let t = if max_abs > 0.0 {
+        (value / max_abs).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
     let mix = |from: f64, to: f64, t: f64| (from + (to - from) * t).round().clamp(0.0, 255.0) as u8;
     if t >= 0.0 {
-        (mix(255.0, 178.0, t), mix(255.0, 24.0, t), mix(255.0, 43.0, t))
+        (
+            mix(255.0, 178.0, t),
+            mix(255.0, 24.0, t),
+            mix(255.0, 43.0, t),
+        )
     } else {
         let t = -t;
-        (mix(255.0, 33.0, t), mix(255.0, 102.0, t), mix(255.0, 172.0, t))
+        (
+            mix(255.0, 33.0, t),
+            mix(255.0, 102.0, t),
+            mix(255.0, 172.0, t),
+        )
     }
 }
 
@@ -444,15 +506,21 @@ pub fn pca_points(servers: &[Server], method: &str) -> Vec<PcaPoint> {
                 "hierarchical" => s.clusters.operator,
                 _ => s.clusters.kmeans,
             };
-            Some(PcaPoint { x, y, cluster, server: s.id.clone() })
+            Some(PcaPoint {
+                x,
+                y,
+                cluster,
+                server: s.id.clone(),
+            })
         })
         .collect()
 }
 
 /// A categorical palette (Okabe–Ito, colour-blind safe) for cluster ids; noise is grey.
 pub fn cluster_color(cluster: Option<u32>) -> &'static str {
-    const PALETTE: [&str; 8] =
-        ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"];
+    const PALETTE: [&str; 8] = [
+        "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000",
+    ];
     match cluster {
         // The palette has 8 entries: the modulo keeps the index in bounds.
         Some(id) => PALETTE[id as usize % PALETTE.len()],
@@ -478,7 +546,9 @@ pub fn server_by_id<'a>(snapshot: &'a Snapshot, id: &str) -> Option<&'a Server> 
 /// [`UNREACHABLE_LEVEL_KEY`]); older snapshots counted every server, so theirs are not used.
 fn measured_levels(snapshot: &Snapshot) -> Option<&std::collections::BTreeMap<String, u64>> {
     let by_level = &snapshot.hss.by_level;
-    by_level.contains_key(UNREACHABLE_LEVEL_KEY).then_some(by_level)
+    by_level
+        .contains_key(UNREACHABLE_LEVEL_KEY)
+        .then_some(by_level)
 }
 
 /// Level counts in display order (high, medium, low) over the servers that answered, from the
@@ -486,8 +556,16 @@ fn measured_levels(snapshot: &Snapshot) -> Option<&std::collections::BTreeMap<St
 pub fn level_counts(snapshot: &Snapshot) -> [(Level, u64); 3] {
     let levels = [Level::High, Level::Medium, Level::Low];
     levels.map(|l| {
-        let counted = || snapshot.servers.iter().filter(|s| s.reachable && s.hss.level == l).count() as u64;
-        let n = measured_levels(snapshot).and_then(|b| b.get(l.as_str()).copied()).unwrap_or_else(counted);
+        let counted = || {
+            snapshot
+                .servers
+                .iter()
+                .filter(|s| s.reachable && s.hss.level == l)
+                .count() as u64
+        };
+        let n = measured_levels(snapshot)
+            .and_then(|b| b.get(l.as_str()).copied())
+            .unwrap_or_else(counted);
         (l, n)
     })
 }
@@ -495,7 +573,9 @@ pub fn level_counts(snapshot: &Snapshot) -> [(Level, u64); 3] {
 /// Servers with no level: they never answered, so nothing was measured.
 pub fn unmeasured_count(snapshot: &Snapshot) -> u64 {
     let counted = || snapshot.servers.iter().filter(|s| !s.reachable).count() as u64;
-    measured_levels(snapshot).and_then(|b| b.get(UNREACHABLE_LEVEL_KEY).copied()).unwrap_or_else(counted)
+    measured_levels(snapshot)
+        .and_then(|b| b.get(UNREACHABLE_LEVEL_KEY).copied())
+        .unwrap_or_else(counted)
 }
 
 /// The indicator's display name, or its id when the catalogue lacks it.
@@ -523,7 +603,11 @@ mod tests {
             buckets: (0..n)
                 .map(|i| Share {
                     key: format!("K{i}"),
-                    label: if i == 0 { String::new() } else { format!("L{i}") },
+                    label: if i == 0 {
+                        String::new()
+                    } else {
+                        format!("L{i}")
+                    },
                     count: 10,
                     share: 1.0 / n as f64,
                 })
@@ -575,19 +659,42 @@ mod tests {
     #[test]
     fn ranking_filters_by_level_search_and_reachability() {
         let snap = fixture::small();
-        let high = rank(&snap.servers, &RankQuery { level: Some(Level::High), ..RankQuery::default() });
+        let high = rank(
+            &snap.servers,
+            &RankQuery {
+                level: Some(Level::High),
+                ..RankQuery::default()
+            },
+        );
         assert!(!high.is_empty());
         assert!(high.iter().all(|s| s.hss.level == Level::High));
 
-        let q = RankQuery { search: "  HETZNER ".into(), ..RankQuery::default() };
+        let q = RankQuery {
+            search: "  HETZNER ".into(),
+            ..RankQuery::default()
+        };
         let hetzner = rank(&snap.servers, &q);
         assert!(!hetzner.is_empty());
-        assert!(hetzner.iter().all(|s| s.as_org.as_deref().unwrap_or("").contains("Hetzner")));
+        assert!(hetzner
+            .iter()
+            .all(|s| s.as_org.as_deref().unwrap_or("").contains("Hetzner")));
 
-        let by_asn = rank(&snap.servers, &RankQuery { search: "as24940".into(), ..RankQuery::default() });
+        let by_asn = rank(
+            &snap.servers,
+            &RankQuery {
+                search: "as24940".into(),
+                ..RankQuery::default()
+            },
+        );
         assert_eq!(by_asn.len(), hetzner.len());
 
-        let reachable = rank(&snap.servers, &RankQuery { reachable_only: true, ..RankQuery::default() });
+        let reachable = rank(
+            &snap.servers,
+            &RankQuery {
+                reachable_only: true,
+                ..RankQuery::default()
+            },
+        );
         assert!(reachable.iter().all(|s| s.reachable));
         assert!(reachable.len() < snap.servers.len());
     }
@@ -597,16 +704,28 @@ mod tests {
         let snap = fixture::small();
         for key in SortKey::ALL {
             for descending in [false, true] {
-                let rows = rank(&snap.servers, &RankQuery { sort: key, descending, ..RankQuery::default() });
+                let rows = rank(
+                    &snap.servers,
+                    &RankQuery {
+                        sort: key,
+                        descending,
+                        ..RankQuery::default()
+                    },
+                );
                 assert_eq!(rows.len(), snap.servers.len(), "{key:?}");
                 let ordered = rows.windows(2).all(|w| {
-                    let (a, b) = if descending { (w[1], w[0]) } else { (w[0], w[1]) };
+                    let (a, b) = if descending {
+                        (w[1], w[0])
+                    } else {
+                        (w[0], w[1])
+                    };
                     match key {
                         SortKey::Score => a.hss.score <= b.hss.score,
                         SortKey::Host => a.host.to_lowercase() <= b.host.to_lowercase(),
                         SortKey::Asn => a.asn.unwrap_or(u32::MAX) <= b.asn.unwrap_or(u32::MAX),
                         SortKey::Country => {
-                            country_code(a).unwrap_or("\u{10FFFF}") <= country_code(b).unwrap_or("\u{10FFFF}")
+                            country_code(a).unwrap_or("\u{10FFFF}")
+                                <= country_code(b).unwrap_or("\u{10FFFF}")
                         }
                         SortKey::Implementation => a.implementation <= b.implementation,
                     }
@@ -619,14 +738,24 @@ mod tests {
 
     #[test]
     fn map_status_keeps_the_outlines_error_in_front_of_the_marker_count() {
-        assert_eq!(map_status(None, Ok((3, 5))), "3 markers drawn for 5 located servers.");
-        let s = map_status(Some("data/geo/countries-110m.json answered HTTP 404"), Ok((3, 5)));
+        assert_eq!(
+            map_status(None, Ok((3, 5))),
+            "3 markers drawn for 5 located servers."
+        );
+        let s = map_status(
+            Some("data/geo/countries-110m.json answered HTTP 404"),
+            Ok((3, 5)),
+        );
         assert_eq!(
             s,
             "Map outlines unavailable: data/geo/countries-110m.json answered HTTP 404. 3 markers drawn for 5 located servers."
         );
         let s = map_status(Some("offline"), Err("no 2D context"));
-        assert!(s.starts_with("Map outlines unavailable: offline.") && s.ends_with("Map drawing failed: no 2D context."), "{s}");
+        assert!(
+            s.starts_with("Map outlines unavailable: offline.")
+                && s.ends_with("Map drawing failed: no 2D context."),
+            "{s}"
+        );
     }
 
     #[test]
@@ -647,10 +776,20 @@ mod tests {
         let located = snap
             .servers
             .iter()
-            .filter(|s| s.location.as_ref().is_some_and(|l| l.lat.is_some() && l.lon.is_some()))
+            .filter(|s| {
+                s.location
+                    .as_ref()
+                    .is_some_and(|l| l.lat.is_some() && l.lon.is_some())
+            })
             .count();
-        assert_eq!(points.iter().map(|p| p.servers.len()).sum::<usize>(), located);
-        assert!(located < snap.servers.len(), "onion servers have no position");
+        assert_eq!(
+            points.iter().map(|p| p.servers.len()).sum::<usize>(),
+            located
+        );
+        assert!(
+            located < snap.servers.len(),
+            "onion servers have no position"
+        );
     }
 
     #[test]
@@ -659,9 +798,16 @@ mod tests {
         let bubbles = country_bubbles(&snap.servers);
         assert!(bubbles.windows(2).all(|w| w[0].count >= w[1].count));
         let de = bubbles.iter().find(|b| b.country_code == "DE").unwrap();
-        let de_servers: Vec<_> = snap.servers.iter().filter(|s| country_code(s) == Some("DE")).collect();
+        let de_servers: Vec<_> = snap
+            .servers
+            .iter()
+            .filter(|s| country_code(s) == Some("DE"))
+            .collect();
         assert_eq!(de.count, de_servers.len());
-        let mean_lat = de_servers.iter().filter_map(|s| s.location.as_ref()?.lat).sum::<f64>()
+        let mean_lat = de_servers
+            .iter()
+            .filter_map(|s| s.location.as_ref()?.lat)
+            .sum::<f64>()
             / de_servers.len() as f64;
         assert!((de.lat - mean_lat).abs() < 1e-9);
     }
@@ -676,7 +822,10 @@ mod tests {
         assert_eq!(h.columns.len(), snap.clusters.features.len());
         assert!(h.rows[0].cells[1..].iter().all(Option::is_none));
         assert_eq!(h.max_abs, 7.5);
-        assert_eq!(heatmap(&snap.clusters, "dbscan").rows.len(), snap.clusters.dbscan.clusters.len());
+        assert_eq!(
+            heatmap(&snap.clusters, "dbscan").rows.len(),
+            snap.clusters.dbscan.clusters.len()
+        );
     }
 
     #[test]
@@ -694,7 +843,10 @@ mod tests {
         let db = pca_points(&snap.servers, "dbscan");
         assert_eq!(km.len(), db.len());
         assert!(!km.is_empty());
-        assert!(db.iter().any(|p| p.cluster.is_none()), "the fixture has DBSCAN noise");
+        assert!(
+            db.iter().any(|p| p.cluster.is_none()),
+            "the fixture has DBSCAN noise"
+        );
         assert_eq!(cluster_color(None), "#9a9a9a");
         assert_eq!(cluster_color(Some(8)), cluster_color(Some(0)));
     }
@@ -714,11 +866,17 @@ mod tests {
             d.nakamoto = 0;
         }
         let h = headline(&blind);
-        assert_eq!((h.nakamoto_asn, h.nakamoto_country, h.top_asn_share), (None, None, None));
+        assert_eq!(
+            (h.nakamoto_asn, h.nakamoto_country, h.top_asn_share),
+            (None, None, None)
+        );
         let counts = level_counts(&snap);
         let unmeasured = unmeasured_count(&snap);
         assert!(unmeasured > 0, "the fixture has unreachable servers");
-        assert_eq!(counts.iter().map(|c| c.1).sum::<u64>() + unmeasured, snap.servers.len() as u64);
+        assert_eq!(
+            counts.iter().map(|c| c.1).sum::<u64>() + unmeasured,
+            snap.servers.len() as u64
+        );
         // A snapshot from before the unreachable key: counted from the servers, not double.
         let mut old = snap.clone();
         old.hss.by_level = [("low".to_string(), snap.servers.len() as u64)].into();

@@ -111,8 +111,16 @@ pub fn decode_countries(text: &str, object: &str) -> Result<Vec<Country>, TopoEr
     let mut countries = Vec::with_capacity(collection.geometries.len());
     for geometry in &collection.geometries {
         let (polygons, id, properties) = match geometry {
-            Geometry::Polygon { arcs, id, properties } => (vec![arcs.clone()], id, properties),
-            Geometry::MultiPolygon { arcs, id, properties } => (arcs.clone(), id, properties),
+            Geometry::Polygon {
+                arcs,
+                id,
+                properties,
+            } => (vec![arcs.clone()], id, properties),
+            Geometry::MultiPolygon {
+                arcs,
+                id,
+                properties,
+            } => (arcs.clone(), id, properties),
             Geometry::Other => continue,
         };
         let mut rings = Vec::new();
@@ -174,7 +182,11 @@ fn decode_arcs(
 fn stitch_ring(arcs: &[Vec<(f64, f64)>], ring: &[i64]) -> Result<Vec<(f64, f64)>, TopoError> {
     let mut points: Vec<(f64, f64)> = Vec::new();
     for &index in ring {
-        let (arc_index, reversed) = if index < 0 { (!index, true) } else { (index, false) };
+        let (arc_index, reversed) = if index < 0 {
+            (!index, true)
+        } else {
+            (index, false)
+        };
         let arc = usize::try_from(arc_index)
             .ok()
             .and_then(|i| arcs.get(i))
@@ -216,14 +228,23 @@ mod tests {
         // as raw deltas; the junction point of arc 1 is dropped.
         assert_eq!(
             square.rings,
-            vec![vec![(10.0, 20.0), (11.0, 20.0), (11.0, 21.0), (9.0, 20.0), (9.0, 19.0)]]
+            vec![vec![
+                (10.0, 20.0),
+                (11.0, 20.0),
+                (11.0, 21.0),
+                (9.0, 20.0),
+                (9.0, 19.0)
+            ]]
         );
     }
 
     #[test]
     fn negative_index_means_reversed_arc() {
         let countries = decode_countries(SQUARE, "countries").unwrap();
-        assert_eq!(countries[1].rings, vec![vec![(11.0, 21.0), (11.0, 20.0), (10.0, 20.0)]]);
+        assert_eq!(
+            countries[1].rings,
+            vec![vec![(11.0, 21.0), (11.0, 20.0), (10.0, 20.0)]]
+        );
     }
 
     #[test]
@@ -233,7 +254,10 @@ mod tests {
             Err(TopoError::MissingObject(_))
         ));
         let bad = SQUARE.replace("[[0, 1]]", "[[0, 7]]");
-        assert!(matches!(decode_countries(&bad, "countries"), Err(TopoError::BadArc(7))));
+        assert!(matches!(
+            decode_countries(&bad, "countries"),
+            Err(TopoError::BadArc(7))
+        ));
         assert!(decode_countries("{", "countries").is_err());
     }
 
@@ -244,7 +268,10 @@ mod tests {
         assert_eq!(countries.len(), 177);
         let germany = countries.iter().find(|c| c.name == "Germany").unwrap();
         let (lon, lat) = germany.rings[0][0];
-        assert!((5.0..16.0).contains(&lon) && (47.0..56.0).contains(&lat), "{lon},{lat}");
+        assert!(
+            (5.0..16.0).contains(&lon) && (47.0..56.0).contains(&lat),
+            "{lon},{lat}"
+        );
         for country in &countries {
             for ring in &country.rings {
                 for &(lon, lat) in ring {

@@ -5,8 +5,8 @@
 use observatory_analysis::{synthetic, Config};
 use observatory_model::snapshot::{Snapshot, SnapshotIndex};
 use observatory_site::shape::{
-    bars, check_schema, dimension, headline, heatmap, level_counts, pca_points, rank, server_by_id, unmeasured_count, RankQuery,
-    MAX_BARS, METHODS,
+    bars, check_schema, dimension, headline, heatmap, level_counts, pca_points, rank, server_by_id,
+    unmeasured_count, RankQuery, MAX_BARS, METHODS,
 };
 
 /// Servers in the synthetic network: enough for every clustering method to find groups.
@@ -23,7 +23,8 @@ fn analyzed() -> (Snapshot, SnapshotIndex, tempfile::TempDir) {
     let read = |rel: &str| std::fs::read_to_string(dir.path().join(rel)).expect(rel);
     let index: SnapshotIndex = serde_json::from_str(&read("snapshots/index.json")).expect("index");
     let file = &index.snapshots.last().expect("one snapshot").file;
-    let snapshot: Snapshot = serde_json::from_str(&read(&format!("snapshots/{file}"))).expect("snapshot");
+    let snapshot: Snapshot =
+        serde_json::from_str(&read(&format!("snapshots/{file}"))).expect("snapshot");
     (snapshot, index, dir)
 }
 
@@ -39,13 +40,19 @@ fn every_view_gets_data_from_a_real_snapshot() {
     // Overview and centralization.
     let h = headline(&snap);
     // Without GeoIP databases (as in CI) the ASN is unknown everywhere: no coefficient.
-    assert_eq!(h.nakamoto_asn.is_some(), dimension(&snap, "asn").is_some_and(|d| d.total > 0));
+    assert_eq!(
+        h.nakamoto_asn.is_some(),
+        dimension(&snap, "asn").is_some_and(|d| d.total > 0)
+    );
     for id in ["implementation", "version"] {
         let d = dimension(&snap, id).unwrap_or_else(|| panic!("dimension {id}"));
         let b = bars(d, MAX_BARS);
         assert!(!b.is_empty() && b.len() <= MAX_BARS, "{id}: {b:?}");
     }
-    assert_eq!(level_counts(&snap).iter().map(|c| c.1).sum::<u64>() + unmeasured_count(&snap), total as u64);
+    assert_eq!(
+        level_counts(&snap).iter().map(|c| c.1).sum::<u64>() + unmeasured_count(&snap),
+        total as u64
+    );
 
     // Ranking: every server, score descending, each row resolves to its page.
     let rows = rank(&snap.servers, &RankQuery::default());
@@ -58,7 +65,10 @@ fn every_view_gets_data_from_a_real_snapshot() {
     // Clusters: a heatmap row per cluster with one cell per feature, PCA points.
     for (method, _) in METHODS {
         let hm = heatmap(&snap.clusters, method);
-        assert!(hm.rows.iter().all(|r| r.cells.len() == hm.columns.len()), "{method}");
+        assert!(
+            hm.rows.iter().all(|r| r.cells.len() == hm.columns.len()),
+            "{method}"
+        );
     }
     assert!(!heatmap(&snap.clusters, "kmeans").rows.is_empty());
     assert!(!pca_points(&snap.servers, "kmeans").is_empty());
@@ -67,8 +77,13 @@ fn every_view_gets_data_from_a_real_snapshot() {
     // analysis wrote (scripts/build-site.sh copies them into the site as they are).
     assert!(!snap.downloads.is_empty());
     for d in &snap.downloads {
-        assert!(!d.path.starts_with('/') && !d.path.contains(".."), "{}", d.path);
-        let on_disk = std::fs::metadata(dir.path().join(&d.path)).unwrap_or_else(|e| panic!("{}: {e}", d.path));
+        assert!(
+            !d.path.starts_with('/') && !d.path.contains(".."),
+            "{}",
+            d.path
+        );
+        let on_disk = std::fs::metadata(dir.path().join(&d.path))
+            .unwrap_or_else(|e| panic!("{}: {e}", d.path));
         assert_eq!(on_disk.len(), d.bytes, "{}: recorded size", d.path);
     }
 
@@ -84,7 +99,13 @@ fn fixture_downloads_name_the_files_analysis_writes() {
     let paths = |s: &Snapshot| -> Vec<String> {
         s.downloads
             .iter()
-            .map(|d| if d.path.starts_with("snapshots/") { "snapshots/*".into() } else { d.path.clone() })
+            .map(|d| {
+                if d.path.starts_with("snapshots/") {
+                    "snapshots/*".into()
+                } else {
+                    d.path.clone()
+                }
+            })
             .collect()
     };
     let (snap, _, _dir) = analyzed();

@@ -69,7 +69,11 @@ impl AsnDb {
         let is_csv = path.extension().is_some_and(|e| e == "csv");
         if path.is_dir() || is_csv {
             let files: Vec<PathBuf> = if path.is_dir() {
-                ["asn-ipv4.csv", "asn-ipv6.csv"].iter().map(|n| path.join(n)).filter(|p| p.is_file()).collect()
+                ["asn-ipv4.csv", "asn-ipv6.csv"]
+                    .iter()
+                    .map(|n| path.join(n))
+                    .filter(|p| p.is_file())
+                    .collect()
             } else {
                 // A named v4 file brings its v6 sibling along.
                 let mut v = vec![path.to_path_buf()];
@@ -80,7 +84,10 @@ impl AsnDb {
                 v
             };
             if files.is_empty() {
-                return Err(Error::Database { path: path.into(), reason: "no asn-ipv4.csv / asn-ipv6.csv".into() });
+                return Err(Error::Database {
+                    path: path.into(),
+                    reason: "no asn-ipv4.csv / asn-ipv6.csv".into(),
+                });
             }
             let mut ranges = Vec::new();
             for f in files {
@@ -89,7 +96,12 @@ impl AsnDb {
             ranges.sort_by_key(|r| (r.v6, r.start));
             return Ok(AsnDb::Ranges(ranges.into_iter().map(RangeEntry).collect()));
         }
-        Reader::open_readfile(path).map(AsnDb::Mmdb).map_err(|e| Error::Database { path: path.into(), reason: e.to_string() })
+        Reader::open_readfile(path)
+            .map(AsnDb::Mmdb)
+            .map_err(|e| Error::Database {
+                path: path.into(),
+                reason: e.to_string(),
+            })
     }
 
     /// What kind of database this is.
@@ -105,13 +117,17 @@ impl AsnDb {
         match self {
             AsnDb::Mmdb(reader) => {
                 let rec: AsnRecord = reader.lookup(ip).ok()?.decode().ok()??;
-                Some((rec.autonomous_system_number?.as_u32()?, rec.autonomous_system_organization.as_deref().map(bounded)))
+                Some((
+                    rec.autonomous_system_number?.as_u32()?,
+                    rec.autonomous_system_organization.as_deref().map(bounded),
+                ))
             }
             AsnDb::Ranges(ranges) => {
                 let key = ip_key(ip);
                 let idx = ranges.partition_point(|r| (r.0.v6, r.0.start) <= key);
                 let r = &ranges.get(idx.checked_sub(1)?)?.0;
-                (r.v6 == key.0 && key.1 <= r.end).then(|| (r.asn, Some(r.org.clone()).filter(|o| !o.is_empty())))
+                (r.v6 == key.0 && key.1 <= r.end)
+                    .then(|| (r.asn, Some(r.org.clone()).filter(|o| !o.is_empty())))
             }
         }
     }
@@ -122,15 +138,30 @@ fn read_csv(path: &Path, out: &mut Vec<Range>) -> Result<()> {
         .has_headers(false)
         .flexible(true)
         .from_path(path)
-        .map_err(|e| Error::Database { path: path.into(), reason: e.to_string() })?;
+        .map_err(|e| Error::Database {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
     for row in rdr.records().flatten() {
-        let (Some(a), Some(b), Some(asn)) = (row.get(0), row.get(1), row.get(2)) else { continue };
-        let (Ok(a), Ok(b), Ok(asn)) = (a.parse::<IpAddr>(), b.parse::<IpAddr>(), asn.parse::<u32>()) else { continue };
+        let (Some(a), Some(b), Some(asn)) = (row.get(0), row.get(1), row.get(2)) else {
+            continue;
+        };
+        let (Ok(a), Ok(b), Ok(asn)) =
+            (a.parse::<IpAddr>(), b.parse::<IpAddr>(), asn.parse::<u32>())
+        else {
+            continue;
+        };
         let ((va, sa), (vb, sb)) = (ip_key(a), ip_key(b));
         if va != vb || sa > sb {
             continue;
         }
-        out.push(Range { v6: va, start: sa, end: sb, asn, org: bounded(row.get(3).unwrap_or("")) });
+        out.push(Range {
+            v6: va,
+            start: sa,
+            end: sb,
+            asn,
+            org: bounded(row.get(3).unwrap_or("")),
+        });
     }
     Ok(())
 }
@@ -143,11 +174,24 @@ mod tests {
     fn csv_ranges() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("asn-ipv4.csv"), "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n5.9.0.0,5.9.255.255,24940,Hetzner Online GmbH\nbad,row\n").unwrap();
-        std::fs::write(dir.path().join("asn-ipv6.csv"), "2a01:4f8::,2a01:4f8:ffff:ffff:ffff:ffff:ffff:ffff,24940,Hetzner Online GmbH\n").unwrap();
+        std::fs::write(
+            dir.path().join("asn-ipv6.csv"),
+            "2a01:4f8::,2a01:4f8:ffff:ffff:ffff:ffff:ffff:ffff,24940,Hetzner Online GmbH\n",
+        )
+        .unwrap();
         let db = AsnDb::open(dir.path()).unwrap();
-        assert_eq!(db.lookup("1.0.0.1".parse().unwrap()), Some((13335, Some("Cloudflare, Inc.".into()))));
-        assert_eq!(db.lookup("5.9.10.10".parse().unwrap()).map(|r| r.0), Some(24940));
-        assert_eq!(db.lookup("2a01:4f8::1".parse().unwrap()).map(|r| r.0), Some(24940));
+        assert_eq!(
+            db.lookup("1.0.0.1".parse().unwrap()),
+            Some((13335, Some("Cloudflare, Inc.".into())))
+        );
+        assert_eq!(
+            db.lookup("5.9.10.10".parse().unwrap()).map(|r| r.0),
+            Some(24940)
+        );
+        assert_eq!(
+            db.lookup("2a01:4f8::1".parse().unwrap()).map(|r| r.0),
+            Some(24940)
+        );
         assert_eq!(db.lookup("1.0.1.0".parse().unwrap()), None);
         assert_eq!(db.lookup("0.0.0.1".parse().unwrap()), None);
         assert!(AsnDb::open(&dir.path().join("asn-ipv4.csv")).is_ok());

@@ -29,11 +29,23 @@ fn table() -> &'static HashMap<String, Country> {
         let mut out = HashMap::new();
         let mut rdr = csv::Reader::from_reader(TABLE.as_bytes());
         for row in rdr.records().flatten() {
-            let (Some(code), Some(name), Some(cont), Some(lat), Some(lon)) = (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4)) else {
+            let (Some(code), Some(name), Some(cont), Some(lat), Some(lon)) =
+                (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4))
+            else {
                 continue;
             };
-            let (Ok(lat), Ok(lon)) = (lat.parse(), lon.parse()) else { continue };
-            out.insert(code.to_string(), Country { name: name.to_string(), continent: cont.to_string(), lat, lon });
+            let (Ok(lat), Ok(lon)) = (lat.parse(), lon.parse()) else {
+                continue;
+            };
+            out.insert(
+                code.to_string(),
+                Country {
+                    name: name.to_string(),
+                    continent: cont.to_string(),
+                    lat,
+                    lon,
+                },
+            );
         }
         out
     })
@@ -72,6 +84,8 @@ mod tests {
         assert_eq!(country("SG").unwrap().continent, "AS");
         assert!(country("ZZ").is_none());
         assert!(table().len() > 240);
-        assert!(table().values().all(|c| (-90.0..=90.0).contains(&c.lat) && (-180.0..=180.0).contains(&c.lon)));
+        assert!(table()
+            .values()
+            .all(|c| (-90.0..=90.0).contains(&c.lat) && (-180.0..=180.0).contains(&c.lon)));
     }
 }

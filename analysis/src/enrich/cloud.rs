@@ -36,13 +36,23 @@ pub fn parse_cidr(s: &str) -> Option<(bool, u128, u128)> {
         IpAddr::V4(v4) if len <= 32 => {
             let a = u128::from(u32::from(v4));
             let host_bits = 32 - len;
-            let mask = if host_bits == 0 { 0 } else { (1u128 << host_bits) - 1 };
+            let mask = if host_bits == 0 {
+                0
+            } else {
+                (1u128 << host_bits) - 1
+            };
             Some((false, a & !mask, a | mask))
         }
         IpAddr::V6(v6) if len <= 128 => {
             let a = u128::from(v6);
             let host_bits = 128 - len;
-            let mask = if host_bits == 0 { 0 } else if host_bits == 128 { u128::MAX } else { (1u128 << host_bits) - 1 };
+            let mask = if host_bits == 0 {
+                0
+            } else if host_bits == 128 {
+                u128::MAX
+            } else {
+                (1u128 << host_bits) - 1
+            };
             Some((true, a & !mask, a | mask))
         }
         _ => None,
@@ -54,11 +64,21 @@ impl CloudRanges {
     pub fn load_dir(dir: &Path) -> Result<Self> {
         let mut out = CloudRanges::default();
         let entries = std::fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))?;
-        let mut dirs: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        let mut dirs: Vec<_> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
         dirs.sort();
         for d in dirs {
-            let key = d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let name = PROVIDER_NAMES.iter().find(|(k, _)| *k == key).map_or(key.clone(), |(_, n)| (*n).to_string());
+            let key = d
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let name = PROVIDER_NAMES
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(key.clone(), |(_, n)| (*n).to_string());
             let mut text = String::new();
             for f in ["ipv4_merged.txt", "ipv6_merged.txt"] {
                 if let Ok(t) = std::fs::read_to_string(d.join(f)) {
@@ -133,7 +153,10 @@ mod tests {
 
     #[test]
     fn cidr_and_lookup() {
-        assert_eq!(parse_cidr("10.0.0.0/8"), Some((false, 0x0a00_0000, 0x0aff_ffff)));
+        assert_eq!(
+            parse_cidr("10.0.0.0/8"),
+            Some((false, 0x0a00_0000, 0x0aff_ffff))
+        );
         assert_eq!(parse_cidr("0.0.0.0/0").map(|r| r.2), Some(0xffff_ffff));
         assert!(parse_cidr("1.2.3.4/33").is_none() && parse_cidr("junk").is_none());
         let mut c = CloudRanges::default();

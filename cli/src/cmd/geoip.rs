@@ -57,11 +57,20 @@ enum Command {
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
-        Command::Fetch { data, package, registry, strict } => {
+        Command::Fetch {
+            data,
+            package,
+            registry,
+            strict,
+        } => {
             let dest = data.join("geoip");
             match observatory_analysis::geoip_fetch::fetch_from(&registry, &package, &dest) {
                 Ok((dist, files)) => {
-                    println!("{package}@{} verified ({})", dist.version, dist.integrity.chars().take(24).collect::<String>());
+                    println!(
+                        "{package}@{} verified ({})",
+                        dist.version,
+                        dist.integrity.chars().take(24).collect::<String>()
+                    );
                     for f in files {
                         println!("wrote {}", f.display());
                     }
@@ -75,20 +84,33 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     Ok(())
                 }
                 Err(e) => {
-                    let fallback = observatory_analysis::geoip_fetch::fallback_database(&[dest.clone(), PathBuf::from("data/geoip")]);
+                    let fallback = observatory_analysis::geoip_fetch::fallback_database(&[
+                        dest.clone(),
+                        PathBuf::from("data/geoip"),
+                    ]);
                     match fallback {
                         Some(db) if !strict => {
                             println!("fetching {package} failed: {e}");
-                            println!("offline fallback: `observatory analyze` will use {} instead", db.display());
+                            println!(
+                                "offline fallback: `observatory analyze` will use {} instead",
+                                db.display()
+                            );
                             Ok(())
                         }
-                        _ => Err(anyhow::Error::new(e)
-                            .context(format!("fetching {package} (no GeoIP database in {} to fall back on)", dest.display()))),
+                        _ => Err(anyhow::Error::new(e).context(format!(
+                            "fetching {package} (no GeoIP database in {} to fall back on)",
+                            dest.display()
+                        ))),
                     }
                 }
             }
         }
-        Command::Lookup { ip, data, geoip_city, geoip_asn } => {
+        Command::Lookup {
+            ip,
+            data,
+            geoip_city,
+            geoip_asn,
+        } => {
             let mut cfg = observatory_analysis::Config::new(&data);
             cfg.enrich.geoip_city = geoip_city;
             cfg.enrich.geoip_asn = geoip_asn;

@@ -9,11 +9,11 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use observatory_model::raw::{EndpointRecord, RunManifest};
+use observatory_scanner::exclude::ExcludeList;
+use observatory_scanner::history;
 use observatory_scanner::limits::{DEFAULT_CONCURRENCY, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SERVERS};
 use observatory_scanner::output::{new_run_id, RunDir, Sink};
 use observatory_scanner::probes::ProbeLevel;
-use observatory_scanner::history;
-use observatory_scanner::exclude::ExcludeList;
 use observatory_scanner::targets::TargetSet;
 use observatory_scanner::{scan, ScanConfig};
 
@@ -136,13 +136,24 @@ struct Recorded {
 /// command line, minus anything before `scan`, with this invocation's `--resume`.
 fn recorded_options(dir: &Path, current: &Args) -> anyhow::Result<Args> {
     let path = dir.join(observatory_scanner::output::MANIFEST_FILE);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let manifest: RunManifest = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    let after_scan = manifest.args.iter().position(|a| a == "scan").map_or(0, |i| i + 1);
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let manifest: RunManifest =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let after_scan = manifest
+        .args
+        .iter()
+        .position(|a| a == "scan")
+        .map_or(0, |i| i + 1);
     let recorded = manifest.args.get(after_scan..).unwrap_or_default();
-    let parsed = <Recorded as clap::Parser>::try_parse_from(std::iter::once("scan").chain(recorded.iter().map(String::as_str)))
-        .with_context(|| format!("re-reading the options recorded in {}", path.display()))?;
-    Ok(Args { resume: current.resume.clone(), ..parsed.args })
+    let parsed = <Recorded as clap::Parser>::try_parse_from(
+        std::iter::once("scan").chain(recorded.iter().map(String::as_str)),
+    )
+    .with_context(|| format!("re-reading the options recorded in {}", path.display()))?;
+    Ok(Args {
+        resume: current.resume.clone(),
+        ..parsed.args
+    })
 }
 
 /// Peak resident memory of this process so far (Linux `VmHWM`), KiB; logged at the end of
@@ -165,7 +176,11 @@ impl Sink for ProgressSink {
     }
     fn record(&mut self, record: &EndpointRecord) -> std::io::Result<()> {
         self.bar.inc(1);
-        self.bar.set_message(format!("{} {}", record.endpoint.key(), record.status.as_str()));
+        self.bar.set_message(format!(
+            "{} {}",
+            record.endpoint.key(),
+            record.status.as_str()
+        ));
         self.inner.record(record)
     }
     fn end(&mut self, manifest: &RunManifest) -> std::io::Result<()> {
@@ -181,19 +196,28 @@ impl Sink for ProgressSink {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let cli_args: Vec<String> = std::env::args().skip(1).collect();
     let args = match &args.resume {
-        Some(dir) if args.targets.is_empty() && args.servers.is_none() && !args.seeds => recorded_options(dir, &args)?,
+        Some(dir) if args.targets.is_empty() && args.servers.is_none() && !args.seeds => {
+            recorded_options(dir, &args)?
+        }
         _ => args,
     };
     // A new run's directory is created only once the options are known to be acceptable.
     let (run_dir, run_id, previous, started_ms, recorded_args) = match &args.resume {
         Some(dir) => {
-            let (run_dir, resumed) = RunDir::resume(dir).with_context(|| format!("resuming {}", dir.display()))?;
+            let (run_dir, resumed) =
+                RunDir::resume(dir).with_context(|| format!("resuming {}", dir.display()))?;
             if resumed.bad_lines > 0 {
                 tracing::warn!(lines = resumed.bad_lines, "unreadable record lines in the run being resumed (a truncated last line is cut)");
             }
             tracing::info!(run = %resumed.manifest.run_id, done = resumed.records.len(), "resuming");
             let m = resumed.manifest;
-            (Some(run_dir), m.run_id, resumed.records, Some(m.started_ms), m.args)
+            (
+                Some(run_dir),
+                m.run_id,
+                resumed.records,
+                Some(m.started_ms),
+                m.args,
+            )
         }
         None => (None, new_run_id(), Vec::new(), None, cli_args),
     };
@@ -202,7 +226,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         set.add_target(t)?;
     }
     if let Some(path) = &args.servers {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         set.add_servers_file(&text, &path.display().to_string())?;
     }
     if args.seeds || (args.targets.is_empty() && args.servers.is_none()) {
@@ -220,8 +245,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     config.allow_loopback = args.allow_loopback;
     config.allow_ips = args.allow_ips.clone();
     for path in &args.excludes {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        config.exclude.extend(ExcludeList::parse(&text, &path.display().to_string())?);
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        config
+            .exclude
+            .extend(ExcludeList::parse(&text, &path.display().to_string())?);
     }
     config.socks5 = args.socks5;
     config.socks_all = args.socks5_all;
@@ -265,8 +293,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ProgressBar::hidden()
     };
     let dir = run_dir.path().to_path_buf();
-    let mut sink = ProgressSink { inner: run_dir, bar };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let mut sink = ProgressSink {
+        inner: run_dir,
+        bar,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     let manifest = runtime.block_on(scan(config, &mut sink))?;
     let peak_rss_kib = peak_rss_kib().unwrap_or(0);
     tracing::info!(run = %manifest.run_id, dir = %dir.display(), counts = ?manifest.counts_by_status, peak_rss_kib, "scan complete");
@@ -304,14 +338,28 @@ mod tests {
     fn recorded_options_are_reused_on_resume() {
         let tmp = std::env::temp_dir().join(format!("observatory-recorded-{}", std::process::id()));
         std::fs::create_dir_all(&tmp).unwrap();
-        let recorded = ["--log", "info", "scan", "--target", "127.0.0.1:50001:t", "--log", "debug", "--rounds", "3", "--no-probes"];
+        let recorded = [
+            "--log",
+            "info",
+            "scan",
+            "--target",
+            "127.0.0.1:50001:t",
+            "--log",
+            "debug",
+            "--rounds",
+            "3",
+            "--no-probes",
+        ];
         let manifest = serde_json::json!({
             "schema_version": 1, "run_id": "r", "software_version": "t", "vantage": "local", "started_ms": 1,
             "rounds": 3, "endpoints": 1, "counts_by_status": {}, "complete": false,
             "args": recorded,
         });
         std::fs::write(tmp.join("manifest.json"), manifest.to_string()).unwrap();
-        let current = <Recorded as clap::Parser>::try_parse_from(["scan", "--resume", tmp.to_str().unwrap()]).unwrap().args;
+        let current =
+            <Recorded as clap::Parser>::try_parse_from(["scan", "--resume", tmp.to_str().unwrap()])
+                .unwrap()
+                .args;
         let args = recorded_options(&tmp, &current).unwrap();
         std::fs::remove_dir_all(&tmp).unwrap();
         assert_eq!(args.targets, vec!["127.0.0.1:50001:t"]);
@@ -319,5 +367,4 @@ mod tests {
         assert!(args.no_probes);
         assert_eq!(args.resume.as_deref(), Some(tmp.as_path()));
     }
-
 }

@@ -37,16 +37,29 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let root = args.dir.canonicalize().with_context(|| format!("cannot serve {}", args.dir.display()))?;
+    let root = args
+        .dir
+        .canonicalize()
+        .with_context(|| format!("cannot serve {}", args.dir.display()))?;
     anyhow::ensure!(root.is_dir(), "{} is not a directory", root.display());
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let listener = TcpListener::bind(("127.0.0.1", args.port)).await.with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+        let listener = TcpListener::bind(("127.0.0.1", args.port))
+            .await
+            .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
         let addr = listener.local_addr()?;
-        println!("Serving {} at http://{addr}/  (Ctrl-C to stop)", root.display());
+        println!(
+            "Serving {} at http://{addr}/  (Ctrl-C to stop)",
+            root.display()
+        );
         let serve = async {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let root = root.clone();
                 tokio::spawn(async move {
                     let _ = tokio::time::timeout(SEND_TIMEOUT, handle(stream, &root)).await;
@@ -69,21 +82,51 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
-    let Ok(head) = tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await else { return Ok(()) };
+    let Ok(head) = tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await else {
+        return Ok(());
+    };
     let head = head?;
     let request_line = head.lines().next().unwrap_or_default();
     let mut parts = request_line.split(' ');
-    let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let (method, target) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
     if method != "GET" && method != "HEAD" {
-        return respond(&mut stream, 405, "text/plain; charset=utf-8", b"method not allowed\n", method == "HEAD").await;
+        return respond(
+            &mut stream,
+            405,
+            "text/plain; charset=utf-8",
+            b"method not allowed\n",
+            method == "HEAD",
+        )
+        .await;
     }
     match resolve(root, target) {
         Resolved::File(path) => match tokio::fs::read(&path).await {
-            Ok(body) => respond(&mut stream, 200, content_type(&path), &body, method == "HEAD").await,
+            Ok(body) => {
+                respond(
+                    &mut stream,
+                    200,
+                    content_type(&path),
+                    &body,
+                    method == "HEAD",
+                )
+                .await
+            }
             Err(_) => not_found(&mut stream, root, method == "HEAD").await,
         },
         Resolved::NotFound => not_found(&mut stream, root, method == "HEAD").await,
-        Resolved::Refused => respond(&mut stream, 400, "text/plain; charset=utf-8", b"bad path\n", method == "HEAD").await,
+        Resolved::Refused => {
+            respond(
+                &mut stream,
+                400,
+                "text/plain; charset=utf-8",
+                b"bad path\n",
+                method == "HEAD",
+            )
+            .await
+        }
     }
 }
 
@@ -103,11 +146,26 @@ async fn read_head(stream: &mut TcpStream) -> std::io::Result<String> {
 async fn not_found(stream: &mut TcpStream, root: &Path, head_only: bool) -> std::io::Result<()> {
     match tokio::fs::read(root.join("404.html")).await {
         Ok(body) => respond(stream, 404, "text/html; charset=utf-8", &body, head_only).await,
-        Err(_) => respond(stream, 404, "text/plain; charset=utf-8", b"not found\n", head_only).await,
+        Err(_) => {
+            respond(
+                stream,
+                404,
+                "text/plain; charset=utf-8",
+                b"not found\n",
+                head_only,
+            )
+            .await
+        }
     }
 }
 
-async fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: &[u8], head_only: bool) -> std::io::Result<()> {
+async fn respond(
+    stream: &mut TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    head_only: bool,
+) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
@@ -137,12 +195,17 @@ enum Resolved {
 /// Maps a request target to a file under `root` (already canonical).
 fn resolve(root: &Path, target: &str) -> Resolved {
     let path = target.split(['?', '#']).next().unwrap_or_default();
-    let Some(decoded) = percent_decode(path) else { return Resolved::Refused };
+    let Some(decoded) = percent_decode(path) else {
+        return Resolved::Refused;
+    };
     if !decoded.starts_with('/') || decoded.contains('\\') || decoded.contains('\0') {
         return Resolved::Refused;
     }
     let relative = Path::new(decoded.trim_start_matches('/'));
-    if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
         return Resolved::Refused;
     }
     let mut candidate = root.join(relative);
@@ -177,7 +240,12 @@ fn percent_decode(s: &str) -> Option<String> {
 
 /// Content type by extension.
 fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("html" | "htm") => "text/html; charset=utf-8",
         Some("js" | "mjs") => "text/javascript; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
@@ -201,7 +269,10 @@ mod tests {
 
     /// A fresh empty directory under the system temp dir, unique per process and test name.
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("observatory-serve-test-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "observatory-serve-test-{}-{name}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
@@ -215,10 +286,25 @@ mod tests {
         std::fs::write(dir.join("data/a b.json"), "{}").unwrap();
         let root = dir.canonicalize().unwrap();
         assert_eq!(resolve(&root, "/"), Resolved::File(root.join("index.html")));
-        assert_eq!(resolve(&root, "/index.html?x=1#y"), Resolved::File(root.join("index.html")));
-        assert_eq!(resolve(&root, "/data/a%20b.json"), Resolved::File(root.join("data/a b.json")));
+        assert_eq!(
+            resolve(&root, "/index.html?x=1#y"),
+            Resolved::File(root.join("index.html"))
+        );
+        assert_eq!(
+            resolve(&root, "/data/a%20b.json"),
+            Resolved::File(root.join("data/a b.json"))
+        );
         assert_eq!(resolve(&root, "/missing.js"), Resolved::NotFound);
-        for bad in ["/../etc/passwd", "/%2e%2e/etc/passwd", "/data/..%2f..%2fx", "/a\\b", "/%00", "/%zz", "relative", "/./index.html"] {
+        for bad in [
+            "/../etc/passwd",
+            "/%2e%2e/etc/passwd",
+            "/data/..%2f..%2fx",
+            "/a\\b",
+            "/%00",
+            "/%zz",
+            "relative",
+            "/./index.html",
+        ] {
             assert_eq!(resolve(&root, bad), Resolved::Refused, "{bad}");
         }
         let _ = std::fs::remove_dir_all(&dir);
@@ -239,8 +325,14 @@ mod tests {
     #[test]
     fn content_types() {
         assert_eq!(content_type(Path::new("site_bg.wasm")), "application/wasm");
-        assert_eq!(content_type(Path::new("a.JS")), "text/javascript; charset=utf-8");
-        assert_eq!(content_type(Path::new("index.html")), "text/html; charset=utf-8");
+        assert_eq!(
+            content_type(Path::new("a.JS")),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            content_type(Path::new("index.html")),
+            "text/html; charset=utf-8"
+        );
         assert_eq!(content_type(Path::new("snapshot.json")), "application/json");
         assert_eq!(content_type(Path::new("x")), "application/octet-stream");
     }

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use observatory_simnet::{HostileKind, Role, Simnet, SimnetConfig, GROUND_TRUTH_FILE, SERVERS_FILE};
+use observatory_simnet::{
+    HostileKind, Role, Simnet, SimnetConfig, GROUND_TRUTH_FILE, SERVERS_FILE,
+};
 
 /// Arguments of `observatory simnet`.
 #[derive(Debug, clap::Args)]
@@ -76,7 +78,11 @@ impl Args {
             blackholed_share: self.blackholed_share,
             unseeded_share: self.unseeded_share,
             latency_ms: (self.latency_min_ms, self.latency_max_ms),
-            hostile_kinds: if self.hostile_kinds.is_empty() { defaults.hostile_kinds.clone() } else { self.hostile_kinds.clone() },
+            hostile_kinds: if self.hostile_kinds.is_empty() {
+                defaults.hostile_kinds.clone()
+            } else {
+                self.hostile_kinds.clone()
+            },
             giant_json_bytes: self.giant_json_bytes,
             ..defaults
         }
@@ -84,13 +90,17 @@ impl Args {
 }
 
 fn parse_hostile_kind(s: &str) -> Result<HostileKind, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| format!("unknown hostile kind {s:?}"))
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("unknown hostile kind {s:?}"))
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let config = args.config();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     runtime.block_on(async {
         let net = Simnet::start(config).await.context("starting the simnet")?;
         let truth = net.ground_truth();

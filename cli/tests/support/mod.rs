@@ -59,7 +59,10 @@ fn vm_hwm(pid: u32) -> Option<u64> {
 fn logged_peak(out: &Path) -> Option<u64> {
     let text = std::fs::read_to_string(out.join("scan.log")).ok()?;
     let at = text.rfind("peak_rss_kib=")?;
-    let digits: String = text[at + "peak_rss_kib=".len()..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = text[at + "peak_rss_kib=".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse::<u64>().ok().map(|k| k * 1024)
 }
 
@@ -73,12 +76,19 @@ pub fn wait_measured(mut child: Child, out: &Path, limit: Duration) -> Finished 
         }
         if let Some(status) = child.try_wait().expect("wait") {
             let peak_rss = polled.max(logged_peak(out).unwrap_or(0));
-            return Finished { code: status.code(), peak_rss, elapsed: started.elapsed() };
+            return Finished {
+                code: status.code(),
+                peak_rss,
+                elapsed: started.elapsed(),
+            };
         }
         if started.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("observatory scan did not finish within {limit:?}:\n{}", log(out));
+            panic!(
+                "observatory scan did not finish within {limit:?}:\n{}",
+                log(out)
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -88,7 +98,9 @@ pub fn wait_measured(mut child: Child, out: &Path, limit: Duration) -> Finished 
 /// fake servers of the calling test keep serving meanwhile.
 pub async fn scan_to_end(out: &Path, args: Vec<String>, limit: Duration) -> Finished {
     let out = out.to_path_buf();
-    tokio::task::spawn_blocking(move || wait_measured(spawn_scan(&out, &args), &out, limit)).await.expect("scan thread")
+    tokio::task::spawn_blocking(move || wait_measured(spawn_scan(&out, &args), &out, limit))
+        .await
+        .expect("scan thread")
 }
 
 /// The single run directory under `out/raw/`.
@@ -117,7 +129,8 @@ pub fn read_records(run: &Path) -> (Vec<EndpointRecord>, Vec<u8>) {
 
 /// The run's manifest.
 pub fn manifest(run: &Path) -> RunManifest {
-    serde_json::from_slice(&std::fs::read(run.join("manifest.json")).expect("manifest")).expect("manifest json")
+    serde_json::from_slice(&std::fs::read(run.join("manifest.json")).expect("manifest"))
+        .expect("manifest json")
 }
 
 /// The child's log, for failure messages.

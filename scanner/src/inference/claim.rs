@@ -29,16 +29,24 @@ const PREFIXES: [(&str, Implementation); 5] = [
     ("Fulcrum ", Implementation::Fulcrum),
     ("electrs-esplora ", Implementation::EsploraElectrs),
     ("electrs/", Implementation::Electrs),
-    ("ElectrumPersonalServer ", Implementation::ElectrumPersonalServer),
+    (
+        "ElectrumPersonalServer ",
+        Implementation::ElectrumPersonalServer,
+    ),
 ];
 
 /// `(implementation, version)` claimed by a software string, if it names a known implementation.
 pub fn parse(software: &str) -> Option<(Implementation, Option<String>)> {
     let s = software.trim();
     let (prefix, imp) = PREFIXES.iter().find(|(p, _)| s.starts_with(p))?;
-    let version = s.get(prefix.len()..).and_then(|rest| rest.split_whitespace().next()).and_then(clean_version);
+    let version = s
+        .get(prefix.len()..)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(clean_version);
     let imp = match (imp, &version) {
-        (Implementation::EsploraElectrs, Some(v)) if major(v).is_some_and(|m| m >= MEMPOOL_FIRST_MAJOR) => {
+        (Implementation::EsploraElectrs, Some(v))
+            if major(v).is_some_and(|m| m >= MEMPOOL_FIRST_MAJOR) =>
+        {
             Implementation::MempoolElectrs
         }
         _ => *imp,
@@ -52,13 +60,17 @@ pub fn clean_version(v: &str) -> Option<String> {
     let ok = !v.is_empty()
         && v.len() <= MAX_VERSION_LEN
         && v.starts_with(|c: char| c.is_ascii_digit())
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'));
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'));
     ok.then(|| v.to_string())
 }
 
 /// Numeric `(major, minor, patch)` prefix of a version (missing parts are 0).
 pub fn numeric(v: &str) -> Option<(u64, u64, u64)> {
-    let mut parts = v.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).map(|p| p.parse::<u64>().ok());
+    let mut parts = v
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<u64>().ok());
     let a = parts.next()??;
     let b = parts.next().flatten().unwrap_or(0);
     let c = parts.next().flatten().unwrap_or(0);
@@ -81,9 +93,18 @@ mod tests {
             ("ElectrumX 2.0.0", Some((Electrumx, Some("2.0.0")))),
             ("Fulcrum 1.9.8", Some((Fulcrum, Some("1.9.8")))),
             ("electrs/0.10.6", Some((Electrs, Some("0.10.6")))),
-            ("electrs-esplora 0.4.1", Some((EsploraElectrs, Some("0.4.1")))),
-            ("electrs-esplora 3.1.0-dev", Some((MempoolElectrs, Some("3.1.0-dev")))),
-            ("ElectrumPersonalServer 0.2.4", Some((ElectrumPersonalServer, Some("0.2.4")))),
+            (
+                "electrs-esplora 0.4.1",
+                Some((EsploraElectrs, Some("0.4.1"))),
+            ),
+            (
+                "electrs-esplora 3.1.0-dev",
+                Some((MempoolElectrs, Some("3.1.0-dev"))),
+            ),
+            (
+                "ElectrumPersonalServer 0.2.4",
+                Some((ElectrumPersonalServer, Some("0.2.4"))),
+            ),
             ("ElectrumX <script>", Some((Electrumx, None))),
             ("SomethingElse 1.0", None),
             ("", None),

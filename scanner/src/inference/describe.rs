@@ -17,7 +17,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::claim::clean_version;
-use crate::probes::malformed::{INVALID_TX_HEX, NON_HEX_SCRIPTHASH, SHORT_SCRIPTHASH, UNKNOWN_METHOD};
+use crate::probes::malformed::{
+    INVALID_TX_HEX, NON_HEX_SCRIPTHASH, SHORT_SCRIPTHASH, UNKNOWN_METHOD,
+};
 
 /// Version tag of the description format, hashed first: bump when the inputs change.
 /// v2: notifications pushed before a malformed case's reply, and the notified-then-closed form.
@@ -36,7 +38,12 @@ pub const NOT_ANSWERS: [&str; 4] = ["over-budget", "not-run", "no-connection", "
 /// `<arg>`, long hex runs `<hex>`, numbers `<n>`, lower case, single spaces, bounded length.
 pub fn normalize_message(message: &str) -> String {
     let mut m = message.to_string();
-    for ours in [NON_HEX_SCRIPTHASH, SHORT_SCRIPTHASH, INVALID_TX_HEX, UNKNOWN_METHOD] {
+    for ours in [
+        NON_HEX_SCRIPTHASH,
+        SHORT_SCRIPTHASH,
+        INVALID_TX_HEX,
+        UNKNOWN_METHOD,
+    ] {
         m = m.replace(ours, "<arg>");
     }
     let m = m.to_lowercase();
@@ -45,13 +52,21 @@ pub fn normalize_message(message: &str) -> String {
     let mut i = 0;
     while i < chars.len() && out.len() < 2 * MAX_NORMALIZED_MESSAGE {
         let c = chars.get(i).copied().unwrap_or(' ');
-        let hex_run = chars.iter().skip(i).take_while(|c| c.is_ascii_hexdigit()).count();
+        let hex_run = chars
+            .iter()
+            .skip(i)
+            .take_while(|c| c.is_ascii_hexdigit())
+            .count();
         if hex_run >= MIN_HEX_RUN {
             out.push_str("<hex>");
             i += hex_run;
         } else if c.is_ascii_digit() {
             out.push_str("<n>");
-            i += chars.iter().skip(i).take_while(|c| c.is_ascii_digit()).count();
+            i += chars
+                .iter()
+                .skip(i)
+                .take_while(|c| c.is_ascii_digit())
+                .count();
         } else if c.is_whitespace() {
             if !out.ends_with(' ') {
                 out.push(' ');
@@ -74,14 +89,20 @@ fn answer_word<T>(a: Option<&Answer<T>>) -> String {
     match a {
         None => "absent".into(),
         Some(Answer { error: Some(e), .. }) => error_word(e),
-        Some(Answer { result: Some(_), .. }) => "ok".into(),
+        Some(Answer {
+            result: Some(_), ..
+        }) => "ok".into(),
         Some(_) => "empty".into(),
     }
 }
 
 /// Shape without counts: `array[3]{height,tx_hash}` → `array` (history lengths are volatile).
 fn stable_shape(shape: &str) -> String {
-    if shape.starts_with("array") { "array".into() } else { shape.into() }
+    if shape.starts_with("array") {
+        "array".into()
+    } else {
+        shape.into()
+    }
 }
 
 fn call_word(c: &CallObservation) -> String {
@@ -97,7 +118,11 @@ fn short_method(m: &str) -> &str {
 }
 
 fn yes(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
 }
 
 /// The normalized behavior description: sorted `key=value` lines.
@@ -106,7 +131,10 @@ pub fn describe(r: &EndpointRecord) -> Vec<String> {
     let w = &r.wire;
     d.push(format!("wire.padded={}", yes(w.padded_lines > 0)));
     d.push(format!("wire.crlf={}", yes(w.crlf_lines > 0)));
-    d.push(format!("wire.jsonrpc2={}", w.jsonrpc_2.map_or("unknown", yes)));
+    d.push(format!(
+        "wire.jsonrpc2={}",
+        w.jsonrpc_2.map_or("unknown", yes)
+    ));
     describe_metadata(r, &mut d);
     for p in &r.probes {
         match &p.detail {
@@ -116,7 +144,10 @@ pub fn describe(r: &EndpointRecord) -> Vec<String> {
                 let mut per_method: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
                 for c in a.formats.iter().flat_map(|f| f.calls.iter()) {
                     if !NOT_ANSWERS.contains(&c.outcome.as_str()) {
-                        per_method.entry(short_method(&c.method)).or_default().insert(call_word(c));
+                        per_method
+                            .entry(short_method(&c.method))
+                            .or_default()
+                            .insert(call_word(c));
                     }
                 }
                 for (method, words) in per_method {
@@ -124,13 +155,25 @@ pub fn describe(r: &EndpointRecord) -> Vec<String> {
                     d.push(format!("address.{method}={}", words.join("|")));
                 }
                 for c in &a.legacy_address {
-                    d.push(format!("legacy.{}={}", short_method(&c.method), call_word(c)));
+                    d.push(format!(
+                        "legacy.{}={}",
+                        short_method(&c.method),
+                        call_word(c)
+                    ));
                 }
             }
             ProbeDetail::Malformed(m) => {
-                for c in m.cases.iter().filter(|c| !NOT_ANSWERS.contains(&c.outcome.as_str())) {
+                for c in m
+                    .cases
+                    .iter()
+                    .filter(|c| !NOT_ANSWERS.contains(&c.outcome.as_str()))
+                {
                     if !c.notifications_before_reply.is_empty() {
-                        d.push(format!("malformed.{}.notified={}", c.case, c.notifications_before_reply.join(",")));
+                        d.push(format!(
+                            "malformed.{}.notified={}",
+                            c.case,
+                            c.notifications_before_reply.join(",")
+                        ));
                     }
                     if c.disconnected && !c.notifications_before_reply.is_empty() {
                         // Reading past each notification costs a follow-up write, and a server
@@ -161,7 +204,10 @@ pub fn describe(r: &EndpointRecord) -> Vec<String> {
             }
             // Timing, rate-limit and xpub results are timing (and the xpub batch may be cut by
             // the time cap): never hashed. Batch support is in the malformed small-batch case.
-            ProbeDetail::Xpub(_) | ProbeDetail::RateLimit(_) | ProbeDetail::Timing(_) | ProbeDetail::None => {}
+            ProbeDetail::Xpub(_)
+            | ProbeDetail::RateLimit(_)
+            | ProbeDetail::Timing(_)
+            | ProbeDetail::None => {}
         }
     }
     d.sort();
@@ -172,26 +218,51 @@ pub fn describe(r: &EndpointRecord) -> Vec<String> {
 fn describe_metadata(r: &EndpointRecord, d: &mut Vec<String>) {
     let m = &r.metadata;
     match &m.version {
-        Some(Answer { result: Some(v), .. }) => {
-            d.push(format!("version.protocol={}", clean_version(&v.protocol).unwrap_or_else(|| "invalid".into())));
+        Some(Answer {
+            result: Some(v), ..
+        }) => {
+            d.push(format!(
+                "version.protocol={}",
+                clean_version(&v.protocol).unwrap_or_else(|| "invalid".into())
+            ));
         }
         other => d.push(format!("version={}", answer_word(other.as_ref()))),
     }
     match &m.features {
-        Some(Answer { result: Some(f), .. }) => {
-            let keys: Vec<&str> = f.keys.iter().take(MAX_FEATURE_KEYS).map(String::as_str).collect();
+        Some(Answer {
+            result: Some(f), ..
+        }) => {
+            let keys: Vec<&str> = f
+                .keys
+                .iter()
+                .take(MAX_FEATURE_KEYS)
+                .map(String::as_str)
+                .collect();
             d.push(format!("features.keys={}", keys.join(",")));
-            let p = |v: &Option<String>| v.as_deref().and_then(clean_version).unwrap_or_else(|| "-".into());
-            d.push(format!("features.protocol={}..{}", p(&f.protocol_min), p(&f.protocol_max)));
+            let p = |v: &Option<String>| {
+                v.as_deref()
+                    .and_then(clean_version)
+                    .unwrap_or_else(|| "-".into())
+            };
+            d.push(format!(
+                "features.protocol={}..{}",
+                p(&f.protocol_min),
+                p(&f.protocol_max)
+            ));
             if let Some(h) = &f.hash_function {
-                d.push(format!("features.hash_function={}", truncate(&h.to_lowercase(), 16)));
+                d.push(format!(
+                    "features.hash_function={}",
+                    truncate(&h.to_lowercase(), 16)
+                ));
             }
         }
         other => d.push(format!("features={}", answer_word(other.as_ref()))),
     }
     if let Some(Value::Object(raw)) = &m.features_raw {
         let hosts = match raw.get("hosts") {
-            Some(Value::Object(h)) if h.contains_key("tcp_port") || h.contains_key("ssl_port") => "flat",
+            Some(Value::Object(h)) if h.contains_key("tcp_port") || h.contains_key("ssl_port") => {
+                "flat"
+            }
             Some(Value::Object(h)) if h.is_empty() => "empty",
             Some(Value::Object(_)) => "map",
             Some(_) => "other",
@@ -200,10 +271,16 @@ fn describe_metadata(r: &EndpointRecord, d: &mut Vec<String>) {
         d.push(format!("features.hosts={hosts}"));
     }
     d.push(format!("banner={}", answer_word(m.banner.as_ref())));
-    d.push(format!("donation={}", answer_word(m.donation_address.as_ref())));
+    d.push(format!(
+        "donation={}",
+        answer_word(m.donation_address.as_ref())
+    ));
     d.push(format!("peers={}", answer_word(m.peers.as_ref())));
     d.push(format!("headers={}", answer_word(m.headers.as_ref())));
-    d.push(format!("fee_histogram={}", answer_word(m.fee_histogram.as_ref())));
+    d.push(format!(
+        "fee_histogram={}",
+        answer_word(m.fee_histogram.as_ref())
+    ));
     d.push(format!("relay_fee={}", answer_word(m.relay_fee.as_ref())));
 }
 
@@ -229,15 +306,25 @@ mod tests {
             "<arg> is not a valid script hash"
         );
         assert_eq!(
-            normalize_message("the transaction was rejected by network rules.\n\nTX decode failed\n[deadbeef]"),
+            normalize_message(
+                "the transaction was rejected by network rules.\n\nTX decode failed\n[deadbeef]"
+            ),
             "the transaction was rejected by network rules. tx decode failed [<arg>]"
         );
-        assert_eq!(normalize_message("height 812345 out of range"), "height <n> out of range");
         assert_eq!(
-            normalize_message("8b01df4e368ea28f8dc0423bcf7a4923e3a12d307c875e47a0cfbf90b5c39161 unknown"),
+            normalize_message("height 812345 out of range"),
+            "height <n> out of range"
+        );
+        assert_eq!(
+            normalize_message(
+                "8b01df4e368ea28f8dc0423bcf7a4923e3a12d307c875e47a0cfbf90b5c39161 unknown"
+            ),
             "<hex> unknown"
         );
-        assert_eq!(normalize_message("Unsupported request: observatory.no_such_method"), "unsupported request: <arg>");
+        assert_eq!(
+            normalize_message("Unsupported request: observatory.no_such_method"),
+            "unsupported request: <arg>"
+        );
         assert!(normalize_message(&"x".repeat(10_000)).len() <= MAX_NORMALIZED_MESSAGE + 3);
     }
 
@@ -251,11 +338,23 @@ mod tests {
             c.code = code;
             c.message = message.map(str::to_string);
             c.reply_form = code.map(|_| "jsonrpc,error,id;compact".to_string());
-            c.notifications_before_reply = vec!["blockchain.relayfee".into(), "blockchain.estimatefee".into()];
+            c.notifications_before_reply = vec![
+                "blockchain.relayfee".into(),
+                "blockchain.estimatefee".into(),
+            ];
             c
         };
-        let lines = |c| describe(&record_with_malformed(vec![c])).into_iter().filter(|l| l.starts_with("malformed.")).collect::<Vec<_>>();
-        let read = lines(case("error", Some(1), Some("use server.version to identify client")));
+        let lines = |c| {
+            describe(&record_with_malformed(vec![c]))
+                .into_iter()
+                .filter(|l| l.starts_with("malformed."))
+                .collect::<Vec<_>>()
+        };
+        let read = lines(case(
+            "error",
+            Some(1),
+            Some("use server.version to identify client"),
+        ));
         let lost = lines(case("disconnect", None, None));
         assert_eq!(read, lost);
         assert_eq!(

@@ -41,7 +41,10 @@ pub const LEGACY_ADDRESS_REMOVED_IN: (u64, u64, u64) = (1, 3, 0);
 /// behavior hash. Pure: same record, same answer. Both are None when the server never spoke
 /// Electrum to us (nothing to infer from, nothing to hash).
 pub fn infer(record: &EndpointRecord) -> (Option<Inference>, Option<String>) {
-    if !record.status.is_reachable() && record.metadata.version.is_none() && record.probes.is_empty() {
+    if !record.status.is_reachable()
+        && record.metadata.version.is_none()
+        && record.probes.is_empty()
+    {
         return (None, None);
     }
     let description = describe::describe(record);
@@ -54,8 +57,17 @@ pub fn infer(record: &EndpointRecord) -> (Option<Inference>, Option<String>) {
 /// The software string: `server.version` first, `server.features.server_version` otherwise.
 fn software(r: &EndpointRecord) -> Option<&str> {
     match &r.metadata.version {
-        Some(Answer { result: Some(v), .. }) => Some(v.software.as_str()),
-        _ => r.metadata.features.as_ref()?.result.as_ref()?.server_version.as_deref(),
+        Some(Answer {
+            result: Some(v), ..
+        }) => Some(v.software.as_str()),
+        _ => r
+            .metadata
+            .features
+            .as_ref()?
+            .result
+            .as_ref()?
+            .server_version
+            .as_deref(),
     }
 }
 
@@ -64,7 +76,13 @@ fn decide(r: &EndpointRecord) -> Inference {
     let facts = rules::Facts::of(r);
     let (scores, mut evidence) = rules::score(&facts);
     if let Some(s) = software(r) {
-        evidence.insert(0, format!("claim: {}", observatory_protocol::message::truncate(s, rules::MAX_EVIDENCE_VALUE)));
+        evidence.insert(
+            0,
+            format!(
+                "claim: {}",
+                observatory_protocol::message::truncate(s, rules::MAX_EVIDENCE_VALUE)
+            ),
+        );
     }
     let total: f64 = scores.values().sum();
     let best = leader(&scores);
@@ -74,7 +92,8 @@ fn decide(r: &EndpointRecord) -> Inference {
     };
     let mut mismatch_reasons = Vec::new();
     let decisive = |b: Implementation, s: f64| {
-        s >= DECISIVE_SCORE && (claimed_imp.is_none() || claimed_imp == Some(b) || s >= OVERRIDE_SCORE)
+        s >= DECISIVE_SCORE
+            && (claimed_imp.is_none() || claimed_imp == Some(b) || s >= OVERRIDE_SCORE)
     };
     let (implementation, confidence) = match (best, claimed_imp) {
         (Some((b, s)), claim) if decisive(b, s) => {
@@ -98,16 +117,23 @@ fn decide(r: &EndpointRecord) -> Inference {
             }
         }
         (_, Some(c)) => {
-            let against: f64 = scores.iter().filter(|(i, _)| **i != c).map(|(_, v)| v).sum();
+            let against: f64 = scores
+                .iter()
+                .filter(|(i, _)| **i != c)
+                .map(|(_, v)| v)
+                .sum();
             (c, if against > 0.0 { 0.35 } else { 0.5 })
         }
         (Some((b, s)), None) => (b, 0.2 + 0.1 * (s / DECISIVE_SCORE)),
         (None, None) => (Implementation::Unknown, 0.0),
     };
-    if implementation == Implementation::Electrumx && claimed_imp == Some(Implementation::Electrumx) {
+    if implementation == Implementation::Electrumx && claimed_imp == Some(Implementation::Electrumx)
+    {
         electrumx_version_checks(r, &facts, claimed_version.as_deref(), &mut mismatch_reasons);
     }
-    let version = (claimed_imp == Some(implementation)).then(|| claimed_version.clone()).flatten();
+    let version = (claimed_imp == Some(implementation))
+        .then(|| claimed_version.clone())
+        .flatten();
     Inference {
         implementation,
         version,
@@ -135,24 +161,47 @@ fn leader(scores: &BTreeMap<Implementation, f64>) -> Option<(Implementation, f64
 /// Version-specific ElectrumX behavior: 2.0.0 pads replies and refuses requests before
 /// `server.version`; 1.x does neither (by default); no ElectrumX serves `blockchain.address.*`
 /// on a protocol ≥ 1.3 session (spesmilo/electrumx `session.py` `set_request_handlers()`).
-fn electrumx_version_checks(r: &EndpointRecord, f: &rules::Facts<'_>, version: Option<&str>, reasons: &mut Vec<String>) {
+fn electrumx_version_checks(
+    r: &EndpointRecord,
+    f: &rules::Facts<'_>,
+    version: Option<&str>,
+    reasons: &mut Vec<String>,
+) {
     let negotiated = match &r.metadata.version {
-        Some(Answer { result: Some(v), .. }) => claim::numeric(&v.protocol),
+        Some(Answer {
+            result: Some(v), ..
+        }) => claim::numeric(&v.protocol),
         _ => None,
     };
     if f.legacy_answered && negotiated.is_some_and(|p| p >= LEGACY_ADDRESS_REMOVED_IN) {
-        reasons.push("claims ElectrumX but answers blockchain.address.* (removed in protocol 1.3)".to_string());
+        reasons.push(
+            "claims ElectrumX but answers blockchain.address.* (removed in protocol 1.3)"
+                .to_string(),
+        );
     }
-    let Some(v) = version.and_then(claim::numeric) else { return };
+    let Some(v) = version.and_then(claim::numeric) else {
+        return;
+    };
     let modern = v >= ELECTRUMX_PADDING_SINCE;
-    let answered_before_version = f.case("before-version").is_some_and(|c| c.outcome == "result");
+    let answered_before_version = f
+        .case("before-version")
+        .is_some_and(|c| c.outcome == "result");
     if !modern && f.padded {
-        reasons.push(format!("claims ElectrumX {}.{}.{} but pads replies (ElectrumX ≥ 2.0 behavior)", v.0, v.1, v.2));
+        reasons.push(format!(
+            "claims ElectrumX {}.{}.{} but pads replies (ElectrumX ≥ 2.0 behavior)",
+            v.0, v.1, v.2
+        ));
     }
     if modern && !f.padded && r.wire.lines_received >= MIN_LINES_FOR_PADDING_CHECK {
-        reasons.push(format!("claims ElectrumX {}.{}.{} but does not pad replies", v.0, v.1, v.2));
+        reasons.push(format!(
+            "claims ElectrumX {}.{}.{} but does not pad replies",
+            v.0, v.1, v.2
+        ));
     }
     if modern && answered_before_version {
-        reasons.push(format!("claims ElectrumX {}.{}.{} but answers requests before server.version", v.0, v.1, v.2));
+        reasons.push(format!(
+            "claims ElectrumX {}.{}.{} but answers requests before server.version",
+            v.0, v.1, v.2
+        ));
     }
 }

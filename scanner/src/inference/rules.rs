@@ -56,11 +56,17 @@ impl<'a> Facts<'a> {
         let m = &r.metadata;
         let mut f = Facts {
             banner: m.banner.as_ref().and_then(|a| a.result.as_deref()),
-            donation: m.donation_address.as_ref().and_then(|a| a.result.as_deref()),
+            donation: m
+                .donation_address
+                .as_ref()
+                .and_then(|a| a.result.as_deref()),
             padded: r.wire.padded_lines > 0,
             ..Facts::default()
         };
-        if let Some(Answer { result: Some(feat), .. }) = &m.features {
+        if let Some(Answer {
+            result: Some(feat), ..
+        }) = &m.features
+        {
             f.feature_keys = feat.keys.iter().map(String::as_str).collect();
         }
         if let Some(Value::Object(raw)) = &m.features_raw {
@@ -75,16 +81,24 @@ impl<'a> Facts<'a> {
             f.features_error = Some(e);
             f.push_error(e);
         }
-        for e in [m.banner.as_ref().and_then(|a| a.error.as_ref()), m.peers.as_ref().and_then(|a| a.error.as_ref())]
-            .into_iter()
-            .flatten()
+        for e in [
+            m.banner.as_ref().and_then(|a| a.error.as_ref()),
+            m.peers.as_ref().and_then(|a| a.error.as_ref()),
+        ]
+        .into_iter()
+        .flatten()
         {
             f.push_error(e);
         }
         for p in &r.probes {
             match &p.detail {
                 ProbeDetail::AddressFormats(a) => {
-                    for c in a.formats.iter().flat_map(|x| x.calls.iter()).chain(a.legacy_address.iter()) {
+                    for c in a
+                        .formats
+                        .iter()
+                        .flat_map(|x| x.calls.iter())
+                        .chain(a.legacy_address.iter())
+                    {
                         if let Some(e) = &c.error {
                             f.push_error(e);
                         }
@@ -114,7 +128,10 @@ impl<'a> Facts<'a> {
     }
 
     fn error_where(&self, pred: impl Fn(Option<i64>, &str) -> bool) -> Option<String> {
-        self.errors.iter().find(|(c, m)| pred(*c, m)).map(|(c, m)| quote(*c, m))
+        self.errors
+            .iter()
+            .find(|(c, m)| pred(*c, m))
+            .map(|(c, m)| quote(*c, m))
     }
 
     fn push_error(&mut self, e: &'a RpcError) {
@@ -136,7 +153,10 @@ impl<'a> Facts<'a> {
 
 fn quote(code: Option<i64>, message: &str) -> String {
     let code = code.map_or_else(|| "none".into(), |c| c.to_string());
-    format!("code {code} \"{}\"", truncate(message, MAX_EVIDENCE_VALUE).replace('\n', "\\n"))
+    format!(
+        "code {code} \"{}\"",
+        truncate(message, MAX_EVIDENCE_VALUE).replace('\n', "\\n")
+    )
 }
 
 /// One behavioral rule.
@@ -157,118 +177,330 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     // --- ElectrumX (spesmilo/electrumx, aiorpcx) ---
     // electrumx/server/transport.py PaddedRSTransport (2.0.0+).
-    Rule { id: "ex-reply-padding", implementation: Electrumx, weight: 3.0, check: |f| f.padded.then(|| "reply lines padded with spaces".into()) },
+    Rule {
+        id: "ex-reply-padding",
+        implementation: Electrumx,
+        weight: 3.0,
+        check: |f| f.padded.then(|| "reply lines padded with spaces".into()),
+    },
     // session.py server_features(): 'services' key.
-    Rule { id: "ex-features-services-key", implementation: Electrumx, weight: 2.0, check: |f| f.has_key("services").then(|| "features has `services`".into()) },
+    Rule {
+        id: "ex-features-services-key",
+        implementation: Electrumx,
+        weight: 2.0,
+        check: |f| {
+            f.has_key("services")
+                .then(|| "features has `services`".into())
+        },
+    },
     // session.py handle_request(): RPCError(BAD_REQUEST, 'use server.version to identify client') + disconnect.
-    Rule { id: "ex-before-version-refused", implementation: Electrumx, weight: 3.0, check: |f| {
-        f.error_where(|c, m| c == Some(1) && m.contains("use server.version to identify client"))
-    } },
+    Rule {
+        id: "ex-before-version-refused",
+        implementation: Electrumx,
+        weight: 3.0,
+        check: |f| {
+            f.error_where(|c, m| {
+                c == Some(1) && m.contains("use server.version to identify client")
+            })
+        },
+    },
     // session.py handle_request() → _do_crash_old_electrum_client(): `blockchain.relayfee` and
     // `blockchain.estimatefee` notifications pushed at a client that skipped server.version,
     // before the error (no other implementation pushes anything at an unversioned client).
-    Rule { id: "ex-crash-old-client-notification", implementation: Electrumx, weight: 3.0, check: |f| {
-        let c = f.case("before-version")?;
-        c.notifications_before_reply.iter().any(|m| m == "blockchain.relayfee").then(|| "blockchain.relayfee pushed before the reply".into())
-    } },
+    Rule {
+        id: "ex-crash-old-client-notification",
+        implementation: Electrumx,
+        weight: 3.0,
+        check: |f| {
+            let c = f.case("before-version")?;
+            c.notifications_before_reply
+                .iter()
+                .any(|m| m == "blockchain.relayfee")
+                .then(|| "blockchain.relayfee pushed before the reply".into())
+        },
+    },
     // aiorpcx jsonrpc.py handler_invocation(): f'unknown method "{method}"'.
-    Rule { id: "aiorpcx-unknown-method", implementation: Electrumx, weight: 3.0, check: |f| {
-        f.error_where(|c, m| c == Some(-32601) && m.starts_with("unknown method \""))
-    } },
+    Rule {
+        id: "aiorpcx-unknown-method",
+        implementation: Electrumx,
+        weight: 3.0,
+        check: |f| f.error_where(|c, m| c == Some(-32601) && m.starts_with("unknown method \"")),
+    },
     // aiorpcx jsonrpc.py handler_invocation(): '… argument(s) passed to method …'.
-    Rule { id: "aiorpcx-argument-count", implementation: Electrumx, weight: 2.0, check: |f| {
-        f.error_where(|c, m| c == Some(-32602) && m.contains("passed to method"))
-    } },
+    Rule {
+        id: "aiorpcx-argument-count",
+        implementation: Electrumx,
+        weight: 2.0,
+        check: |f| f.error_where(|c, m| c == Some(-32602) && m.contains("passed to method")),
+    },
     // aiorpcx jsonrpc.py message_to_item(): 'batch is empty'.
-    Rule { id: "aiorpcx-empty-batch", implementation: Electrumx, weight: 2.0, check: |f| f.error_where(|c, m| c == Some(-32600) && m == "batch is empty") },
+    Rule {
+        id: "aiorpcx-empty-batch",
+        implementation: Electrumx,
+        weight: 2.0,
+        check: |f| f.error_where(|c, m| c == Some(-32600) && m == "batch is empty"),
+    },
     // session.py scripthash_to_hashX(): f'{scripthash} is not a valid script hash'.
-    Rule { id: "ex-invalid-scripthash", implementation: Electrumx, weight: 2.0, check: |f| f.error_where(|c, m| c == Some(1) && m.ends_with("is not a valid script hash")) },
+    Rule {
+        id: "ex-invalid-scripthash",
+        implementation: Electrumx,
+        weight: 2.0,
+        check: |f| f.error_where(|c, m| c == Some(1) && m.ends_with("is not a valid script hash")),
+    },
     // session.py transaction_broadcast(): '…rejected by network rules.\n\n{message}\n[{raw_tx}]' (echoes the tx).
-    Rule { id: "ex-broadcast-echoes-tx", implementation: Electrumx, weight: 2.0, check: |f| {
-        f.error_where(|_, m| m.starts_with("the transaction was rejected by network rules.") && m.trim_end().ends_with("[deadbeef]"))
-    } },
+    Rule {
+        id: "ex-broadcast-echoes-tx",
+        implementation: Electrumx,
+        weight: 2.0,
+        check: |f| {
+            f.error_where(|_, m| {
+                m.starts_with("the transaction was rejected by network rules.")
+                    && m.trim_end().ends_with("[deadbeef]")
+            })
+        },
+    },
     // aiorpcx JSONRPCv1 response_payload(): {'result', 'error': None, 'id'} to a 1.0-framed first message.
-    Rule { id: "aiorpcx-jsonrpc-1.0-reply", implementation: Electrumx, weight: 2.0, check: |f| {
-        let c = f.case("jsonrpc-1.0")?;
-        c.reply_form.as_deref().filter(|r| r.starts_with("result,error,id")).map(|r| format!("reply form {r}"))
-    } },
+    Rule {
+        id: "aiorpcx-jsonrpc-1.0-reply",
+        implementation: Electrumx,
+        weight: 2.0,
+        check: |f| {
+            let c = f.case("jsonrpc-1.0")?;
+            c.reply_form
+                .as_deref()
+                .filter(|r| r.starts_with("result,error,id"))
+                .map(|r| format!("reply form {r}"))
+        },
+    },
     // aiorpcx JSONRPCv2 error_payload(): key order jsonrpc, error, id.
-    Rule { id: "aiorpcx-error-key-order", implementation: Electrumx, weight: 1.5, check: |f| {
-        f.cases.values().find_map(|c| c.reply_form.as_deref().filter(|r| r.starts_with("jsonrpc,error,id")).map(|r| format!("reply form {r}")))
-    } },
+    Rule {
+        id: "aiorpcx-error-key-order",
+        implementation: Electrumx,
+        weight: 1.5,
+        check: |f| {
+            f.cases.values().find_map(|c| {
+                c.reply_form
+                    .as_deref()
+                    .filter(|r| r.starts_with("jsonrpc,error,id"))
+                    .map(|r| format!("reply form {r}"))
+            })
+        },
+    },
     // session.py banner(): f'You are connected to an {electrumx.version} server.' (no BANNER_FILE).
-    Rule { id: "ex-default-banner", implementation: Electrumx, weight: 1.5, check: |f| {
-        f.banner.filter(|b| b.starts_with("You are connected to an ElectrumX")).map(|b| truncate(b, MAX_EVIDENCE_VALUE))
-    } },
+    Rule {
+        id: "ex-default-banner",
+        implementation: Electrumx,
+        weight: 1.5,
+        check: |f| {
+            f.banner
+                .filter(|b| b.starts_with("You are connected to an ElectrumX"))
+                .map(|b| truncate(b, MAX_EVIDENCE_VALUE))
+        },
+    },
     // --- Fulcrum (cculianu/Fulcrum) ---
     // Servers.cpp makeFeaturesDictForConnection(): r["dsproof"].
-    Rule { id: "fulcrum-features-dsproof-key", implementation: Fulcrum, weight: 3.0, check: |f| f.has_key("dsproof").then(|| "features has `dsproof`".into()) },
+    Rule {
+        id: "fulcrum-features-dsproof-key",
+        implementation: Fulcrum,
+        weight: 3.0,
+        check: |f| {
+            f.has_key("dsproof")
+                .then(|| "features has `dsproof`".into())
+        },
+    },
     // RPC.cpp processObject_internal(): UnknownMethod("Unsupported request: %1").
-    Rule { id: "fulcrum-unsupported-request", implementation: Fulcrum, weight: 3.0, check: |f| f.error_where(|c, m| c == Some(-32601) && m.starts_with("Unsupported request:")) },
+    Rule {
+        id: "fulcrum-unsupported-request",
+        implementation: Fulcrum,
+        weight: 3.0,
+        check: |f| f.error_where(|c, m| c == Some(-32601) && m.starts_with("Unsupported request:")),
+    },
     // RPC.cpp ValidateParams: "Expected at least %1 parameter(s) for %3, got %4 instead".
-    Rule { id: "fulcrum-param-count", implementation: Fulcrum, weight: 2.0, check: |f| {
-        f.error_where(|c, m| c == Some(-32602) && m.starts_with("Expected at") && m.contains("parameter"))
-    } },
+    Rule {
+        id: "fulcrum-param-count",
+        implementation: Fulcrum,
+        weight: 2.0,
+        check: |f| {
+            f.error_where(|c, m| {
+                c == Some(-32602) && m.starts_with("Expected at") && m.contains("parameter")
+            })
+        },
+    },
     // Servers.cpp rpc_blockchain_scripthash_*: RPCError("Invalid scripthash").
-    Rule { id: "fulcrum-invalid-scripthash", implementation: Fulcrum, weight: 2.0, check: |f| f.error_where(|_, m| m == "Invalid scripthash") },
+    Rule {
+        id: "fulcrum-invalid-scripthash",
+        implementation: Fulcrum,
+        weight: 2.0,
+        check: |f| f.error_where(|_, m| m == "Invalid scripthash"),
+    },
     // Servers.cpp registry: blockchain.address.get_balance etc. still served.
-    Rule { id: "fulcrum-legacy-address-answered", implementation: Fulcrum, weight: 2.0, check: |f| f.legacy_answered.then(|| "blockchain.address.get_balance answered".into()) },
+    Rule {
+        id: "fulcrum-legacy-address-answered",
+        implementation: Fulcrum,
+        weight: 2.0,
+        check: |f| {
+            f.legacy_answered
+                .then(|| "blockchain.address.get_balance answered".into())
+        },
+    },
     // Servers.cpp rpc_server_banner(): "Connected to a %1 server" fallback.
-    Rule { id: "fulcrum-default-banner", implementation: Fulcrum, weight: 1.5, check: |f| {
-        f.banner.filter(|b| b.starts_with("Connected to a Fulcrum")).map(|b| truncate(b, MAX_EVIDENCE_VALUE))
-    } },
+    Rule {
+        id: "fulcrum-default-banner",
+        implementation: Fulcrum,
+        weight: 1.5,
+        check: |f| {
+            f.banner
+                .filter(|b| b.starts_with("Connected to a Fulcrum"))
+                .map(|b| truncate(b, MAX_EVIDENCE_VALUE))
+        },
+    },
     // --- electrs (romanz/electrs) ---
     // src/electrum.rs RpcError::to_value(): fixed lower-case texts.
-    Rule { id: "electrs-method-not-found", implementation: Electrs, weight: 3.0, check: |f| f.error_where(|c, m| c == Some(-32601) && m == "method not found") },
-    Rule { id: "electrs-invalid-params", implementation: Electrs, weight: 3.0, check: |f| f.error_where(|c, m| c == Some(-32602) && m == "invalid params") },
+    Rule {
+        id: "electrs-method-not-found",
+        implementation: Electrs,
+        weight: 3.0,
+        check: |f| f.error_where(|c, m| c == Some(-32601) && m == "method not found"),
+    },
+    Rule {
+        id: "electrs-invalid-params",
+        implementation: Electrs,
+        weight: 3.0,
+        check: |f| f.error_where(|c, m| c == Some(-32602) && m == "invalid params"),
+    },
     // src/electrum.rs features(): "hosts": {"tcp_port": port} (flat, not per host).
-    Rule { id: "electrs-flat-hosts", implementation: Electrs, weight: 3.0, check: |f| f.features_hosts_flat.then(|| "features.hosts is {tcp_port: …}".into()) },
+    Rule {
+        id: "electrs-flat-hosts",
+        implementation: Electrs,
+        weight: 3.0,
+        check: |f| {
+            f.features_hosts_flat
+                .then(|| "features.hosts is {tcp_port: …}".into())
+        },
+    },
     // config.rs default server_banner "Welcome to electrs <v> (Electrum Rust Server)!".
-    Rule { id: "electrs-default-banner", implementation: Electrs, weight: 1.5, check: |f| {
-        f.banner.filter(|b| b.contains("(Electrum Rust Server)")).map(|b| truncate(b, MAX_EVIDENCE_VALUE))
-    } },
+    Rule {
+        id: "electrs-default-banner",
+        implementation: Electrs,
+        weight: 1.5,
+        check: |f| {
+            f.banner
+                .filter(|b| b.contains("(Electrum Rust Server)"))
+                .map(|b| truncate(b, MAX_EVIDENCE_VALUE))
+        },
+    },
     // --- esplora-electrs (Blockstream/electrs) ---
     // src/electrum/server.rs handle_command(): format!("unknown method {}", method), code -32601.
-    Rule { id: "esplora-unknown-method", implementation: EsploraElectrs, weight: 3.0, check: |f| {
-        f.error_where(|c, m| c == Some(-32601) && m.starts_with("unknown method ") && !m.starts_with("unknown method \""))
-    } },
+    Rule {
+        id: "esplora-unknown-method",
+        implementation: EsploraElectrs,
+        weight: 3.0,
+        check: |f| {
+            f.error_where(|c, m| {
+                c == Some(-32601)
+                    && m.starts_with("unknown method ")
+                    && !m.starts_with("unknown method \"")
+            })
+        },
+    },
     // src/electrum/server.rs hash_from_value(): invalid_params("non-hex hash" / "missing hash").
-    Rule { id: "esplora-hash-params", implementation: EsploraElectrs, weight: 2.0, check: |f| {
-        f.error_where(|c, m| c == Some(-32602) && (m.contains("non-hex hash") || m.contains("missing hash")))
-    } },
+    Rule {
+        id: "esplora-hash-params",
+        implementation: EsploraElectrs,
+        weight: 2.0,
+        check: |f| {
+            f.error_where(|c, m| {
+                c == Some(-32602) && (m.contains("non-hex hash") || m.contains("missing hash"))
+            })
+        },
+    },
     // server.features only with the electrum-discovery feature; esplora and mempool builds usually lack it.
-    Rule { id: "esplora-no-features", implementation: EsploraElectrs, weight: 1.0, check: |f| {
-        f.features_error.filter(|e| e.message.contains("server.features")).map(|e| quote(e.code, &e.message))
-    } },
+    Rule {
+        id: "esplora-no-features",
+        implementation: EsploraElectrs,
+        weight: 1.0,
+        check: |f| {
+            f.features_error
+                .filter(|e| e.message.contains("server.features"))
+                .map(|e| quote(e.code, &e.message))
+        },
+    },
     // config.rs default electrum_banner "Welcome to electrs-esplora <v>".
-    Rule { id: "esplora-default-banner", implementation: EsploraElectrs, weight: 1.0, check: |f| {
-        f.banner.filter(|b| b.starts_with("Welcome to electrs-esplora")).map(|b| truncate(b, MAX_EVIDENCE_VALUE))
-    } },
+    Rule {
+        id: "esplora-default-banner",
+        implementation: EsploraElectrs,
+        weight: 1.0,
+        check: |f| {
+            f.banner
+                .filter(|b| b.starts_with("Welcome to electrs-esplora"))
+                .map(|b| truncate(b, MAX_EVIDENCE_VALUE))
+        },
+    },
     // --- mempool-electrs (mempool/electrs) ---
     // src/electrum/server.rs handle_command(): json!({"error": format!("{}", e)}) — a bare string.
-    Rule { id: "mempool-string-error", implementation: MempoolElectrs, weight: 3.0, check: |f| f.error_where(|c, m| c.is_none() && !m.starts_with('{')) },
+    Rule {
+        id: "mempool-string-error",
+        implementation: MempoolElectrs,
+        weight: 3.0,
+        check: |f| f.error_where(|c, m| c.is_none() && !m.starts_with('{')),
+    },
     // handle_replies(): a batch (array) is "invalid command" and ends the connection.
-    Rule { id: "mempool-batch-disconnect", implementation: MempoolElectrs, weight: 1.5, check: |f| {
-        f.case("small-batch").filter(|c| c.outcome == "disconnect").map(|_| "small batch answered by disconnect".into())
-    } },
-    Rule { id: "mempool-no-features", implementation: MempoolElectrs, weight: 1.0, check: |f| {
-        f.features_error.filter(|e| e.message.contains("server.features")).map(|e| quote(e.code, &e.message))
-    } },
+    Rule {
+        id: "mempool-batch-disconnect",
+        implementation: MempoolElectrs,
+        weight: 1.5,
+        check: |f| {
+            f.case("small-batch")
+                .filter(|c| c.outcome == "disconnect")
+                .map(|_| "small batch answered by disconnect".into())
+        },
+    },
+    Rule {
+        id: "mempool-no-features",
+        implementation: MempoolElectrs,
+        weight: 1.0,
+        check: |f| {
+            f.features_error
+                .filter(|e| e.message.contains("server.features"))
+                .map(|e| quote(e.code, &e.message))
+        },
+    },
     // --- Electrum Personal Server (chris-belcher/electrum-personal-server) ---
     // electrumprotocol.py: BANNER "Welcome to Electrum Personal Server {serverversion}".
-    Rule { id: "eps-default-banner", implementation: ElectrumPersonalServer, weight: 2.0, check: |f| {
-        f.banner.filter(|b| b.starts_with("Welcome to Electrum Personal Server")).map(|b| truncate(b, MAX_EVIDENCE_VALUE))
-    } },
+    Rule {
+        id: "eps-default-banner",
+        implementation: ElectrumPersonalServer,
+        weight: 2.0,
+        check: |f| {
+            f.banner
+                .filter(|b| b.starts_with("Welcome to Electrum Personal Server"))
+                .map(|b| truncate(b, MAX_EVIDENCE_VALUE))
+        },
+    },
     // electrumprotocol.py: DONATION_ADDR.
-    Rule { id: "eps-donation-address", implementation: ElectrumPersonalServer, weight: 2.0, check: |f| {
-        f.donation.filter(|d| *d == EPS_DONATION).map(str::to_string)
-    } },
+    Rule {
+        id: "eps-donation-address",
+        implementation: ElectrumPersonalServer,
+        weight: 2.0,
+        check: |f| {
+            f.donation
+                .filter(|d| *d == EPS_DONATION)
+                .map(str::to_string)
+        },
+    },
     // electrumprotocol.py handle_query(): unhandled methods are logged, never answered.
-    Rule { id: "eps-unknown-method-silence", implementation: ElectrumPersonalServer, weight: 2.0, check: |f| {
-        let legacy_silent = f.legacy.first().is_some_and(|c| c.outcome == "timeout");
-        let unknown_silent = f.case("unknown-method").is_some_and(|c| c.outcome == "silence");
-        (legacy_silent || unknown_silent).then(|| "unknown method left unanswered".into())
-    } },
+    Rule {
+        id: "eps-unknown-method-silence",
+        implementation: ElectrumPersonalServer,
+        weight: 2.0,
+        check: |f| {
+            let legacy_silent = f.legacy.first().is_some_and(|c| c.outcome == "timeout");
+            let unknown_silent = f
+                .case("unknown-method")
+                .is_some_and(|c| c.outcome == "silence");
+            (legacy_silent || unknown_silent).then(|| "unknown method left unanswered".into())
+        },
+    },
 ];
 
 /// Scores per implementation and the evidence lines of every matching rule.

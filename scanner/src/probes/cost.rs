@@ -19,7 +19,9 @@
 use observatory_model::probes::ProbeDetail;
 use observatory_model::raw::EndpointRecord;
 
-use super::malformed::{cases_at, was_sent, Conn, MAX_VERSIONED_CONNECTIONS, UNITS_SIDE_CONNECTION};
+use super::malformed::{
+    cases_at, was_sent, Conn, MAX_VERSIONED_CONNECTIONS, UNITS_SIDE_CONNECTION,
+};
 use super::ProbeLevel;
 
 /// Session cost ElectrumX charges for accepting a connection (`SessionBase.cost = 5.0`).
@@ -74,7 +76,10 @@ impl VisitCost {
 /// Prices a visit from its record: the main session's request log, and the malformed cases
 /// that were sent on side connections.
 pub fn visit_cost(record: &EndpointRecord) -> VisitCost {
-    let mut cost = VisitCost { main_session: UNITS_CONNECTION, ..VisitCost::default() };
+    let mut cost = VisitCost {
+        main_session: UNITS_CONNECTION,
+        ..VisitCost::default()
+    };
     for req in &record.requests {
         cost.main_requests += 1;
         cost.main_session += method_units(&req.method);
@@ -84,10 +89,14 @@ pub fn visit_cost(record: &EndpointRecord) -> VisitCost {
         }
         cost.main_session += req.reply_bytes.unwrap_or(0) as f64 / BYTES_PER_UNIT;
     }
-    cost.side_connections = record.probes.iter().map(|p| match &p.detail {
-        ProbeDetail::Malformed(m) => side_cost(m),
-        _ => 0.0,
-    }).sum();
+    cost.side_connections = record
+        .probes
+        .iter()
+        .map(|p| match &p.detail {
+            ProbeDetail::Malformed(m) => side_cost(m),
+            _ => 0.0,
+        })
+        .sum();
     cost
 }
 
@@ -99,7 +108,9 @@ fn side_cost(m: &observatory_model::probes::MalformedDetail) -> f64 {
     let mut reopenings = 0u32;
     for case in m.cases.iter().filter(|c| was_sent(&c.outcome)) {
         // Full-level specs include the standard ones, so every case name is found there.
-        let Some(spec) = cases_at(ProbeLevel::Full).find(|s| s.name == case.case) else { continue };
+        let Some(spec) = cases_at(ProbeLevel::Full).find(|s| s.name == case.case) else {
+            continue;
+        };
         units += spec.electrumx_units;
         if matches!(spec.conn, Conn::Versioned) {
             versioned_sent = true;
@@ -121,10 +132,20 @@ mod tests {
     use crate::probes::fake::{malformed_case as case, record_with_malformed};
 
     fn req(method: &str, outcome: &str, bytes: u64) -> RequestLog {
-        RequestLog { id: 1, method: method.into(), sent_offset_ms: 0.0, rtt_ms: Some(1.0), outcome: outcome.into(), reply_bytes: Some(bytes) }
+        RequestLog {
+            id: 1,
+            method: method.into(),
+            sent_offset_ms: 0.0,
+            rtt_ms: Some(1.0),
+            outcome: outcome.into(),
+            reply_bytes: Some(bytes),
+        }
     }
 
-    fn record(requests: Vec<RequestLog>, cases: Vec<observatory_model::probes::MalformedCase>) -> EndpointRecord {
+    fn record(
+        requests: Vec<RequestLog>,
+        cases: Vec<observatory_model::probes::MalformedCase>,
+    ) -> EndpointRecord {
         let mut r = record_with_malformed(cases);
         r.requests = requests;
         r
@@ -132,7 +153,10 @@ mod tests {
     #[test]
     fn prices_methods_errors_bytes_and_side_connections() {
         let r = record(
-            vec![req("server.version", "result", 5_000), req("blockchain.address.get_balance", "error", 0)],
+            vec![
+                req("server.version", "result", 5_000),
+                req("blockchain.address.get_balance", "error", 0),
+            ],
             vec![
                 case("before-version", "error", true),
                 case("scripthash-non-hex", "error", false),
@@ -145,7 +169,10 @@ mod tests {
         // 5 connection + 0.5 version + 1 for 5,000 bytes + 100 error.
         assert!((c.main_session - 106.5).abs() < 1e-9, "{c:?}");
         // 105.2 + 100.0 + 0.2, two versioned connections (one reopening) of 5.6.
-        assert!((c.side_connections - (105.4 + 100.0 + 2.0 * UNITS_SIDE_CONNECTION)).abs() < 1e-9, "{c:?}");
+        assert!(
+            (c.side_connections - (105.4 + 100.0 + 2.0 * UNITS_SIDE_CONNECTION)).abs() < 1e-9,
+            "{c:?}"
+        );
         assert!((c.total() - c.main_session - c.side_connections).abs() < 1e-12);
     }
 
@@ -153,7 +180,11 @@ mod tests {
     fn every_malformed_case_is_priced() {
         for spec in cases_at(ProbeLevel::Full) {
             let r = record(Vec::new(), vec![case(spec.name, "error", false)]);
-            assert!(visit_cost(&r).side_connections >= spec.electrumx_units, "{}", spec.name);
+            assert!(
+                visit_cost(&r).side_connections >= spec.electrumx_units,
+                "{}",
+                spec.name
+            );
         }
     }
 }

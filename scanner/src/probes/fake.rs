@@ -73,7 +73,10 @@ pub struct FakeRpc {
 
 impl std::fmt::Debug for FakeRpc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeRpc").field("budget", &self.budget).field("closed", &self.closed).finish()
+        f.debug_struct("FakeRpc")
+            .field("budget", &self.budget)
+            .field("closed", &self.closed)
+            .finish()
     }
 }
 
@@ -122,12 +125,21 @@ pub fn ok(value: Value) -> CallOutcome {
 
 /// The error answer used by scripts.
 pub fn err(code: i64, message: &str) -> CallOutcome {
-    CallOutcome::Error { error: RpcError { code: Some(code), message: message.into() }, rtt_ms: 1.0 }
+    CallOutcome::Error {
+        error: RpcError {
+            code: Some(code),
+            message: message.into(),
+        },
+        rtt_ms: 1.0,
+    }
 }
 
 /// A raw line answer.
 pub fn line(text: &str) -> RawOutcome {
-    RawOutcome::Line { text: text.into(), rtt_ms: 1.0 }
+    RawOutcome::Line {
+        text: text.into(),
+        rtt_ms: 1.0,
+    }
 }
 
 impl Drop for FakeRpc {
@@ -139,7 +151,9 @@ impl Drop for FakeRpc {
 impl Rpc for FakeRpc {
     async fn call(&mut self, method: &str, params: Value) -> CallOutcome {
         if self.closed {
-            return CallOutcome::Closed { reason: "closed".into() };
+            return CallOutcome::Closed {
+                reason: "closed".into(),
+            };
         }
         if !self.take_budget() {
             return CallOutcome::OverBudget;
@@ -237,7 +251,11 @@ impl FakeOpener {
     /// An opener whose connections count into `open` (share it with the main connection's
     /// [`FakeRpc::counted`] to check that no two are ever open at once).
     pub fn counting(script: Arc<dyn Script>, open: Arc<OpenConnections>) -> Self {
-        FakeOpener { script, opened: Mutex::new(0), open }
+        FakeOpener {
+            script,
+            opened: Mutex::new(0),
+            open,
+        }
     }
 }
 
@@ -253,21 +271,39 @@ impl Opener for FakeOpener {
 
 /// Runs `probe` with `plan` on a fresh fake main connection (budget 100) and an opener, both
 /// answering from `script`; returns the outcome and the requests sent on the main connection.
-pub async fn run_probe<P: Probe>(probe: &P, script: Arc<dyn Script>, plan: Plan) -> (ProbeOutcome, u32) {
+pub async fn run_probe<P: Probe>(
+    probe: &P,
+    script: Arc<dyn Script>,
+    plan: Plan,
+) -> (ProbeOutcome, u32) {
     let mut rpc = FakeRpc::new(script.clone(), 100);
     let mut c = Counted::new(&mut rpc);
-    let out = probe.run(&mut c, &FakeOpener::new(script), &crate::probes::tests::ctx(), plan).await;
+    let out = probe
+        .run(
+            &mut c,
+            &FakeOpener::new(script),
+            &crate::probes::tests::ctx(),
+            plan,
+        )
+        .await;
     let sent = c.sent();
     (out, sent)
 }
 
 /// A plan whose deadline has already passed.
 pub fn out_of_time(level: ProbeLevel) -> Plan {
-    Plan { level, deadline: std::time::Instant::now() }
+    Plan {
+        level,
+        deadline: std::time::Instant::now(),
+    }
 }
 
 /// A malformed case as recorded, with nothing but its name, outcome and hang-up.
-pub fn malformed_case(name: &str, outcome: &str, disconnected: bool) -> observatory_model::probes::MalformedCase {
+pub fn malformed_case(
+    name: &str,
+    outcome: &str,
+    disconnected: bool,
+) -> observatory_model::probes::MalformedCase {
     observatory_model::probes::MalformedCase {
         case: name.into(),
         sent: String::new(),
@@ -289,7 +325,11 @@ pub fn record_with_malformed(
 ) -> observatory_model::raw::EndpointRecord {
     use observatory_model::probes::{MalformedDetail, ProbeDetail, ProbeResult};
     use observatory_model::raw::{Endpoint, EndpointRecord, Status, Transport};
-    let ep = Endpoint { host: "127.0.0.1".into(), port: 50001, transport: Transport::Tcp };
+    let ep = Endpoint {
+        host: "127.0.0.1".into(),
+        port: 50001,
+        transport: Transport::Tcp,
+    };
     let mut r = EndpointRecord::new("run", 0, "test", ep, 0);
     r.probes.push(ProbeResult {
         name: "malformed".into(),

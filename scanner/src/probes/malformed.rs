@@ -34,7 +34,9 @@ use observatory_model::raw::Status;
 use observatory_protocol::message::{truncate, MAX_ERROR_TEXT};
 
 use super::observe::{reply_form, Counted, RawReply};
-use super::{Channel, Coverage, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome};
+use super::{
+    Channel, Coverage, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome,
+};
 use crate::rpc::{RawOutcome, Rpc};
 
 /// Which connection a case is sent on.
@@ -58,8 +60,7 @@ const FOLLOW_UPS_PER_CASE: u32 = MAX_NOTIFICATIONS_BEFORE_REPLY as u32 + 1;
 pub const MAX_VERSIONED_CONNECTIONS: u32 = 4;
 /// The `server.version` line opening a versioned side connection. A single version string
 /// (not a range), because romanz/electrs accepts only exactly "1.4".
-pub const VERSION_LINE: &str =
-    r#"{"jsonrpc":"2.0","id":900000,"method":"server.version","params":["electrum-observatory-probe","1.4"]}"#;
+pub const VERSION_LINE: &str = r#"{"jsonrpc":"2.0","id":900000,"method":"server.version","params":["electrum-observatory-probe","1.4"]}"#;
 /// ElectrumX cost of one side connection: session cost 5.0 plus `server.version` 0.5 plus a ping.
 pub const UNITS_SIDE_CONNECTION: f64 = 5.6;
 
@@ -79,7 +80,8 @@ pub struct CaseSpec {
 }
 
 /// 64 characters that are not hex: right length, wrong alphabet.
-pub const NON_HEX_SCRIPTHASH: &str = "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";
+pub const NON_HEX_SCRIPTHASH: &str =
+    "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";
 /// 62 hex characters: right alphabet, wrong length.
 pub const SHORT_SCRIPTHASH: &str = "00000000000000000000000000000000000000000000000000000000000000";
 /// A hex string that is not a transaction.
@@ -175,7 +177,9 @@ pub const CASES: [CaseSpec; 11] = [
 
 /// The cases that run at `level`.
 pub fn cases_at(level: ProbeLevel) -> impl Iterator<Item = &'static CaseSpec> {
-    CASES.iter().filter(move |c| level == ProbeLevel::Full || c.level == ProbeLevel::Standard)
+    CASES
+        .iter()
+        .filter(move |c| level == ProbeLevel::Full || c.level == ProbeLevel::Standard)
 }
 
 /// True unless the case never left the scanner (the outcomes recorded without sending).
@@ -186,11 +190,15 @@ pub fn was_sent(outcome: &str) -> bool {
 /// True when `message` contains an HTML tag or a URL (a known phishing marker in broadcast errors).
 pub fn has_markup_or_url(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    if ["http://", "https://", "www.", "href="].iter().any(|p| m.contains(p)) {
+    if ["http://", "https://", "www.", "href="]
+        .iter()
+        .any(|p| m.contains(p))
+    {
         return true;
     }
     let b = m.as_bytes();
-    b.windows(2).any(|w| matches!(w, [b'<', c] if c.is_ascii_alphabetic() || *c == b'/' || *c == b'!'))
+    b.windows(2)
+        .any(|w| matches!(w, [b'<', c] if c.is_ascii_alphabetic() || *c == b'/' || *c == b'!'))
 }
 
 /// The probe.
@@ -203,15 +211,28 @@ impl Probe for Malformed {
     }
 
     fn cost(&self, level: ProbeLevel) -> ProbeCost {
-        let cases = cases_at(level).fold(ProbeCost { requests: 0, electrumx_units: 0.0 }, |acc, c| ProbeCost {
-            // Case, a follow-up per notification read past, the follow-up ping; a versioned
-            // case may also need a (re)opening version line.
-            requests: acc.requests
-                + FOLLOW_UPS_PER_CASE
-                + if matches!(c.conn, Conn::Fresh { .. }) { 1 } else { 2 },
-            electrumx_units: acc.electrumx_units + c.electrumx_units,
-        });
-        ProbeCost { requests: cases.requests, electrumx_units: cases.electrumx_units + UNITS_SIDE_CONNECTION }
+        let cases = cases_at(level).fold(
+            ProbeCost {
+                requests: 0,
+                electrumx_units: 0.0,
+            },
+            |acc, c| ProbeCost {
+                // Case, a follow-up per notification read past, the follow-up ping; a versioned
+                // case may also need a (re)opening version line.
+                requests: acc.requests
+                    + FOLLOW_UPS_PER_CASE
+                    + if matches!(c.conn, Conn::Fresh { .. }) {
+                        1
+                    } else {
+                        2
+                    },
+                electrumx_units: acc.electrumx_units + c.electrumx_units,
+            },
+        );
+        ProbeCost {
+            requests: cases.requests,
+            electrumx_units: cases.electrumx_units + UNITS_SIDE_CONNECTION,
+        }
     }
 
     fn samples(&self, level: ProbeLevel) -> u32 {
@@ -244,7 +265,9 @@ impl Probe for Malformed {
             }
             let case = match spec.conn {
                 Conn::Versioned => {
-                    if versioned.as_ref().is_none_or(|c| c.is_closed()) && opened < MAX_VERSIONED_CONNECTIONS {
+                    if versioned.as_ref().is_none_or(|c| c.is_closed())
+                        && opened < MAX_VERSIONED_CONNECTIONS
+                    {
                         close(versioned.take()).await;
                         opened += 1;
                         versioned = open_versioned(opener, &mut side).await;
@@ -270,16 +293,27 @@ impl Probe for Malformed {
             detail.cases.push(case);
         }
         close(versioned).await;
-        let answered = detail.cases.iter().filter(|c| !matches!(c.outcome.as_str(), "over-budget" | "no-connection")).count();
+        let answered = detail
+            .cases
+            .iter()
+            .filter(|c| !matches!(c.outcome.as_str(), "over-budget" | "no-connection"))
+            .count();
         let (status, error) = if answered == 0 && !detail.cases.is_empty() {
             (Status::Skipped, Some("no case could be sent".to_string()))
         } else {
             (Status::Success, None)
         };
-        let taken = u32::try_from(detail.cases.iter().filter(|c| was_sent(&c.outcome)).count()).unwrap_or(u32::MAX);
+        let taken = u32::try_from(detail.cases.iter().filter(|c| was_sent(&c.outcome)).count())
+            .unwrap_or(u32::MAX);
         let cut = detail.cases.iter().any(|c| c.outcome == "not-run");
         let coverage = Coverage::new(self.samples(plan.level), taken, cut);
-        ProbeOutcome { status, error, detail: ProbeDetail::Malformed(detail), side_requests: side, coverage }
+        ProbeOutcome {
+            status,
+            error,
+            detail: ProbeDetail::Malformed(detail),
+            side_requests: side,
+            coverage,
+        }
     }
 }
 
@@ -297,7 +331,11 @@ async fn open_versioned<O: Opener>(opener: &O, side: &mut u32) -> Option<O::Conn
     let out = counted.send_raw(VERSION_LINE.as_bytes()).await;
     *side = side.saturating_add(counted.sent());
     match out {
-        RawOutcome::Line { text, .. } if matches!(RawReply::parse(&text), RawReply::Result { .. }) => Some(conn),
+        RawOutcome::Line { text, .. }
+            if matches!(RawReply::parse(&text), RawReply::Result { .. }) =>
+        {
+            Some(conn)
+        }
         _ => {
             conn.close().await;
             None
@@ -308,13 +346,20 @@ async fn open_versioned<O: Opener>(opener: &O, side: &mut u32) -> Option<O::Conn
 /// Sends one case and, when it was answered, the follow-up that tells whether the server hung up.
 /// A notification arriving first is noted and the answer read by sending the follow-up (the
 /// session returns the next line, whichever it is).
-async fn send_case<C: Rpc>(conn: &mut C, spec: &CaseSpec, follow_up: &str, side: &mut u32) -> MalformedCase {
+async fn send_case<C: Rpc>(
+    conn: &mut C,
+    spec: &CaseSpec,
+    follow_up: &str,
+    side: &mut u32,
+) -> MalformedCase {
     let mut conn = Counted::new(conn);
     let mut out = conn.send_raw(spec.line.as_bytes()).await;
     let mut notified = Vec::new();
     while let RawOutcome::Line { text, .. } = &out {
         match RawReply::parse(text) {
-            RawReply::Notification { method } if notified.len() < MAX_NOTIFICATIONS_BEFORE_REPLY => {
+            RawReply::Notification { method }
+                if notified.len() < MAX_NOTIFICATIONS_BEFORE_REPLY =>
+            {
                 notified.push(method);
                 out = conn.send_raw(follow_up.as_bytes()).await;
             }
@@ -324,8 +369,11 @@ async fn send_case<C: Rpc>(conn: &mut C, spec: &CaseSpec, follow_up: &str, side:
     let mut case = record(spec, &out);
     case.notifications_before_reply = notified;
     if matches!(out, RawOutcome::Line { .. }) {
-        case.disconnected =
-            conn.is_closed() || matches!(conn.send_raw(follow_up.as_bytes()).await, RawOutcome::Closed { .. });
+        case.disconnected = conn.is_closed()
+            || matches!(
+                conn.send_raw(follow_up.as_bytes()).await,
+                RawOutcome::Closed { .. }
+            );
     }
     *side = side.saturating_add(conn.sent());
     case
@@ -356,11 +404,17 @@ pub fn record(spec: &CaseSpec, out: &RawOutcome) -> MalformedCase {
     match out {
         RawOutcome::OverBudget => blank(spec, "over-budget"),
         RawOutcome::Silence => blank(spec, "silence"),
-        RawOutcome::Closed { after_ms } => {
-            MalformedCase { disconnected: true, rtt_ms: Some(*after_ms), ..blank(spec, "disconnect") }
-        }
+        RawOutcome::Closed { after_ms } => MalformedCase {
+            disconnected: true,
+            rtt_ms: Some(*after_ms),
+            ..blank(spec, "disconnect")
+        },
         RawOutcome::Line { text, rtt_ms } => {
-            let mut c = MalformedCase { rtt_ms: Some(*rtt_ms), reply_form: reply_form(text), ..blank(spec, "") };
+            let mut c = MalformedCase {
+                rtt_ms: Some(*rtt_ms),
+                reply_form: reply_form(text),
+                ..blank(spec, "")
+            };
             match RawReply::parse(text) {
                 RawReply::Error { code, message } => {
                     c.outcome = "error".into();
@@ -405,37 +459,64 @@ mod tests {
             CallOutcome::Timeout
         }
         fn raw(&self, l: &str, version_sent: bool) -> (Vec<RawOutcome>, bool) {
-            let id = serde_json::from_str::<Value>(l).ok().and_then(|v| v.get("id").cloned()).unwrap_or(Value::Null);
+            let id = serde_json::from_str::<Value>(l)
+                .ok()
+                .and_then(|v| v.get("id").cloned())
+                .unwrap_or(Value::Null);
             if !version_sent && !l.contains("server.version") {
-                let t = format!(r#"{{"jsonrpc":"2.0","error":{{"code":1,"message":"use server.version to identify client"}},"id":{id}}}"#);
+                let t = format!(
+                    r#"{{"jsonrpc":"2.0","error":{{"code":1,"message":"use server.version to identify client"}},"id":{id}}}"#
+                );
                 // session.py handle_request(): _do_crash_old_electrum_client() first pushes
                 // blockchain.relayfee and blockchain.estimatefee notifications, then the error,
                 // then the close.
                 let relayfee = r#"{"jsonrpc":"2.0","method":"blockchain.relayfee","params":[]}"#;
-                let estimatefee = r#"{"jsonrpc":"2.0","method":"blockchain.estimatefee","params":[]}"#;
+                let estimatefee =
+                    r#"{"jsonrpc":"2.0","method":"blockchain.estimatefee","params":[]}"#;
                 return (vec![line(relayfee), line(estimatefee), line(&t)], true);
             }
             if l.contains("\"1.0\"") {
-                return (vec![line(&format!(r#"{{"result":["ElectrumX 2.0.0","1.4"],"error":null,"id":{id}}}"#))], false);
+                return (
+                    vec![line(&format!(
+                        r#"{{"result":["ElectrumX 2.0.0","1.4"],"error":null,"id":{id}}}"#
+                    ))],
+                    false,
+                );
             }
             if l.contains("zzzz") {
-                let t = format!(r#"{{"jsonrpc":"2.0","error":{{"code":1,"message":"{NON_HEX_SCRIPTHASH} is not a valid script hash"}},"id":{id}}}"#);
+                let t = format!(
+                    r#"{{"jsonrpc":"2.0","error":{{"code":1,"message":"{NON_HEX_SCRIPTHASH} is not a valid script hash"}},"id":{id}}}"#
+                );
                 return (vec![line(&t)], false);
             }
             if l.contains("broadcast") {
-                let t = format!(r#"{{"jsonrpc":"2.0","error":{{"code":1,"message":"the transaction was rejected by network rules.\n\nTX decode failed\n[deadbeef]"}},"id":{id}}}"#);
+                let t = format!(
+                    r#"{{"jsonrpc":"2.0","error":{{"code":1,"message":"the transaction was rejected by network rules.\n\nTX decode failed\n[deadbeef]"}},"id":{id}}}"#
+                );
                 return (vec![line(&t)], false);
             }
             if l.starts_with('[') {
-                return (vec![line(r#"[{"jsonrpc":"2.0","result":null,"id":900009},{"jsonrpc":"2.0","result":null,"id":900010}]"#)], false);
+                return (
+                    vec![line(
+                        r#"[{"jsonrpc":"2.0","result":null,"id":900009},{"jsonrpc":"2.0","result":null,"id":900010}]"#,
+                    )],
+                    false,
+                );
             }
-            (vec![line(&format!(r#"{{"jsonrpc":"2.0","result":null,"id":{id}}}"#))], false)
+            (
+                vec![line(&format!(
+                    r#"{{"jsonrpc":"2.0","result":null,"id":{id}}}"#
+                ))],
+                false,
+            )
         }
     }
 
     async fn run(script: Arc<dyn Script>, level: ProbeLevel) -> (MalformedDetail, u32, u32) {
         let (out, main) = run_probe(&Malformed, script, crate::probes::tests::plan(level)).await;
-        let ProbeDetail::Malformed(d) = out.detail else { panic!() };
+        let ProbeDetail::Malformed(d) = out.detail else {
+            panic!()
+        };
         (d, main, out.side_requests)
     }
 
@@ -443,17 +524,41 @@ mod tests {
     async fn electrumx2_standard_cases() {
         let (d, main, side) = run(Arc::new(ElectrumX2), ProbeLevel::Standard).await;
         let names: Vec<&str> = d.cases.iter().map(|c| c.case.as_str()).collect();
-        assert_eq!(names, ["before-version", "jsonrpc-1.0", "scripthash-non-hex", "broadcast-invalid-tx", "small-batch"]);
+        assert_eq!(
+            names,
+            [
+                "before-version",
+                "jsonrpc-1.0",
+                "scripthash-non-hex",
+                "broadcast-invalid-tx",
+                "small-batch"
+            ]
+        );
         let bv = &d.cases[0];
-        assert_eq!((bv.outcome.as_str(), bv.code, bv.disconnected), ("error", Some(1), true));
-        assert_eq!(bv.notifications_before_reply, ["blockchain.relayfee", "blockchain.estimatefee"]);
+        assert_eq!(
+            (bv.outcome.as_str(), bv.code, bv.disconnected),
+            ("error", Some(1), true)
+        );
+        assert_eq!(
+            bv.notifications_before_reply,
+            ["blockchain.relayfee", "blockchain.estimatefee"]
+        );
         assert_eq!(bv.reply_form.as_deref(), Some("jsonrpc,error,id;compact"));
         let v1 = &d.cases[1];
         assert_eq!((v1.outcome.as_str(), v1.disconnected), ("result", false));
         assert_eq!(v1.reply_form.as_deref(), Some("result,error,id;compact"));
-        assert_eq!(d.cases[2].message.as_deref().map(|m| m.ends_with("is not a valid script hash")), Some(true));
+        assert_eq!(
+            d.cases[2]
+                .message
+                .as_deref()
+                .map(|m| m.ends_with("is not a valid script hash")),
+            Some(true)
+        );
         assert!(!d.cases[3].message_has_markup_or_url);
-        assert_eq!(d.cases[4].result_shape.as_deref(), Some("array[2]<result,result>"));
+        assert_eq!(
+            d.cases[4].result_shape.as_deref(),
+            Some("array[2]<result,result>")
+        );
         // Nothing on the main session.
         assert_eq!(main, 0);
         // before-version: case + one follow-up per notification read past (3); jsonrpc-1.0:
@@ -470,8 +575,13 @@ mod tests {
 
     #[test]
     fn fresh_cases_come_first_so_one_side_connection_suffices() {
-        let first_versioned = CASES.iter().position(|c| c.conn == Conn::Versioned).unwrap();
-        assert!(CASES[first_versioned..].iter().all(|c| c.conn == Conn::Versioned));
+        let first_versioned = CASES
+            .iter()
+            .position(|c| c.conn == Conn::Versioned)
+            .unwrap();
+        assert!(CASES[first_versioned..]
+            .iter()
+            .all(|c| c.conn == Conn::Versioned));
     }
 
     #[tokio::test]
@@ -482,26 +592,56 @@ mod tests {
         let opener = FakeOpener::counting(script.clone(), open.clone());
         let mut rpc = FakeRpc::new(script, 100);
         let mut c = Counted::new(&mut rpc);
-        let out = Malformed.run(&mut c, &opener, &crate::probes::tests::ctx(), crate::probes::tests::plan(ProbeLevel::Full)).await;
+        let out = Malformed
+            .run(
+                &mut c,
+                &opener,
+                &crate::probes::tests::ctx(),
+                crate::probes::tests::plan(ProbeLevel::Full),
+            )
+            .await;
         // before-version, jsonrpc-1.0, unsupported-protocol and at least one versioned connection.
         assert!(*opener.opened.lock().unwrap() >= 4);
         assert_eq!(open.max(), 1, "two side connections were open at once");
         assert_eq!(open.now(), 0, "a side connection was left open");
-        assert_eq!(out.coverage, Coverage { planned: CASES.len() as u32, taken: CASES.len() as u32, cut_by_time_cap: false });
+        assert_eq!(
+            out.coverage,
+            Coverage {
+                planned: CASES.len() as u32,
+                taken: CASES.len() as u32,
+                cut_by_time_cap: false
+            }
+        );
     }
 
     #[tokio::test]
     async fn a_probe_out_of_time_says_so() {
-        let (out, _) = run_probe(&Malformed, Arc::new(ElectrumX2), out_of_time(ProbeLevel::Standard)).await;
-        assert_eq!(out.coverage, Coverage { planned: 5, taken: 0, cut_by_time_cap: true });
+        let (out, _) = run_probe(
+            &Malformed,
+            Arc::new(ElectrumX2),
+            out_of_time(ProbeLevel::Standard),
+        )
+        .await;
+        assert_eq!(
+            out.coverage,
+            Coverage {
+                planned: 5,
+                taken: 0,
+                cut_by_time_cap: true
+            }
+        );
     }
 
     #[test]
     fn markup_and_urls_are_flagged() {
         assert!(has_markup_or_url("<br/><br/>Download the latest version"));
-        assert!(has_markup_or_url("visit https://electrum.example for the fix"));
+        assert!(has_markup_or_url(
+            "visit https://electrum.example for the fix"
+        ));
         assert!(has_markup_or_url("<a href=x>"));
-        assert!(!has_markup_or_url("the transaction was rejected by network rules.\n\nTX decode failed\n[deadbeef]"));
+        assert!(!has_markup_or_url(
+            "the transaction was rejected by network rules.\n\nTX decode failed\n[deadbeef]"
+        ));
         assert!(!has_markup_or_url("fee < 1 sat/vB"));
     }
 

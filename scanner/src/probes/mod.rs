@@ -149,7 +149,11 @@ pub struct Coverage {
 impl Coverage {
     /// `taken` of `planned`, cut by time when `time_ran_out` and something was left.
     pub fn new(planned: u32, taken: u32, time_ran_out: bool) -> Self {
-        Coverage { planned, taken, cut_by_time_cap: time_ran_out && taken < planned }
+        Coverage {
+            planned,
+            taken,
+            cut_by_time_cap: time_ran_out && taken < planned,
+        }
     }
 }
 
@@ -212,8 +216,13 @@ pub enum ProbeKind {
 }
 
 /// Every probe, in record order.
-pub const REGISTRY: [ProbeKind; 5] =
-    [ProbeKind::Malformed, ProbeKind::AddressFormats, ProbeKind::Timing, ProbeKind::RateLimit, ProbeKind::Xpub];
+pub const REGISTRY: [ProbeKind; 5] = [
+    ProbeKind::Malformed,
+    ProbeKind::AddressFormats,
+    ProbeKind::Timing,
+    ProbeKind::RateLimit,
+    ProbeKind::Xpub,
+];
 
 impl ProbeKind {
     /// The probe's name.
@@ -271,9 +280,19 @@ impl ProbeKind {
         }
     }
 
-    async fn run<R: Rpc, O: Opener>(self, rpc: &mut Counted<'_, R>, opener: &O, ctx: &ProbeContext, plan: Plan) -> ProbeOutcome {
+    async fn run<R: Rpc, O: Opener>(
+        self,
+        rpc: &mut Counted<'_, R>,
+        opener: &O,
+        ctx: &ProbeContext,
+        plan: Plan,
+    ) -> ProbeOutcome {
         match self {
-            ProbeKind::AddressFormats => address_formats::AddressFormats.run(rpc, opener, ctx, plan).await,
+            ProbeKind::AddressFormats => {
+                address_formats::AddressFormats
+                    .run(rpc, opener, ctx, plan)
+                    .await
+            }
             ProbeKind::Timing => timing::Timing.run(rpc, opener, ctx, plan).await,
             ProbeKind::RateLimit => rate_limit::RateLimit.run(rpc, opener, ctx, plan).await,
             ProbeKind::Xpub => xpub::XpubProbe.run(rpc, opener, ctx, plan).await,
@@ -284,33 +303,62 @@ impl ProbeKind {
 
 /// Total worst-case cost of the registry at `level`.
 pub fn total_cost(level: ProbeLevel) -> ProbeCost {
-    REGISTRY.iter().fold(ProbeCost { requests: 0, electrumx_units: 0.0 }, |acc, k| {
-        let c = k.cost(level);
-        ProbeCost { requests: acc.requests + c.requests, electrumx_units: acc.electrumx_units + c.electrumx_units }
-    })
+    REGISTRY.iter().fold(
+        ProbeCost {
+            requests: 0,
+            electrumx_units: 0.0,
+        },
+        |acc, k| {
+            let c = k.cost(level);
+            ProbeCost {
+                requests: acc.requests + c.requests,
+                electrumx_units: acc.electrumx_units + c.electrumx_units,
+            }
+        },
+    )
 }
 
 /// Runs every registered probe at the standard level and returns their results.
-pub async fn run_all<R: Rpc, O: Opener>(rpc: &mut R, opener: &O, ctx: &ProbeContext) -> Vec<ProbeResult> {
+pub async fn run_all<R: Rpc, O: Opener>(
+    rpc: &mut R,
+    opener: &O,
+    ctx: &ProbeContext,
+) -> Vec<ProbeResult> {
     run_all_at(rpc, opener, ctx, ProbeLevel::Standard).await
 }
 
 /// Runs every registered probe at `level` within [`PROBE_TIME_BUDGET`]: first those on the main
 /// session `rpc`, then it closes `rpc`, then those on side connections, one connection at a
 /// time. Results come back in [`REGISTRY`] order.
-pub async fn run_all_at<R: Rpc, O: Opener>(rpc: &mut R, opener: &O, ctx: &ProbeContext, level: ProbeLevel) -> Vec<ProbeResult> {
+pub async fn run_all_at<R: Rpc, O: Opener>(
+    rpc: &mut R,
+    opener: &O,
+    ctx: &ProbeContext,
+    level: ProbeLevel,
+) -> Vec<ProbeResult> {
     let end = Instant::now() + PROBE_TIME_BUDGET;
     // The side-connection probes keep their whole time caps, whatever the main session took.
-    let side_reserve: Duration =
-        REGISTRY.iter().filter(|k| k.channel() == Channel::SideConnections).map(|k| k.time_cap()).sum();
+    let side_reserve: Duration = REGISTRY
+        .iter()
+        .filter(|k| k.channel() == Channel::SideConnections)
+        .map(|k| k.time_cap())
+        .sum();
     let main_end = end.checked_sub(side_reserve).unwrap_or(end);
     let mut results: Vec<Option<ProbeResult>> = REGISTRY.iter().map(|_| None).collect();
     for channel in [Channel::MainSession, Channel::SideConnections] {
         if channel == Channel::SideConnections {
             rpc.close().await;
         }
-        let phase_end = if channel == Channel::MainSession { main_end } else { end };
-        for (slot, kind) in results.iter_mut().zip(REGISTRY).filter(|(_, k)| k.channel() == channel) {
+        let phase_end = if channel == Channel::MainSession {
+            main_end
+        } else {
+            end
+        };
+        for (slot, kind) in results
+            .iter_mut()
+            .zip(REGISTRY)
+            .filter(|(_, k)| k.channel() == channel)
+        {
             *slot = Some(run_one(kind, rpc, opener, ctx, level, phase_end).await);
         }
     }
@@ -329,10 +377,20 @@ async fn run_one<R: Rpc, O: Opener>(
     let started_ms = now_ms();
     let clock = Instant::now();
     let cost = kind.cost(level);
-    let plan = Plan { level, deadline: (clock + kind.time_cap()).min(end) };
+    let plan = Plan {
+        level,
+        deadline: (clock + kind.time_cap()).min(end),
+    };
     let mut counted = Counted::new(rpc);
     let skip = if counted.budget_left() < cost.requests {
-        Some((format!("request budget: {} left, probe needs {}", counted.budget_left(), cost.requests), false))
+        Some((
+            format!(
+                "request budget: {} left, probe needs {}",
+                counted.budget_left(),
+                cost.requests
+            ),
+            false,
+        ))
     } else if plan.expired() {
         Some(("probe time budget exhausted".to_string(), true))
     } else {
@@ -348,7 +406,12 @@ async fn run_one<R: Rpc, O: Opener>(
         },
         None => kind.run(&mut counted, opener, ctx, plan).await,
     };
-    tracing::debug!(probe = kind.name(), status = outcome.status.as_str(), cut = outcome.coverage.cut_by_time_cap, "probe finished");
+    tracing::debug!(
+        probe = kind.name(),
+        status = outcome.status.as_str(),
+        cut = outcome.coverage.cut_by_time_cap,
+        "probe finished"
+    );
     ProbeResult {
         name: kind.name().to_string(),
         status: outcome.status,
@@ -394,10 +457,19 @@ impl Tally {
 pub fn status_of(t: Tally) -> (Status, Option<String>) {
     let total = t.replies + t.timeouts + t.closed + t.over_budget;
     if t.closed > 0 {
-        return (Status::ClosedByPeer, Some(format!("connection closed; {} of {total} requests answered", t.replies)));
+        return (
+            Status::ClosedByPeer,
+            Some(format!(
+                "connection closed; {} of {total} requests answered",
+                t.replies
+            )),
+        );
     }
     if t.replies == 0 && t.timeouts > 0 {
-        return (Status::IoTimeout, Some(format!("no answer to {} requests", t.timeouts)));
+        return (
+            Status::IoTimeout,
+            Some(format!("no answer to {} requests", t.timeouts)),
+        );
     }
     if t.replies == 0 && t.over_budget > 0 {
         return (Status::Skipped, Some("request budget exhausted".into()));
@@ -405,7 +477,10 @@ pub fn status_of(t: Tally) -> (Status, Option<String>) {
     if t.timeouts > 0 || t.over_budget > 0 {
         return (
             Status::Success,
-            Some(format!("{} timeouts, {} not sent for budget, of {total}", t.timeouts, t.over_budget)),
+            Some(format!(
+                "{} timeouts, {} not sent for budget, of {total}",
+                t.timeouts, t.over_budget
+            )),
         );
     }
     (Status::Success, None)
@@ -413,7 +488,9 @@ pub fn status_of(t: Tally) -> (Status, Option<String>) {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -432,7 +509,9 @@ mod tests {
     impl Script for Polite {
         fn call(&self, method: &str, _params: &Value) -> CallOutcome {
             match method {
-                "blockchain.scripthash.get_balance" => ok(json!({"confirmed": 0, "unconfirmed": 0})),
+                "blockchain.scripthash.get_balance" => {
+                    ok(json!({"confirmed": 0, "unconfirmed": 0}))
+                }
                 "blockchain.headers.subscribe" => ok(json!({"height": 5, "hex": "00"})),
                 "server.ping" => ok(Value::Null),
                 m if m.starts_with("blockchain.scripthash.") => ok(json!([])),
@@ -441,30 +520,55 @@ mod tests {
         }
         fn raw(&self, l: &str, _v: bool) -> (Vec<RawOutcome>, bool) {
             if l.contains("server.version") {
-                return (vec![line(r#"{"jsonrpc":"2.0","result":["Polite 1.0","1.4"],"id":900000}"#)], false);
+                return (
+                    vec![line(
+                        r#"{"jsonrpc":"2.0","result":["Polite 1.0","1.4"],"id":900000}"#,
+                    )],
+                    false,
+                );
             }
-            (vec![line(r#"{"jsonrpc":"2.0","error":{"code":1,"message":"no"},"id":1}"#)], false)
+            (
+                vec![line(
+                    r#"{"jsonrpc":"2.0","error":{"code":1,"message":"no"},"id":1}"#,
+                )],
+                false,
+            )
         }
     }
 
     pub(crate) fn ctx() -> ProbeContext {
         ProbeContext {
-            endpoint: Endpoint { host: "127.0.0.1".into(), port: 50001, transport: Transport::Tcp },
+            endpoint: Endpoint {
+                host: "127.0.0.1".into(),
+                port: 50001,
+                transport: Transport::Tcp,
+            },
             protocol: Some("1.4".into()),
         }
     }
 
     pub(crate) fn plan(level: ProbeLevel) -> Plan {
-        Plan { level, deadline: Instant::now() + Duration::from_secs(30) }
+        Plan {
+            level,
+            deadline: Instant::now() + Duration::from_secs(30),
+        }
     }
 
     #[test]
     fn standard_set_is_well_below_the_electrumx_soft_limit() {
         let c = total_cost(ProbeLevel::Standard);
         for k in REGISTRY {
-            println!("{:<16} {:?} {:?}", k.name(), k.cost(ProbeLevel::Standard), k.cost(ProbeLevel::Full));
+            println!(
+                "{:<16} {:?} {:?}",
+                k.name(),
+                k.cost(ProbeLevel::Standard),
+                k.cost(ProbeLevel::Full)
+            );
         }
-        println!("total standard {c:?}, full {:?}", total_cost(ProbeLevel::Full));
+        println!(
+            "total standard {c:?}, full {:?}",
+            total_cost(ProbeLevel::Full)
+        );
         assert!(c.electrumx_units <= STANDARD_COST_CEILING, "{c:?}");
         // Room left in the per-endpoint request budget for the metadata requests.
         assert!(c.requests + 20 <= crate::limits::REQUEST_BUDGET, "{c:?}");
@@ -476,17 +580,54 @@ mod tests {
     fn time_caps_fit_the_budget_for_the_fingerprint_probes() {
         // The side-connection probes keep their caps; the first main-session probe (the other
         // fingerprint probe) must still fit its whole cap in what is left.
-        let side: Duration = REGISTRY.iter().filter(|k| k.channel() == Channel::SideConnections).map(|k| k.time_cap()).sum();
-        let first_main = REGISTRY.iter().find(|k| k.channel() == Channel::MainSession).map(|k| k.time_cap()).unwrap();
+        let side: Duration = REGISTRY
+            .iter()
+            .filter(|k| k.channel() == Channel::SideConnections)
+            .map(|k| k.time_cap())
+            .sum();
+        let first_main = REGISTRY
+            .iter()
+            .find(|k| k.channel() == Channel::MainSession)
+            .map(|k| k.time_cap())
+            .unwrap();
         assert!(side + first_main <= PROBE_TIME_BUDGET);
     }
 
     #[test]
     fn status_classification() {
-        assert_eq!(status_of(Tally { replies: 3, ..Tally::default() }).0, Status::Success);
-        assert_eq!(status_of(Tally { replies: 1, closed: 1, ..Tally::default() }).0, Status::ClosedByPeer);
-        assert_eq!(status_of(Tally { timeouts: 2, ..Tally::default() }).0, Status::IoTimeout);
-        assert_eq!(status_of(Tally { over_budget: 2, ..Tally::default() }).0, Status::Skipped);
+        assert_eq!(
+            status_of(Tally {
+                replies: 3,
+                ..Tally::default()
+            })
+            .0,
+            Status::Success
+        );
+        assert_eq!(
+            status_of(Tally {
+                replies: 1,
+                closed: 1,
+                ..Tally::default()
+            })
+            .0,
+            Status::ClosedByPeer
+        );
+        assert_eq!(
+            status_of(Tally {
+                timeouts: 2,
+                ..Tally::default()
+            })
+            .0,
+            Status::IoTimeout
+        );
+        assert_eq!(
+            status_of(Tally {
+                over_budget: 2,
+                ..Tally::default()
+            })
+            .0,
+            Status::Skipped
+        );
         assert_eq!(status_of(Tally::default()), (Status::Success, None));
     }
 
@@ -497,16 +638,44 @@ mod tests {
         let opener = FakeOpener::new(script);
         let results = run_all(&mut rpc, &opener, &ctx()).await;
         let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["malformed", "address-formats", "timing", "rate-limit", "xpub"]);
+        assert_eq!(
+            names,
+            [
+                "malformed",
+                "address-formats",
+                "timing",
+                "rate-limit",
+                "xpub"
+            ]
+        );
         // The main session's budget pays for the main-session probes' requests exactly; the
         // side connections' requests are counted by the probe that sent them.
         let used = 1000 - rpc.budget_left();
-        let on_main: u32 = results.iter().filter(|r| r.name != "malformed").map(|r| r.requests_sent).sum();
+        let on_main: u32 = results
+            .iter()
+            .filter(|r| r.name != "malformed")
+            .map(|r| r.requests_sent)
+            .sum();
         assert_eq!(on_main, used);
-        let side: u32 = results.iter().filter(|r| r.name == "malformed").map(|r| r.requests_sent).sum();
-        assert!(side >= *opener.opened.lock().unwrap(), "at least one line per side connection");
+        let side: u32 = results
+            .iter()
+            .filter(|r| r.name == "malformed")
+            .map(|r| r.requests_sent)
+            .sum();
+        assert!(
+            side >= *opener.opened.lock().unwrap(),
+            "at least one line per side connection"
+        );
         for r in &results {
-            assert!(r.requests_sent <= REGISTRY.iter().find(|k| k.name() == r.name).unwrap().cost(ProbeLevel::Standard).requests);
+            assert!(
+                r.requests_sent
+                    <= REGISTRY
+                        .iter()
+                        .find(|k| k.name() == r.name)
+                        .unwrap()
+                        .cost(ProbeLevel::Standard)
+                        .requests
+            );
         }
     }
 
@@ -518,8 +687,15 @@ mod tests {
         let mut rpc = FakeRpc::counted(script.clone(), 1000, open.clone());
         let opener = FakeOpener::counting(script, open.clone());
         let results = run_all_at(&mut rpc, &opener, &ctx(), ProbeLevel::Full).await;
-        assert!(*opener.opened.lock().unwrap() >= 4, "side connections were opened");
-        assert_eq!(open.max(), 1, "the main session and a side connection were open at once");
+        assert!(
+            *opener.opened.lock().unwrap() >= 4,
+            "side connections were opened"
+        );
+        assert_eq!(
+            open.max(),
+            1,
+            "the main session and a side connection were open at once"
+        );
         assert_eq!(open.now(), 0, "every connection was closed");
         assert!(rpc.is_closed());
         // Still recorded in registry order, with what each planned and took.
@@ -527,7 +703,12 @@ mod tests {
         assert_eq!(names, REGISTRY.map(ProbeKind::name));
         for (r, k) in results.iter().zip(REGISTRY) {
             assert_eq!(r.samples_planned, k.samples(ProbeLevel::Full), "{}", r.name);
-            assert_eq!((r.samples_taken, r.cut_by_time_cap), (r.samples_planned, false), "{}", r.name);
+            assert_eq!(
+                (r.samples_taken, r.cut_by_time_cap),
+                (r.samples_planned, false),
+                "{}",
+                r.name
+            );
         }
     }
 

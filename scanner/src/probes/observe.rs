@@ -69,8 +69,13 @@ impl<'a, R: Rpc> Counted<'a, R> {
     /// read); each one not refused for budget counts as sent.
     pub async fn pipeline(&mut self, calls: Vec<(String, Value)>) -> Vec<CallOutcome> {
         let outs = self.rpc.pipeline(calls).await;
-        let sent = outs.iter().filter(|o| !matches!(o, CallOutcome::OverBudget)).count();
-        self.sent = self.sent.saturating_add(u32::try_from(sent).unwrap_or(u32::MAX));
+        let sent = outs
+            .iter()
+            .filter(|o| !matches!(o, CallOutcome::OverBudget))
+            .count();
+        self.sent = self
+            .sent
+            .saturating_add(u32::try_from(sent).unwrap_or(u32::MAX));
         outs
     }
 
@@ -111,7 +116,10 @@ pub fn result_shape(v: &Value) -> String {
 }
 
 fn key_list<'k>(keys: impl Iterator<Item = &'k String>) -> String {
-    let mut k: Vec<String> = keys.take(MAX_SHAPE_KEYS).map(|s| truncate(s, MAX_SHAPE_KEY_LEN)).collect();
+    let mut k: Vec<String> = keys
+        .take(MAX_SHAPE_KEYS)
+        .map(|s| truncate(s, MAX_SHAPE_KEY_LEN))
+        .collect();
     k.sort();
     k.join(",")
 }
@@ -134,12 +142,21 @@ pub fn observe(method: &str, o: &CallOutcome) -> CallObservation {
         CallOutcome::Error { error, .. } => (Some(bounded_error(error)), None),
         _ => (None, None),
     };
-    CallObservation { method: method.to_string(), rtt_ms: o.rtt_ms(), error, result_shape, outcome: outcome_word(o).into() }
+    CallObservation {
+        method: method.to_string(),
+        rtt_ms: o.rtt_ms(),
+        error,
+        result_shape,
+        outcome: outcome_word(o).into(),
+    }
 }
 
 /// A copy of `e` with the message cut to [`MAX_ERROR_TEXT`].
 pub fn bounded_error(e: &RpcError) -> RpcError {
-    RpcError { code: e.code, message: truncate(&e.message, MAX_ERROR_TEXT) }
+    RpcError {
+        code: e.code,
+        message: truncate(&e.message, MAX_ERROR_TEXT),
+    }
 }
 
 /// One raw reply line, parsed without trusting it.
@@ -174,10 +191,19 @@ impl RawReply {
         match classify(text.trim_end().as_bytes()) {
             Ok(Incoming::Reply(r)) => match r.error_parts() {
                 Some((code, message)) => RawReply::Error { code, message },
-                None => RawReply::Result { shape: r.result.as_ref().map_or_else(|| "absent".into(), result_shape) },
+                None => RawReply::Result {
+                    shape: r
+                        .result
+                        .as_ref()
+                        .map_or_else(|| "absent".into(), result_shape),
+                },
             },
-            Ok(Incoming::Batch(items)) => RawReply::Result { shape: batch_shape(&items) },
-            Ok(Incoming::Notification(n)) => RawReply::Notification { method: truncate(&n.method, MAX_SHAPE_KEY_LEN) },
+            Ok(Incoming::Batch(items)) => RawReply::Result {
+                shape: batch_shape(&items),
+            },
+            Ok(Incoming::Notification(n)) => RawReply::Notification {
+                method: truncate(&n.method, MAX_SHAPE_KEY_LEN),
+            },
             Ok(_) => RawReply::NotRpc,
             Err(observatory_protocol::message::MessageError::NotJson(_)) => RawReply::NotJson,
             Err(_) => RawReply::NotRpc,
@@ -209,7 +235,12 @@ pub fn reply_form(text: &str) -> Option<String> {
     match bytes.get(start)? {
         b'{' => object_form(bytes, start),
         b'[' => {
-            let inner = bytes.iter().skip(start + 1).position(|b| !b.is_ascii_whitespace())? + start + 1;
+            let inner = bytes
+                .iter()
+                .skip(start + 1)
+                .position(|b| !b.is_ascii_whitespace())?
+                + start
+                + 1;
             match bytes.get(inner)? {
                 b'{' => object_form(bytes, inner).map(|f| format!("batch:{f}")),
                 b']' => Some("batch:empty".into()),
@@ -255,7 +286,11 @@ fn object_form(bytes: &[u8], open: usize) -> Option<String> {
         }
         i += 1;
     }
-    Some(format!("{};{}", keys.join(","), if spaced { "spaced" } else { "compact" }))
+    Some(format!(
+        "{};{}",
+        keys.join(","),
+        if spaced { "spaced" } else { "compact" }
+    ))
 }
 
 /// Index of the closing quote of the string opening at `open`.
@@ -278,9 +313,15 @@ mod tests {
 
     #[test]
     fn shapes() {
-        assert_eq!(result_shape(&json!({"unconfirmed": 0, "confirmed": 5})), "object{confirmed,unconfirmed}");
+        assert_eq!(
+            result_shape(&json!({"unconfirmed": 0, "confirmed": 5})),
+            "object{confirmed,unconfirmed}"
+        );
         assert_eq!(result_shape(&json!([])), "array[0]");
-        assert_eq!(result_shape(&json!([{"tx_hash": "a", "height": 1}])), "array[1]{height,tx_hash}");
+        assert_eq!(
+            result_shape(&json!([{"tx_hash": "a", "height": 1}])),
+            "array[1]{height,tx_hash}"
+        );
         assert_eq!(result_shape(&json!(["a", "b"])), "array[2]<string>");
         assert_eq!(result_shape(&Value::Null), "null");
     }
@@ -288,29 +329,47 @@ mod tests {
     #[test]
     fn forms_of_known_encoders() {
         // aiorpcx 0.25 (ElectrumX 2.0.0): json.dumps(separators=(',', ':')), insertion order.
-        assert_eq!(reply_form(r#"{"jsonrpc":"2.0","result":null,"id":3}"#).unwrap(), "jsonrpc,result,id;compact");
+        assert_eq!(
+            reply_form(r#"{"jsonrpc":"2.0","result":null,"id":3}"#).unwrap(),
+            "jsonrpc,result,id;compact"
+        );
         // aiorpcx 0.18 (ElectrumX 1.16.0): json.dumps defaults.
-        assert_eq!(reply_form(r#"{"jsonrpc": "2.0", "result": null, "id": 3}"#).unwrap(), "jsonrpc,result,id;spaced");
+        assert_eq!(
+            reply_form(r#"{"jsonrpc": "2.0", "result": null, "id": 3}"#).unwrap(),
+            "jsonrpc,result,id;spaced"
+        );
         // Qt QVariantMap / serde_json BTreeMap: sorted keys.
         assert_eq!(
-            reply_form(r#"{"error":{"code":-32601,"message":"x, y: z"},"id":3,"jsonrpc":"2.0"}"#).unwrap(),
+            reply_form(r#"{"error":{"code":-32601,"message":"x, y: z"},"id":3,"jsonrpc":"2.0"}"#)
+                .unwrap(),
             "error,id,jsonrpc;compact"
         );
-        assert_eq!(reply_form(r#"[{"id":1,"result":null},{"id":2,"result":null}]"#).unwrap(), "batch:id,result;compact");
+        assert_eq!(
+            reply_form(r#"[{"id":1,"result":null},{"id":2,"result":null}]"#).unwrap(),
+            "batch:id,result;compact"
+        );
         assert_eq!(reply_form("[]").unwrap(), "batch:empty");
         assert_eq!(reply_form("not json"), None);
         // Padding (ElectrumX 2.x) does not change the form.
-        assert_eq!(reply_form("{\"id\":1,\"result\":1}      ").unwrap(), "id,result;compact");
+        assert_eq!(
+            reply_form("{\"id\":1,\"result\":1}      ").unwrap(),
+            "id,result;compact"
+        );
     }
 
     #[test]
     fn keys_inside_strings_and_escapes_do_not_count() {
-        assert_eq!(reply_form(r#"{"a\"b":"{\"c\":1}","d":[{"e":1}]}"#).unwrap(), "a\\\"b,d;compact");
+        assert_eq!(
+            reply_form(r#"{"a\"b":"{\"c\":1}","d":[{"e":1}]}"#).unwrap(),
+            "a\\\"b,d;compact"
+        );
     }
 
     #[test]
     fn hostile_lines_never_panic() {
-        for s in ["{", "{\"", "[", "[{", "{\"a\":", "\"", "{\\", "[[[[[[", "{\"a\"\\"] {
+        for s in [
+            "{", "{\"", "[", "[{", "{\"a\":", "\"", "{\\", "[[[[[[", "{\"a\"\\",
+        ] {
             let _ = reply_form(s);
             let _ = RawReply::parse(s);
         }
@@ -320,19 +379,32 @@ mod tests {
     fn raw_replies() {
         assert_eq!(
             RawReply::parse(r#"{"jsonrpc":"2.0","error":{"code":1,"message":"bad"},"id":1}"#),
-            RawReply::Error { code: Some(1), message: "bad".into() }
+            RawReply::Error {
+                code: Some(1),
+                message: "bad".into()
+            }
         );
         // mempool/electrs sends the error as a bare string.
         assert_eq!(
             RawReply::parse(r#"{"jsonrpc":"2.0","id":1,"error":"unknown method x []"}"#),
-            RawReply::Error { code: None, message: "unknown method x []".into() }
+            RawReply::Error {
+                code: None,
+                message: "unknown method x []".into()
+            }
         );
-        assert_eq!(RawReply::parse("[]"), RawReply::Result { shape: "array[0]<>".into() });
+        assert_eq!(
+            RawReply::parse("[]"),
+            RawReply::Result {
+                shape: "array[0]<>".into()
+            }
+        );
         assert_eq!(RawReply::parse("<html>"), RawReply::NotJson);
         assert_eq!(RawReply::parse("42"), RawReply::NotRpc);
         assert_eq!(
             RawReply::parse(r#"{"jsonrpc":"2.0","method":"blockchain.relayfee","params":[]}"#),
-            RawReply::Notification { method: "blockchain.relayfee".into() }
+            RawReply::Notification {
+                method: "blockchain.relayfee".into()
+            }
         );
     }
 }

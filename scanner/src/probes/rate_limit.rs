@@ -20,7 +20,10 @@ use serde_json::json;
 use super::observe::{bounded_error, Counted};
 use super::stats::{slope, summarize};
 use super::timing::UNITS_PING;
-use super::{status_of, Coverage, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
+use super::{
+    status_of, Coverage, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome,
+    Tally,
+};
 use crate::rpc::{CallOutcome, Rpc};
 
 /// Pings sent back to back.
@@ -49,7 +52,8 @@ pub struct RateLimit;
 /// True when an error object looks like throttling.
 pub fn is_throttle(e: &RpcError) -> bool {
     let m = e.message.to_ascii_lowercase();
-    e.code.is_some_and(|c| THROTTLE_CODES.contains(&c)) || THROTTLE_WORDS.iter().any(|w| m.contains(w))
+    e.code.is_some_and(|c| THROTTLE_CODES.contains(&c))
+        || THROTTLE_WORDS.iter().any(|w| m.contains(w))
 }
 
 impl Probe for RateLimit {
@@ -58,7 +62,10 @@ impl Probe for RateLimit {
     }
 
     fn cost(&self, level: ProbeLevel) -> ProbeCost {
-        ProbeCost { requests: self.samples(level), electrumx_units: f64::from(BURST + PACED) * UNITS_PING }
+        ProbeCost {
+            requests: self.samples(level),
+            electrumx_units: f64::from(BURST + PACED) * UNITS_PING,
+        }
     }
 
     fn samples(&self, _level: ProbeLevel) -> u32 {
@@ -77,24 +84,37 @@ impl Probe for RateLimit {
         plan: Plan,
     ) -> ProbeOutcome {
         let mut tally = Tally::default();
-        let mut detail = RateLimitDetail { paced_interval_ms: PACED_INTERVAL_MS, ..Default::default() };
+        let mut detail = RateLimitDetail {
+            paced_interval_ms: PACED_INTERVAL_MS,
+            ..Default::default()
+        };
         let mut burst = Vec::new();
         let mut paced = Vec::new();
         let mut index = 0u32;
         let mut note = |out: &CallOutcome, index: u32, detail: &mut RateLimitDetail| {
             tally.add(out);
             match out {
-                CallOutcome::Error { error, .. } if is_throttle(error) && detail.throttle_errors.len() < MAX_THROTTLE_ERRORS => {
+                CallOutcome::Error { error, .. }
+                    if is_throttle(error) && detail.throttle_errors.len() < MAX_THROTTLE_ERRORS =>
+                {
                     detail.throttle_errors.push(bounded_error(error));
                 }
-                CallOutcome::Closed { .. } if detail.disconnected_after.is_none() => detail.disconnected_after = Some(index),
+                CallOutcome::Closed { .. } if detail.disconnected_after.is_none() => {
+                    detail.disconnected_after = Some(index)
+                }
                 _ => {}
             }
         };
         let mut time_ran_out = plan.expired();
         if !time_ran_out && !rpc.is_closed() {
             let started = std::time::Instant::now();
-            let outs = rpc.pipeline((0..BURST).map(|_| ("server.ping".to_string(), json!([]))).collect()).await;
+            let outs = rpc
+                .pipeline(
+                    (0..BURST)
+                        .map(|_| ("server.ping".to_string(), json!([])))
+                        .collect(),
+                )
+                .await;
             let answered = outs.iter().any(|o| o.rtt_ms().is_some());
             detail.burst_wall_ms = answered.then(|| started.elapsed().as_secs_f64() * 1000.0);
             for out in &outs {
@@ -127,11 +147,18 @@ impl Probe for RateLimit {
         detail.burst = summarize(&burst);
         detail.paced = summarize(&paced);
         detail.burst_slope_ms = slope(&burst);
-        detail.throttling_observed =
-            spread_out(&detail) || !detail.throttle_errors.is_empty() || detail.disconnected_after.is_some();
+        detail.throttling_observed = spread_out(&detail)
+            || !detail.throttle_errors.is_empty()
+            || detail.disconnected_after.is_some();
         let (status, error) = status_of(tally);
         let coverage = Coverage::new(self.samples(plan.level), index, time_ran_out);
-        ProbeOutcome { status, error, detail: ProbeDetail::RateLimit(detail), side_requests: 0, coverage }
+        ProbeOutcome {
+            status,
+            error,
+            detail: ProbeDetail::RateLimit(detail),
+            side_requests: 0,
+            coverage,
+        }
     }
 }
 
@@ -173,7 +200,9 @@ mod tests {
             } else if n == self.allow {
                 err(-101, "excessive resource usage")
             } else {
-                CallOutcome::Closed { reason: "eof".into() }
+                CallOutcome::Closed {
+                    reason: "eof".into(),
+                }
             }
         }
         fn raw(&self, _: &str, _: bool) -> (Vec<RawOutcome>, bool) {
@@ -183,9 +212,19 @@ mod tests {
 
     #[tokio::test]
     async fn detects_throttle_error_and_disconnect() {
-        let script: Arc<dyn Script> = Arc::new(Throttler { allow: 10, seen: AtomicU32::new(0) });
-        let (out, sent) = run_probe(&RateLimit, script, crate::probes::tests::plan(ProbeLevel::Standard)).await;
-        let ProbeDetail::RateLimit(d) = out.detail else { panic!() };
+        let script: Arc<dyn Script> = Arc::new(Throttler {
+            allow: 10,
+            seen: AtomicU32::new(0),
+        });
+        let (out, sent) = run_probe(
+            &RateLimit,
+            script,
+            crate::probes::tests::plan(ProbeLevel::Standard),
+        )
+        .await;
+        let ProbeDetail::RateLimit(d) = out.detail else {
+            panic!()
+        };
         assert_eq!(d.throttle_errors.len(), 1);
         assert_eq!(d.disconnected_after, Some(11));
         assert!(d.throttling_observed);
@@ -208,20 +247,42 @@ mod tests {
 
     #[tokio::test]
     async fn the_burst_is_pipelined_and_the_paced_run_follows() {
-        let (out, _) = run_probe(&RateLimit, Arc::new(Prompt), crate::probes::tests::plan(ProbeLevel::Standard)).await;
-        let ProbeDetail::RateLimit(d) = out.detail else { panic!() };
-        assert_eq!((d.burst_size, d.paced_size, d.burst.n, d.paced.n), (BURST, PACED, BURST, PACED));
+        let (out, _) = run_probe(
+            &RateLimit,
+            Arc::new(Prompt),
+            crate::probes::tests::plan(ProbeLevel::Standard),
+        )
+        .await;
+        let ProbeDetail::RateLimit(d) = out.detail else {
+            panic!()
+        };
+        assert_eq!(
+            (d.burst_size, d.paced_size, d.burst.n, d.paced.n),
+            (BURST, PACED, BURST, PACED)
+        );
         assert!(d.burst_wall_ms.is_some());
         assert!(!d.throttling_observed, "{d:?}");
-        assert_eq!(out.coverage, Coverage { planned: BURST + PACED, taken: BURST + PACED, cut_by_time_cap: false });
+        assert_eq!(
+            out.coverage,
+            Coverage {
+                planned: BURST + PACED,
+                taken: BURST + PACED,
+                cut_by_time_cap: false
+            }
+        );
     }
 
     #[tokio::test]
     async fn a_cap_during_the_paced_run_is_recorded() {
         // Room for the burst and about two paced pings.
-        let plan = Plan { level: ProbeLevel::Standard, deadline: std::time::Instant::now() + Duration::from_millis(600) };
+        let plan = Plan {
+            level: ProbeLevel::Standard,
+            deadline: std::time::Instant::now() + Duration::from_millis(600),
+        };
         let (out, _) = run_probe(&RateLimit, Arc::new(Prompt), plan).await;
-        let ProbeDetail::RateLimit(d) = out.detail else { panic!() };
+        let ProbeDetail::RateLimit(d) = out.detail else {
+            panic!()
+        };
         assert_eq!(d.burst_size, BURST);
         assert!(d.paced_size < PACED, "{d:?}");
         assert!(out.coverage.cut_by_time_cap);
@@ -232,8 +293,15 @@ mod tests {
     fn a_burst_spread_out_in_time_is_throttling_queueing_is_not() {
         let with = |wall: f64, burst_n: u32, paced_median: f64| RateLimitDetail {
             burst_wall_ms: Some(wall),
-            burst: TimingSummary { n: burst_n, ..Default::default() },
-            paced: TimingSummary { n: 5, median_ms: paced_median, ..Default::default() },
+            burst: TimingSummary {
+                n: burst_n,
+                ..Default::default()
+            },
+            paced: TimingSummary {
+                n: 5,
+                median_ms: paced_median,
+                ..Default::default()
+            },
             ..Default::default()
         };
         // 30 pings answered in 15 ms (queueing) with 0.5 ms paced: fine.
@@ -250,8 +318,17 @@ mod tests {
 
     #[test]
     fn throttle_classification() {
-        assert!(is_throttle(&RpcError { code: Some(-102), message: "server busy - request timed out".into() }));
-        assert!(is_throttle(&RpcError { code: Some(1), message: "Subscription limit reached".into() }));
-        assert!(!is_throttle(&RpcError { code: Some(-32601), message: "unknown method".into() }));
+        assert!(is_throttle(&RpcError {
+            code: Some(-102),
+            message: "server busy - request timed out".into()
+        }));
+        assert!(is_throttle(&RpcError {
+            code: Some(1),
+            message: "Subscription limit reached".into()
+        }));
+        assert!(!is_throttle(&RpcError {
+            code: Some(-32601),
+            message: "unknown method".into()
+        }));
     }
 }

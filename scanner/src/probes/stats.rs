@@ -16,7 +16,11 @@ pub fn summarize(samples: &[f64]) -> TimingSummary {
     v.sort_by(f64::total_cmp);
     let n = v.len();
     let mean = v.iter().sum::<f64>() / n as f64;
-    let stdev = if n > 1 { (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
+    let stdev = if n > 1 {
+        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
     let median = median_sorted(&v);
     let mut deviations: Vec<f64> = v.iter().map(|x| (x - median).abs()).collect();
     deviations.sort_by(f64::total_cmp);
@@ -35,8 +39,12 @@ pub fn summarize(samples: &[f64]) -> TimingSummary {
 
 /// Least-squares slope of `samples[i]` against `i` (ms per request); None with fewer than 3 samples.
 pub fn slope(samples: &[f64]) -> Option<f64> {
-    let points: Vec<(f64, f64)> =
-        samples.iter().enumerate().filter(|(_, y)| y.is_finite()).map(|(i, y)| (i as f64, *y)).collect();
+    let points: Vec<(f64, f64)> = samples
+        .iter()
+        .enumerate()
+        .filter(|(_, y)| y.is_finite())
+        .map(|(i, y)| (i as f64, *y))
+        .collect();
     if points.len() < 3 {
         return None;
     }
@@ -53,7 +61,11 @@ fn median_sorted(v: &[f64]) -> f64 {
     match n {
         0 => 0.0,
         _ if n % 2 == 1 => v.get(n / 2).copied().unwrap_or_default(),
-        _ => (v.get(n / 2 - 1).copied().unwrap_or_default() + v.get(n / 2).copied().unwrap_or_default()) / 2.0,
+        _ => {
+            (v.get(n / 2 - 1).copied().unwrap_or_default()
+                + v.get(n / 2).copied().unwrap_or_default())
+                / 2.0
+        }
     }
 }
 

@@ -15,7 +15,10 @@ use serde_json::json;
 
 use super::observe::Counted;
 use super::stats::summarize;
-use super::{status_of, Coverage, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
+use super::{
+    status_of, Coverage, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome,
+    Tally,
+};
 use crate::rpc::Rpc;
 
 /// `server.ping` samples.
@@ -41,7 +44,10 @@ impl Probe for Timing {
     }
 
     fn cost(&self, level: ProbeLevel) -> ProbeCost {
-        ProbeCost { requests: self.samples(level), electrumx_units: f64::from(PINGS) * UNITS_PING + f64::from(HEADERS) * UNITS_HEADERS }
+        ProbeCost {
+            requests: self.samples(level),
+            electrumx_units: f64::from(PINGS) * UNITS_PING + f64::from(HEADERS) * UNITS_HEADERS,
+        }
     }
 
     fn time_cap(&self) -> Duration {
@@ -82,8 +88,18 @@ impl Probe for Timing {
         }
         let (status, error) = status_of(tally);
         let coverage = Coverage::new(self.samples(plan.level), rpc.sent(), time_ran_out);
-        let detail = TimingDetail { ping: summarize(&ping_samples), headers: summarize(&header_samples), ping_samples };
-        ProbeOutcome { status, error, detail: ProbeDetail::Timing(detail), side_requests: 0, coverage }
+        let detail = TimingDetail {
+            ping: summarize(&ping_samples),
+            headers: summarize(&header_samples),
+            ping_samples,
+        };
+        ProbeOutcome {
+            status,
+            error,
+            detail: ProbeDetail::Timing(detail),
+            side_requests: 0,
+            coverage,
+        }
     }
 }
 
@@ -105,7 +121,9 @@ mod tests {
         fn call(&self, method: &str, _: &Value) -> CallOutcome {
             match method {
                 "server.ping" => ok(Value::Null),
-                _ if self.hang_up_on_headers => CallOutcome::Closed { reason: "bye".into() },
+                _ if self.hang_up_on_headers => CallOutcome::Closed {
+                    reason: "bye".into(),
+                },
                 _ => ok(serde_json::json!({"height": 1, "hex": "00"})),
             }
         }
@@ -115,23 +133,40 @@ mod tests {
     }
 
     async fn run(hang_up_on_headers: bool) -> ProbeOutcome {
-        run_probe(&Timing, Arc::new(Echo { hang_up_on_headers }), crate::probes::tests::plan(ProbeLevel::Standard)).await.0
+        run_probe(
+            &Timing,
+            Arc::new(Echo { hang_up_on_headers }),
+            crate::probes::tests::plan(ProbeLevel::Standard),
+        )
+        .await
+        .0
     }
 
     #[tokio::test]
     async fn summarizes_pings_and_headers() {
         let out = run(false).await;
-        let ProbeDetail::Timing(d) = out.detail else { panic!() };
+        let ProbeDetail::Timing(d) = out.detail else {
+            panic!()
+        };
         assert_eq!((d.ping.n, d.headers.n), (PINGS, HEADERS));
         assert_eq!(d.ping_samples.len(), PINGS as usize);
         assert_eq!(out.status, observatory_model::raw::Status::Success);
-        assert_eq!(out.coverage, Coverage { planned: PINGS + HEADERS, taken: PINGS + HEADERS, cut_by_time_cap: false });
+        assert_eq!(
+            out.coverage,
+            Coverage {
+                planned: PINGS + HEADERS,
+                taken: PINGS + HEADERS,
+                cut_by_time_cap: false
+            }
+        );
     }
 
     #[tokio::test]
     async fn reports_a_close() {
         let out = run(true).await;
-        let ProbeDetail::Timing(d) = out.detail else { panic!() };
+        let ProbeDetail::Timing(d) = out.detail else {
+            panic!()
+        };
         assert_eq!((d.ping.n, d.headers.n), (1, 0));
         assert_eq!(out.status, observatory_model::raw::Status::ClosedByPeer);
         // Ended by the close, not by time.
@@ -140,10 +175,26 @@ mod tests {
 
     #[tokio::test]
     async fn stops_at_its_deadline() {
-        let (out, sent) = run_probe(&Timing, Arc::new(Echo { hang_up_on_headers: false }), out_of_time(ProbeLevel::Standard)).await;
+        let (out, sent) = run_probe(
+            &Timing,
+            Arc::new(Echo {
+                hang_up_on_headers: false,
+            }),
+            out_of_time(ProbeLevel::Standard),
+        )
+        .await;
         assert_eq!(sent, 0);
-        assert_eq!(out.coverage, Coverage { planned: PINGS + HEADERS, taken: 0, cut_by_time_cap: true });
-        let ProbeDetail::Timing(d) = out.detail else { panic!() };
+        assert_eq!(
+            out.coverage,
+            Coverage {
+                planned: PINGS + HEADERS,
+                taken: 0,
+                cut_by_time_cap: true
+            }
+        );
+        let ProbeDetail::Timing(d) = out.detail else {
+            panic!()
+        };
         assert_eq!(d.ping.n, 0);
     }
 }

@@ -32,7 +32,11 @@ pub struct VectorAddress {
 
 /// The four address formats, in probe order.
 pub const FORMATS: [VectorAddress; 4] = [
-    VectorAddress { format: "p2pkh", address: None, source: "BIP-32 test vector 1, chain m public key as P2PKH" },
+    VectorAddress {
+        format: "p2pkh",
+        address: None,
+        source: "BIP-32 test vector 1, chain m public key as P2PKH",
+    },
     VectorAddress {
         format: "p2wpkh",
         address: Some("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"),
@@ -104,7 +108,9 @@ pub fn derive(script_type: &str, branch: u32, index: u32) -> Result<Resolved, Ve
         ChildNumber::from_normal_idx(branch).map_err(|e| VectorError(e.to_string()))?,
         ChildNumber::from_normal_idx(index).map_err(|e| VectorError(e.to_string()))?,
     ];
-    let key = master()?.derive_pub(&secp, &path).map_err(|e| VectorError(e.to_string()))?;
+    let key = master()?
+        .derive_pub(&secp, &path)
+        .map_err(|e| VectorError(e.to_string()))?;
     let address = match script_type {
         "p2pkh" => Address::p2pkh(key.to_pub(), Network::Bitcoin),
         "p2wpkh" => Address::p2wpkh(&key.to_pub(), Network::Bitcoin),
@@ -128,7 +134,10 @@ mod tests {
     #[test]
     fn bip173_p2wpkh_script_pubkey() {
         // BIP-173 test vectors: BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4 -> 0014751e76e8199196d454941c45d1b3a323f1433bd6
-        assert_eq!(by_format("p2wpkh").script_hex, "0014751e76e8199196d454941c45d1b3a323f1433bd6");
+        assert_eq!(
+            by_format("p2wpkh").script_hex,
+            "0014751e76e8199196d454941c45d1b3a323f1433bd6"
+        );
     }
 
     #[test]
@@ -157,17 +166,32 @@ mod tests {
         // BIP-32 test vector 1, chain m: public key 0339a36013301597daef41fbe593a02cc513d0b55527ec2df1050e2e8ff49c85c2,
         // whose HASH160 is 3442193e1bb70916e914552172cd4e2dbc9df811 (its P2PKH address 15mKKb2eos1hWa6tisdPwwDC1a5J1y9nma).
         let r = by_format("p2pkh");
-        assert_eq!(r.script_hex, "76a9143442193e1bb70916e914552172cd4e2dbc9df81188ac");
+        assert_eq!(
+            r.script_hex,
+            "76a9143442193e1bb70916e914552172cd4e2dbc9df81188ac"
+        );
         assert_eq!(r.address, "15mKKb2eos1hWa6tisdPwwDC1a5J1y9nma");
     }
 
     /// Electrum scripthash of each address-format vector's scriptPubKey, computed outside this
     /// code (`python3 scanner/tests/fixtures/test_vectors.py`: `hashlib.sha256(script).digest()[::-1].hex()`).
     const PINNED_SCRIPTHASHES: [(&str, &str); 4] = [
-        ("p2pkh", "c7b901fe4f269faeb5ff0e633618e8469c944c84bc3d5205be789546589c9183"),
-        ("p2wpkh", "9623df75239b5daa7f5f03042d325b51498c4bb7059c7748b17049bf96f73888"),
-        ("p2wsh", "94ef09765c3092cd7a1d9f7a6e1ff861e446fd795d1e8a93f427c42df7ffe123"),
-        ("p2tr", "a12cf1aa7c74a6e9f54984646526173abed2a9f4a4862dc83eb94e8e8ef5220a"),
+        (
+            "p2pkh",
+            "c7b901fe4f269faeb5ff0e633618e8469c944c84bc3d5205be789546589c9183",
+        ),
+        (
+            "p2wpkh",
+            "9623df75239b5daa7f5f03042d325b51498c4bb7059c7748b17049bf96f73888",
+        ),
+        (
+            "p2wsh",
+            "94ef09765c3092cd7a1d9f7a6e1ff861e446fd795d1e8a93f427c42df7ffe123",
+        ),
+        (
+            "p2tr",
+            "a12cf1aa7c74a6e9f54984646526173abed2a9f4a4862dc83eb94e8e8ef5220a",
+        ),
     ];
 
     #[test]
@@ -175,7 +199,10 @@ mod tests {
         for (format, expected) in PINNED_SCRIPTHASHES {
             assert_eq!(by_format(format).scripthash, expected, "{format}");
         }
-        assert_eq!(PINNED_SCRIPTHASHES.map(|(f, _)| f), FORMATS.map(|v| v.format));
+        assert_eq!(
+            PINNED_SCRIPTHASHES.map(|(f, _)| f),
+            FORMATS.map(|v| v.format)
+        );
     }
 
     #[test]
@@ -265,11 +292,18 @@ mod tests {
     fn first_children_of_the_bip32_tv1_xpub_are_pinned() {
         for (script_type, branch, address, script_hex, hash) in PINNED_CHILDREN {
             let r = derive(script_type, branch, 0).unwrap();
-            let expected = Resolved { address: address.into(), script_hex: script_hex.into(), scripthash: hash.into() };
+            let expected = Resolved {
+                address: address.into(),
+                script_hex: script_hex.into(),
+                scripthash: hash.into(),
+            };
             assert_eq!(r, expected, "{script_type} m/{branch}/0");
         }
         for t in XPUB_SCRIPT_TYPES {
-            assert!(PINNED_CHILDREN.iter().any(|c| c.0 == t), "{t} has no pinned child");
+            assert!(
+                PINNED_CHILDREN.iter().any(|c| c.0 == t),
+                "{t} has no pinned child"
+            );
         }
     }
 }

@@ -18,7 +18,10 @@ use serde_json::{json, Value};
 use super::observe::{bounded_error, Counted};
 use super::stats::{slope, summarize};
 use super::vectors::{self, BIP32_TV1_SOURCE, XPUB_SCRIPT_TYPES};
-use super::{status_of, Coverage, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome, Tally};
+use super::{
+    status_of, Coverage, Opener, Plan, Probe, ProbeContext, ProbeCost, ProbeLevel, ProbeOutcome,
+    Tally,
+};
 use crate::rpc::{CallOutcome, Rpc};
 
 /// Receive addresses per script type.
@@ -68,7 +71,10 @@ impl Probe for XpubProbe {
 
     fn cost(&self, level: ProbeLevel) -> ProbeCost {
         let n = self.samples(level);
-        ProbeCost { requests: n, electrumx_units: f64::from(n) * UNITS_HISTORY }
+        ProbeCost {
+            requests: n,
+            electrumx_units: f64::from(n) * UNITS_HISTORY,
+        }
     }
 
     fn time_cap(&self) -> Duration {
@@ -92,7 +98,10 @@ impl Probe for XpubProbe {
             ..Default::default()
         };
         let mut rtts = Vec::new();
-        let sequential_end = plan.deadline.checked_sub(BATCH_RESERVE).unwrap_or(plan.deadline);
+        let sequential_end = plan
+            .deadline
+            .checked_sub(BATCH_RESERVE)
+            .unwrap_or(plan.deadline);
         let mut time_ran_out = false;
         for h in &hashes {
             if rpc.is_closed() {
@@ -111,7 +120,10 @@ impl Probe for XpubProbe {
         detail.sequential_slope_ms = slope(&rtts);
         time_ran_out |= !rpc.is_closed() && plan.expired();
         if !rpc.is_closed() && !plan.expired() {
-            let calls: Vec<(String, Value)> = hashes.iter().map(|h| (METHOD.to_string(), json!([h]))).collect();
+            let calls: Vec<(String, Value)> = hashes
+                .iter()
+                .map(|h| (METHOD.to_string(), json!([h])))
+                .collect();
             detail.batch_size = u32::try_from(calls.len()).unwrap_or(u32::MAX);
             let (outs, total_ms) = rpc.batch(calls).await;
             outs.iter().for_each(|o| tally.add(o));
@@ -119,7 +131,8 @@ impl Probe for XpubProbe {
                 CallOutcome::Error { error, .. } => Some(bounded_error(error)),
                 _ => None,
             });
-            let all_answered = !outs.is_empty() && outs.iter().all(|o| matches!(o, CallOutcome::Result { .. }));
+            let all_answered =
+                !outs.is_empty() && outs.iter().all(|o| matches!(o, CallOutcome::Result { .. }));
             let not_sent = outs.iter().all(|o| matches!(o, CallOutcome::OverBudget));
             if !not_sent {
                 detail.batch_accepted = Some(all_answered);
@@ -128,19 +141,29 @@ impl Probe for XpubProbe {
                     detail.batch_total_ms = Some(total_ms);
                     let per_item = total_ms / f64::from(detail.batch_size.max(1));
                     detail.batch_per_item_ms = Some(per_item);
-                    detail.batch_speedup = (per_item > 0.0 && detail.sequential.n > 0).then(|| detail.sequential.median_ms / per_item);
+                    detail.batch_speedup = (per_item > 0.0 && detail.sequential.n > 0)
+                        .then(|| detail.sequential.median_ms / per_item);
                 }
             }
         }
         // A visit whose deadline left no room for a single request measured nothing: that
         // is a skip, not a success with empty timings.
         let (status, error) = if tally == Tally::default() {
-            (Status::Skipped, Some("probe deadline reached before the first request".to_string()))
+            (
+                Status::Skipped,
+                Some("probe deadline reached before the first request".to_string()),
+            )
         } else {
             status_of(tally)
         };
         let coverage = Coverage::new(self.samples(plan.level), rpc.sent(), time_ran_out);
-        ProbeOutcome { status, error, detail: ProbeDetail::Xpub(detail), side_requests: 0, coverage }
+        ProbeOutcome {
+            status,
+            error,
+            detail: ProbeDetail::Xpub(detail),
+            side_requests: 0,
+            coverage,
+        }
     }
 }
 
@@ -180,22 +203,48 @@ mod tests {
 
     #[tokio::test]
     async fn sequential_then_batch() {
-        let (out, sent) = run_probe(&XpubProbe, Arc::new(Histories), crate::probes::tests::plan(ProbeLevel::Standard)).await;
-        let ProbeDetail::Xpub(d) = out.detail else { panic!() };
+        let (out, sent) = run_probe(
+            &XpubProbe,
+            Arc::new(Histories),
+            crate::probes::tests::plan(ProbeLevel::Standard),
+        )
+        .await;
+        let ProbeDetail::Xpub(d) = out.detail else {
+            panic!()
+        };
         assert_eq!(d.sequential.n, 16);
         assert_eq!(d.batch_accepted, Some(true));
         assert_eq!(d.batch_size, 16);
         assert_eq!(d.batch_per_item_ms, Some(0.5));
         assert_eq!(d.batch_speedup, Some(2.0));
         assert_eq!(sent, 32);
-        assert_eq!(out.coverage, Coverage { planned: 32, taken: 32, cut_by_time_cap: false });
+        assert_eq!(
+            out.coverage,
+            Coverage {
+                planned: 32,
+                taken: 32,
+                cut_by_time_cap: false
+            }
+        );
     }
 
     #[tokio::test]
     async fn no_time_for_a_request_is_a_skip() {
-        let (out, sent) = run_probe(&XpubProbe, Arc::new(Histories), out_of_time(ProbeLevel::Standard)).await;
+        let (out, sent) = run_probe(
+            &XpubProbe,
+            Arc::new(Histories),
+            out_of_time(ProbeLevel::Standard),
+        )
+        .await;
         assert_eq!(sent, 0);
-        assert_eq!(out.coverage, Coverage { planned: 32, taken: 0, cut_by_time_cap: true });
+        assert_eq!(
+            out.coverage,
+            Coverage {
+                planned: 32,
+                taken: 0,
+                cut_by_time_cap: true
+            }
+        );
         assert_eq!(out.status, Status::Skipped);
         assert!(out.error.is_some());
     }

@@ -47,7 +47,12 @@ fn fill(cert: &mut Certificate, x: &X509Certificate<'_>, now_unix: i64) {
     cert.subject_cn = first_attr(&tbs.subject, &OID_X509_COMMON_NAME);
     cert.issuer = Some(truncate(&tbs.issuer.to_string(), MAX_CERT_FIELD));
     cert.issuer_cn = first_attr(&tbs.issuer, &OID_X509_COMMON_NAME);
-    cert.issuer_org = tbs.issuer.iter_organization().next().and_then(|a| a.as_str().ok()).map(|s| truncate(s, MAX_CERT_FIELD));
+    cert.issuer_org = tbs
+        .issuer
+        .iter_organization()
+        .next()
+        .and_then(|a| a.as_str().ok())
+        .map(|s| truncate(s, MAX_CERT_FIELD));
     let (nb, na) = (tbs.validity.not_before, tbs.validity.not_after);
     cert.not_before_unix = Some(nb.timestamp());
     cert.not_after_unix = Some(na.timestamp());
@@ -58,7 +63,13 @@ fn fill(cert: &mut Certificate, x: &X509Certificate<'_>, now_unix: i64) {
     cert.not_yet_valid = nb.timestamp() > now_unix;
     if let Ok(Some(san)) = x.subject_alternative_name() {
         cert.san_count = san.value.general_names.len() as u64;
-        cert.san = san.value.general_names.iter().take(MAX_SAN_ENTRIES).map(san_text).collect();
+        cert.san = san
+            .value
+            .general_names
+            .iter()
+            .take(MAX_SAN_ENTRIES)
+            .map(san_text)
+            .collect();
     }
     cert.is_ca = x.is_ca();
     let (key_type, bits, curve) = key_facts(x);
@@ -67,27 +78,36 @@ fn fill(cert: &mut Certificate, x: &X509Certificate<'_>, now_unix: i64) {
     cert.ec_curve = curve;
     cert.signature_algorithm = Some(oid_name(&x.signature_algorithm.algorithm));
     // Self-signed means both: names equal, and the signature verifies with its own key.
-    cert.self_signed = tbs.subject.as_raw() == tbs.issuer.as_raw() && x.verify_signature(None).is_ok();
+    cert.self_signed =
+        tbs.subject.as_raw() == tbs.issuer.as_raw() && x.verify_signature(None).is_ok();
 }
 
 fn first_attr(name: &X509Name<'_>, oid: &Oid<'_>) -> Option<String> {
     name.iter_by_oid(oid).next().map(|a| match a.as_str() {
         Ok(s) => truncate(s, MAX_CERT_FIELD),
-        Err(_) => truncate(&String::from_utf8_lossy(a.attr_value().data), MAX_CERT_FIELD),
+        Err(_) => truncate(
+            &String::from_utf8_lossy(a.attr_value().data),
+            MAX_CERT_FIELD,
+        ),
     })
 }
 
 fn rfc3339(unix: i64) -> Option<String> {
     let t = time::OffsetDateTime::from_unix_timestamp(unix).ok()?;
-    t.format(&time::format_description::well_known::Rfc3339).ok()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 fn san_text(name: &GeneralName<'_>) -> String {
     let text = match name {
         GeneralName::DNSName(s) => format!("DNS:{s}"),
         GeneralName::IPAddress(b) => match b.len() {
-            4 => <[u8; 4]>::try_from(*b).map(|a| format!("IP:{}", std::net::Ipv4Addr::from(a))).unwrap_or_default(),
-            16 => <[u8; 16]>::try_from(*b).map(|a| format!("IP:{}", std::net::Ipv6Addr::from(a))).unwrap_or_default(),
+            4 => <[u8; 4]>::try_from(*b)
+                .map(|a| format!("IP:{}", std::net::Ipv4Addr::from(a)))
+                .unwrap_or_default(),
+            16 => <[u8; 16]>::try_from(*b)
+                .map(|a| format!("IP:{}", std::net::Ipv6Addr::from(a)))
+                .unwrap_or_default(),
             _ => format!("IP:{}", hex::encode(b)),
         },
         GeneralName::URI(s) => format!("URI:{s}"),
@@ -107,7 +127,11 @@ fn oid_name(oid: &Oid<'_>) -> String {
 fn key_facts(x: &X509Certificate<'_>) -> (String, Option<u32>, Option<String>) {
     let spki = &x.tbs_certificate.subject_pki;
     let alg = &spki.algorithm;
-    let curve = alg.parameters.as_ref().and_then(|p| p.as_oid().ok()).map(|o| oid_name(&o));
+    let curve = alg
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| oid_name(&o));
     match spki.parsed() {
         Ok(PublicKey::RSA(rsa)) => ("RSA".into(), u32::try_from(rsa.key_size()).ok(), None),
         Ok(PublicKey::EC(_)) => {
@@ -148,7 +172,12 @@ mod tests {
 
     #[test]
     fn malformed_der_still_has_hashes_and_a_parse_error() {
-        for der in [&b""[..], b"\x30\x03\x02\x01", b"not a certificate at all", &[0x30, 0x82, 0xff, 0xff]] {
+        for der in [
+            &b""[..],
+            b"\x30\x03\x02\x01",
+            b"not a certificate at all",
+            &[0x30, 0x82, 0xff, 0xff],
+        ] {
             let c = describe(der, 0, 0);
             assert_eq!(c.sha256.len(), 64);
             assert_eq!(c.sha1.len(), 40);
@@ -159,15 +188,24 @@ mod tests {
 
     #[test]
     fn rcgen_certificate_fields() {
-        let mut params = rcgen::CertificateParams::new(vec!["electrum.example.org".to_string(), "alt.example.org".to_string()]).unwrap();
-        params.distinguished_name.push(rcgen::DnType::CommonName, "electrum.example.org");
+        let mut params = rcgen::CertificateParams::new(vec![
+            "electrum.example.org".to_string(),
+            "alt.example.org".to_string(),
+        ])
+        .unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "electrum.example.org");
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = params.self_signed(&key).unwrap();
         let c = describe(cert.der(), 0, 0);
         assert_eq!(c.parse_error, None);
         assert_eq!(c.version, Some(3));
         assert_eq!(c.subject_cn.as_deref(), Some("electrum.example.org"));
-        assert_eq!(c.san, vec!["DNS:electrum.example.org", "DNS:alt.example.org"]);
+        assert_eq!(
+            c.san,
+            vec!["DNS:electrum.example.org", "DNS:alt.example.org"]
+        );
         assert_eq!(c.san_count, 2);
         assert_eq!(c.key_type.as_deref(), Some("EC"));
         assert_eq!(c.key_bits, Some(256));

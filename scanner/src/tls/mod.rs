@@ -51,15 +51,24 @@ fn server_name(host: &str) -> Result<ServerName<'static>, String> {
 }
 
 /// Runs the TLS handshake over `stream` for `host` under `deadline`.
-pub async fn handshake(stream: BoxStream, host: &str, deadline: Duration) -> Result<(BoxStream, TlsObservation), HandshakeError> {
+pub async fn handshake(
+    stream: BoxStream,
+    host: &str,
+    deadline: Duration,
+) -> Result<(BoxStream, TlsObservation), HandshakeError> {
     let provider = rustls::crypto::ring::default_provider();
     let verifier = RecordAnyVerifier::new(provider.signature_verification_algorithms);
     let fail = |message: String, timed_out: bool, verifier: &RecordAnyVerifier| {
         let mut observation = observe_chain(&verifier.presented_chain(), host);
         record_signature_check(&mut observation, verifier.signature_check());
-        HandshakeError { message, timed_out, observation }
+        HandshakeError {
+            message,
+            timed_out,
+            observation,
+        }
     };
-    let config = client_config(verifier.clone()).map_err(|e| fail(e.to_string(), false, &verifier))?;
+    let config =
+        client_config(verifier.clone()).map_err(|e| fail(e.to_string(), false, &verifier))?;
     let name = server_name(host).map_err(|e| fail(e, false, &verifier))?;
     let sni = match &name {
         ServerName::DnsName(d) => Some(d.as_ref().to_string()),
@@ -74,11 +83,16 @@ pub async fn handshake(stream: BoxStream, host: &str, deadline: Duration) -> Res
     let (_, conn) = tls.get_ref();
     let mut chain = verifier.presented_chain();
     if chain.is_empty() {
-        chain = conn.peer_certificates().map(|c| c.iter().map(|c| c.clone().into_owned()).collect()).unwrap_or_default();
+        chain = conn
+            .peer_certificates()
+            .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+            .unwrap_or_default();
     }
     let mut obs = observe_chain(&chain, host);
     obs.protocol_version = conn.protocol_version().map(|v| format!("{v:?}"));
-    obs.cipher_suite = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
+    obs.cipher_suite = conn
+        .negotiated_cipher_suite()
+        .map(|s| format!("{:?}", s.suite()));
     obs.sni = sni;
     record_signature_check(&mut obs, verifier.signature_check());
     Ok((Box::new(tls), obs))
@@ -106,9 +120,9 @@ pub fn observe_chain(chain: &[CertificateDer<'static>], host: &str) -> TlsObserv
         Ok(()) => (true, None),
         Err(e) => (false, Some(e)),
     };
-    let name_matches = certs
-        .first()
-        .is_some_and(|leaf| validity::name_matches(host, &leaf.san, leaf.san_count, leaf.subject_cn.as_deref()));
+    let name_matches = certs.first().is_some_and(|leaf| {
+        validity::name_matches(host, &leaf.san, leaf.san_count, leaf.subject_cn.as_deref())
+    });
     TlsObservation {
         chain: certs,
         chain_presented: Some(u32::try_from(chain.len()).unwrap_or(u32::MAX)),
@@ -155,10 +169,20 @@ mod tests {
     }
 
     /// Runs [`handshake`] against a server presenting `cert` and signing with `key`.
-    async fn against(cert: &[u8], key: &[u8], version: &'static SupportedProtocolVersion) -> Result<TlsObservation, HandshakeError> {
+    async fn against(
+        cert: &[u8],
+        key: &[u8],
+        version: &'static SupportedProtocolVersion,
+    ) -> Result<TlsObservation, HandshakeError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let signing = provider.key_provider.load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.to_vec()))).unwrap();
-        let certified = Arc::new(CertifiedKey::new(vec![CertificateDer::from(cert.to_vec())], signing));
+        let signing = provider
+            .key_provider
+            .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.to_vec())))
+            .unwrap();
+        let certified = Arc::new(CertifiedKey::new(
+            vec![CertificateDer::from(cert.to_vec())],
+            signing,
+        ));
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[version])
             .unwrap()
@@ -167,22 +191,36 @@ mod tests {
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let (client, server) = tokio::io::duplex(64 * 1024);
         let server = tokio::spawn(async move { acceptor.accept(server).await.map(drop) });
-        let result = handshake(Box::new(client), "fake.example", Duration::from_secs(10)).await.map(|(_, obs)| obs);
+        let result = handshake(Box::new(client), "fake.example", Duration::from_secs(10))
+            .await
+            .map(|(_, obs)| obs);
         let _ = server.await;
         result
     }
 
-    const VERSIONS: [(&SupportedProtocolVersion, &str); 2] = [(&rustls::version::TLS12, "TLSv1_2"), (&rustls::version::TLS13, "TLSv1_3")];
+    const VERSIONS: [(&SupportedProtocolVersion, &str); 2] = [
+        (&rustls::version::TLS12, "TLSv1_2"),
+        (&rustls::version::TLS13, "TLSv1_3"),
+    ];
 
     #[tokio::test]
     async fn a_good_signature_is_recorded_valid_with_its_scheme() {
-        for (alg, scheme) in [(&rcgen::PKCS_ECDSA_P256_SHA256, "ECDSA_NISTP256_SHA256"), (&rcgen::PKCS_ED25519, "ED25519")] {
+        for (alg, scheme) in [
+            (&rcgen::PKCS_ECDSA_P256_SHA256, "ECDSA_NISTP256_SHA256"),
+            (&rcgen::PKCS_ED25519, "ED25519"),
+        ] {
             let (cert, key) = identity(alg, false);
             for (version, name) in VERSIONS {
-                let obs = against(&cert, &key, version).await.unwrap_or_else(|e| panic!("{name} {scheme}: {}", e.message));
+                let obs = against(&cert, &key, version)
+                    .await
+                    .unwrap_or_else(|e| panic!("{name} {scheme}: {}", e.message));
                 assert_eq!(obs.protocol_version.as_deref(), Some(name));
                 assert!(obs.handshake_signature_valid, "{name} {scheme}");
-                assert_eq!(obs.handshake_signature_scheme.as_deref(), Some(scheme), "{name}");
+                assert_eq!(
+                    obs.handshake_signature_scheme.as_deref(),
+                    Some(scheme),
+                    "{name}"
+                );
                 assert_eq!(obs.chain.len(), 1);
             }
         }
@@ -195,29 +233,56 @@ mod tests {
         let (cert_a, _) = identity(&rcgen::PKCS_ECDSA_P256_SHA256, false);
         let (_, key_b) = identity(&rcgen::PKCS_ECDSA_P256_SHA256, false);
         for (version, name) in VERSIONS {
-            let err = against(&cert_a, &key_b, version).await.map(|_| ()).expect_err(name);
+            let err = against(&cert_a, &key_b, version)
+                .await
+                .map(|_| ())
+                .expect_err(name);
             assert!(!err.timed_out, "{name}");
-            assert!(err.message.contains("BadSignature"), "{name}: {}", err.message);
+            assert!(
+                err.message.contains("BadSignature"),
+                "{name}: {}",
+                err.message
+            );
             let obs = err.observation;
             assert!(!obs.handshake_signature_valid, "{name}");
-            assert_eq!(obs.handshake_signature_scheme.as_deref(), Some("ECDSA_NISTP256_SHA256"), "{name}");
+            assert_eq!(
+                obs.handshake_signature_scheme.as_deref(),
+                Some("ECDSA_NISTP256_SHA256"),
+                "{name}"
+            );
             assert_eq!(obs.chain.len(), 1, "{name}");
-            assert_eq!(obs.chain[0].sha256, hex::encode(Sha256::digest(&cert_a)), "{name}: the presented certificate");
+            assert_eq!(
+                obs.chain[0].sha256,
+                hex::encode(Sha256::digest(&cert_a)),
+                "{name}: the presented certificate"
+            );
         }
         // A key of another type than the certificate's cannot verify either.
         let (_, ed_key) = identity(&rcgen::PKCS_ED25519, false);
-        let err = against(&cert_a, &ed_key, &rustls::version::TLS13).await.map(|_| ()).expect_err("ed25519 key, ECDSA cert");
+        let err = against(&cert_a, &ed_key, &rustls::version::TLS13)
+            .await
+            .map(|_| ())
+            .expect_err("ed25519 key, ECDSA cert");
         assert!(!err.observation.handshake_signature_valid);
-        assert_eq!(err.observation.handshake_signature_scheme.as_deref(), Some("ED25519"));
+        assert_eq!(
+            err.observation.handshake_signature_scheme.as_deref(),
+            Some("ED25519")
+        );
     }
 
     #[tokio::test]
     async fn expired_self_signed_certificates_are_accepted_and_recorded() {
         let (cert, key) = identity(&rcgen::PKCS_ECDSA_P256_SHA256, true);
         for (version, name) in VERSIONS {
-            let obs = against(&cert, &key, version).await.unwrap_or_else(|e| panic!("{name}: {}", e.message));
+            let obs = against(&cert, &key, version)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {}", e.message));
             assert!(obs.handshake_signature_valid, "{name}");
-            assert!(obs.chain[0].expired && obs.chain[0].self_signed, "{name}: {:?}", obs.chain[0]);
+            assert!(
+                obs.chain[0].expired && obs.chain[0].self_signed,
+                "{name}: {:?}",
+                obs.chain[0]
+            );
             assert!(!obs.webpki_valid && obs.webpki_error.is_some(), "{name}");
         }
     }
@@ -226,7 +291,10 @@ mod tests {
     async fn a_handshake_that_ends_before_any_signature_records_none() {
         let (client, server) = tokio::io::duplex(1024);
         drop(server);
-        let err = handshake(Box::new(client), "fake.example", Duration::from_secs(5)).await.map(|_| ()).expect_err("closed");
+        let err = handshake(Box::new(client), "fake.example", Duration::from_secs(5))
+            .await
+            .map(|_| ())
+            .expect_err("closed");
         assert!(!err.observation.handshake_signature_valid);
         assert_eq!(err.observation.handshake_signature_scheme, None);
         assert!(err.observation.chain.is_empty());

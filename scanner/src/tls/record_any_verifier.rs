@@ -62,7 +62,11 @@ pub struct RecordAnyVerifier {
 impl RecordAnyVerifier {
     /// A verifier using the given provider's signature algorithms.
     pub fn new(algorithms: WebPkiSupportedAlgorithms) -> Arc<Self> {
-        Arc::new(RecordAnyVerifier { algorithms, chain: Mutex::new(Vec::new()), signature: Mutex::new(SignatureCheck::NotChecked) })
+        Arc::new(RecordAnyVerifier {
+            algorithms,
+            chain: Mutex::new(Vec::new()),
+            signature: Mutex::new(SignatureCheck::NotChecked),
+        })
     }
 
     /// What the last handshake signature check concluded.
@@ -71,9 +75,19 @@ impl RecordAnyVerifier {
     }
 
     /// Checks the signature and remembers the conclusion.
-    fn check(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct, tls13: bool) -> Result<HandshakeSignatureValid, Error> {
+    fn check(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+        tls13: bool,
+    ) -> Result<HandshakeSignatureValid, Error> {
         let result = self.verify(message, cert, dss, tls13);
-        let conclusion = if result.is_ok() { SignatureCheck::Valid(dss.scheme) } else { SignatureCheck::Invalid(dss.scheme) };
+        let conclusion = if result.is_ok() {
+            SignatureCheck::Valid(dss.scheme)
+        } else {
+            SignatureCheck::Invalid(dss.scheme)
+        };
         if let Ok(mut s) = self.signature.lock() {
             *s = conclusion;
         }
@@ -94,7 +108,13 @@ impl RecordAnyVerifier {
     /// Verifies `signature` over `message` with the leaf key, trying each algorithm the
     /// provider maps `scheme` to (TLS 1.2 schemes do not name the curve); TLS 1.3 allows
     /// only the first mapping, as rustls does.
-    fn verify(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct, tls13: bool) -> Result<HandshakeSignatureValid, Error> {
+    fn verify(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+        tls13: bool,
+    ) -> Result<HandshakeSignatureValid, Error> {
         if tls13 && !allowed_in_tls13(dss.scheme) {
             return Err(PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme.into());
         }
@@ -102,17 +122,28 @@ impl RecordAnyVerifier {
         let spki = SubjectPublicKeyInfoDer::from(spki.as_slice());
         let key = webpki::RawPublicKeyEntity::try_from(&spki)
             .map_err(|_| Error::InvalidCertificate(rustls::CertificateError::BadEncoding))?;
-        let candidates = self.algorithms.mapping.iter().find(|(scheme, _)| *scheme == dss.scheme).map(|(_, algs)| *algs);
+        let candidates = self
+            .algorithms
+            .mapping
+            .iter()
+            .find(|(scheme, _)| *scheme == dss.scheme)
+            .map(|(_, algs)| *algs);
         let Some(candidates) = candidates.filter(|c| !c.is_empty()) else {
             return Err(PeerIncompatible::NoSignatureSchemesInCommon.into());
         };
-        let candidates = if tls13 { candidates.get(..1).unwrap_or_default() } else { candidates };
+        let candidates = if tls13 {
+            candidates.get(..1).unwrap_or_default()
+        } else {
+            candidates
+        };
         for alg in candidates {
             if key.verify_signature(*alg, message, dss.signature()).is_ok() {
                 return Ok(HandshakeSignatureValid::assertion());
             }
         }
-        Err(Error::InvalidCertificate(rustls::CertificateError::BadSignature))
+        Err(Error::InvalidCertificate(
+            rustls::CertificateError::BadSignature,
+        ))
     }
 }
 
@@ -121,7 +152,14 @@ fn allowed_in_tls13(scheme: SignatureScheme) -> bool {
     use SignatureScheme::*;
     matches!(
         scheme,
-        ECDSA_NISTP256_SHA256 | ECDSA_NISTP384_SHA384 | ECDSA_NISTP521_SHA512 | RSA_PSS_SHA256 | RSA_PSS_SHA384 | RSA_PSS_SHA512 | ED25519 | ED448
+        ECDSA_NISTP256_SHA256
+            | ECDSA_NISTP384_SHA384
+            | ECDSA_NISTP521_SHA512
+            | RSA_PSS_SHA256
+            | RSA_PSS_SHA384
+            | RSA_PSS_SHA512
+            | ED25519
+            | ED448
     )
 }
 
@@ -142,11 +180,21 @@ impl ServerCertVerifier for RecordAnyVerifier {
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
         self.check(message, cert, dss, false)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
         self.check(message, cert, dss, true)
     }
 
@@ -173,7 +221,12 @@ mod tests {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let cert = params.self_signed(&key).unwrap();
         let provider = rustls::crypto::ring::default_provider();
-        let signer = provider.key_provider.load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()))).unwrap();
+        let signer = provider
+            .key_provider
+            .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+                key.serialize_der(),
+            )))
+            .unwrap();
         (cert.der().clone(), signer)
     }
 
@@ -186,12 +239,16 @@ mod tests {
     }
 
     fn sign(key: &Arc<dyn rustls::sign::SigningKey>, message: &[u8]) -> DigitallySignedStruct {
-        let signer = key.choose_scheme(&[SignatureScheme::ECDSA_NISTP256_SHA256]).unwrap();
+        let signer = key
+            .choose_scheme(&[SignatureScheme::ECDSA_NISTP256_SHA256])
+            .unwrap();
         dss(signer.scheme(), &signer.sign(message).unwrap())
     }
 
     fn verifier() -> Arc<RecordAnyVerifier> {
-        RecordAnyVerifier::new(rustls::crypto::ring::default_provider().signature_verification_algorithms)
+        RecordAnyVerifier::new(
+            rustls::crypto::ring::default_provider().signature_verification_algorithms,
+        )
     }
 
     const MESSAGE: &[u8] = b"handshake transcript stand-in";
@@ -203,7 +260,10 @@ mod tests {
         let v = verifier();
         assert_eq!(v.signature_check(), SignatureCheck::NotChecked);
         assert!(v.verify_tls12_signature(MESSAGE, &cert, &signed).is_ok());
-        assert_eq!(v.signature_check(), SignatureCheck::Valid(SignatureScheme::ECDSA_NISTP256_SHA256));
+        assert_eq!(
+            v.signature_check(),
+            SignatureCheck::Valid(SignatureScheme::ECDSA_NISTP256_SHA256)
+        );
         let v = verifier();
         assert!(v.verify_tls13_signature(MESSAGE, &cert, &signed).is_ok());
         assert!(v.signature_check().is_valid());
@@ -226,11 +286,24 @@ mod tests {
             };
             // Another key's signature over the right message.
             let err = check(MESSAGE, &by_b).map(|_| ()).expect_err("key B");
-            assert_eq!(err, Error::InvalidCertificate(rustls::CertificateError::BadSignature));
-            assert_eq!(v.signature_check(), SignatureCheck::Invalid(SignatureScheme::ECDSA_NISTP256_SHA256));
+            assert_eq!(
+                err,
+                Error::InvalidCertificate(rustls::CertificateError::BadSignature)
+            );
+            assert_eq!(
+                v.signature_check(),
+                SignatureCheck::Invalid(SignatureScheme::ECDSA_NISTP256_SHA256)
+            );
             // The right key over another message, and bytes that are no signature at all.
             assert!(check(MESSAGE, &other_message).is_err());
-            assert!(check(MESSAGE, &dss(SignatureScheme::ECDSA_NISTP256_SHA256, &[0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01])).is_err());
+            assert!(check(
+                MESSAGE,
+                &dss(
+                    SignatureScheme::ECDSA_NISTP256_SHA256,
+                    &[0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]
+                )
+            )
+            .is_err());
             assert!(check(MESSAGE, &dss(SignatureScheme::ECDSA_NISTP256_SHA256, &[])).is_err());
             assert!(!v.signature_check().is_valid());
         }
@@ -252,14 +325,44 @@ mod tests {
     fn tls13_refuses_schemes_it_forbids() {
         let (cert, _) = identity();
         let v = verifier();
-        let err = v.verify_tls13_signature(MESSAGE, &cert, &dss(SignatureScheme::RSA_PKCS1_SHA256, &[1; 256])).map(|_| ()).unwrap_err();
-        assert_eq!(err, PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme.into());
-        assert_eq!(v.signature_check(), SignatureCheck::Invalid(SignatureScheme::RSA_PKCS1_SHA256));
+        let err = v
+            .verify_tls13_signature(
+                MESSAGE,
+                &cert,
+                &dss(SignatureScheme::RSA_PKCS1_SHA256, &[1; 256]),
+            )
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme.into()
+        );
+        assert_eq!(
+            v.signature_check(),
+            SignatureCheck::Invalid(SignatureScheme::RSA_PKCS1_SHA256)
+        );
         // Under TLS 1.2 the scheme is allowed, but the ECDSA key cannot verify an RSA signature.
-        let err = v.verify_tls12_signature(MESSAGE, &cert, &dss(SignatureScheme::RSA_PKCS1_SHA256, &[1; 256])).map(|_| ()).unwrap_err();
-        assert_eq!(err, Error::InvalidCertificate(rustls::CertificateError::BadSignature));
+        let err = v
+            .verify_tls12_signature(
+                MESSAGE,
+                &cert,
+                &dss(SignatureScheme::RSA_PKCS1_SHA256, &[1; 256]),
+            )
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::InvalidCertificate(rustls::CertificateError::BadSignature)
+        );
         // A scheme the provider does not implement.
-        let err = v.verify_tls12_signature(MESSAGE, &cert, &dss(SignatureScheme::ECDSA_SHA1_Legacy, &[1; 64])).map(|_| ()).unwrap_err();
+        let err = v
+            .verify_tls12_signature(
+                MESSAGE,
+                &cert,
+                &dss(SignatureScheme::ECDSA_SHA1_Legacy, &[1; 64]),
+            )
+            .map(|_| ())
+            .unwrap_err();
         assert_eq!(err, PeerIncompatible::NoSignatureSchemesInCommon.into());
     }
 
@@ -268,9 +371,18 @@ mod tests {
         let (_, key) = identity();
         let v = verifier();
         let garbage = CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
-        let err = v.verify_tls13_signature(MESSAGE, &garbage, &sign(&key, MESSAGE)).map(|_| ()).unwrap_err();
-        assert_eq!(err, Error::InvalidCertificate(rustls::CertificateError::BadEncoding));
-        assert_eq!(v.signature_check(), SignatureCheck::Invalid(SignatureScheme::ECDSA_NISTP256_SHA256));
+        let err = v
+            .verify_tls13_signature(MESSAGE, &garbage, &sign(&key, MESSAGE))
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+        );
+        assert_eq!(
+            v.signature_check(),
+            SignatureCheck::Invalid(SignatureScheme::ECDSA_NISTP256_SHA256)
+        );
     }
 
     /// Any chain is accepted and recorded, leaf first, whatever it contains.
@@ -280,7 +392,15 @@ mod tests {
         let junk = CertificateDer::from(b"not a certificate".to_vec());
         let v = verifier();
         let name = ServerName::try_from("fake.example").unwrap();
-        assert!(v.verify_server_cert(&junk, std::slice::from_ref(&cert), &name, &[], UnixTime::now()).is_ok());
+        assert!(v
+            .verify_server_cert(
+                &junk,
+                std::slice::from_ref(&cert),
+                &name,
+                &[],
+                UnixTime::now()
+            )
+            .is_ok());
         assert_eq!(v.presented_chain(), vec![junk.into_owned(), cert]);
     }
 }

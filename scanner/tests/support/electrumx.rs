@@ -103,7 +103,9 @@ pub fn tools_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("OBSERVATORY_TOOLS") {
         return PathBuf::from(d);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"));
     home.join(".cache/electrum-observatory")
 }
 
@@ -114,21 +116,58 @@ const SETUP: &str = "scripts/setup/10-electrumx.sh";
 
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("bind 127.0.0.1:0")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0")
 }
 
 /// Runs openssl with arguments; panics with its stderr on failure.
 fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("run openssl");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Makes `server.key`, `server.csr`, `server.crt` in `dir` the way ElectrumX's HOWTO does
 /// (no extensions, so the certificate is X.509 v1).
 pub fn make_v1_certificate(dir: &Path, subject: &str) -> PathBuf {
     openssl(dir, &["genrsa", "-out", "server.key", "2048"]);
-    openssl(dir, &["req", "-new", "-key", "server.key", "-out", "server.csr", "-subj", subject]);
-    openssl(dir, &["x509", "-req", "-days", "1825", "-in", "server.csr", "-signkey", "server.key", "-out", "server.crt"]);
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            subject,
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-days",
+            "1825",
+            "-in",
+            "server.csr",
+            "-signkey",
+            "server.key",
+            "-out",
+            "server.crt",
+        ],
+    );
     dir.join("server.crt")
 }
 
@@ -142,9 +181,18 @@ pub fn openssl_pipe(args: &[&str], input: &[u8]) -> Vec<u8> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run openssl");
-    child.stdin.take().expect("stdin").write_all(input).expect("write to openssl");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write to openssl");
     let out = child.wait_with_output().expect("openssl output");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -153,7 +201,9 @@ pub fn openssl_x509(cert: &Path, args: &[&str]) -> String {
     let pem = std::fs::read(cert).expect("read certificate");
     let mut all = vec!["x509", "-noout"];
     all.extend_from_slice(args);
-    String::from_utf8_lossy(&openssl_pipe(&all, &pem)).trim().to_string()
+    String::from_utf8_lossy(&openssl_pipe(&all, &pem))
+        .trim()
+        .to_string()
 }
 
 /// `openssl x509 -noout -fingerprint -<digest>` of a PEM file, as lower-case hex without colons.
@@ -182,13 +232,19 @@ pub fn openssl_spki_sha256(cert: &Path) -> String {
     let spki_der = openssl_pipe(&["pkey", "-pubin", "-outform", "DER"], &public_key);
     // `-r`: "<hex> *stdin"
     let digest = openssl_pipe(&["dgst", "-sha256", "-r"], &spki_der);
-    String::from_utf8_lossy(&digest).split_whitespace().next().expect("digest").to_ascii_lowercase()
+    String::from_utf8_lossy(&digest)
+        .split_whitespace()
+        .next()
+        .expect("digest")
+        .to_ascii_lowercase()
 }
 
 impl ElectrumX {
     /// The venv's `electrumx_server` for a version.
     pub fn server_binary(version: ExVersion) -> PathBuf {
-        tools_dir().join(format!("electrumx-{}", version.as_str())).join("bin/electrumx_server")
+        tools_dir()
+            .join(format!("electrumx-{}", version.as_str()))
+            .join("bin/electrumx_server")
     }
 
     /// Starts fake bitcoind + ElectrumX. Returns None (after [`missing_tool`]) when the venv or
@@ -196,7 +252,14 @@ impl ElectrumX {
     pub fn start(config: Config) -> Option<ElectrumX> {
         let server = Self::server_binary(config.version);
         if !server.exists() {
-            missing_tool(&format!("ElectrumX {} ({})", config.version.as_str(), server.display()), SETUP);
+            missing_tool(
+                &format!(
+                    "ElectrumX {} ({})",
+                    config.version.as_str(),
+                    server.display()
+                ),
+                SETUP,
+            );
             return None;
         }
         if Command::new("openssl").arg("version").output().is_err() {
@@ -211,7 +274,10 @@ impl ElectrumX {
                 Err(e) => last_err = e,
             }
         }
-        panic!("ElectrumX {} did not start: {last_err}", config.version.as_str());
+        panic!(
+            "ElectrumX {} did not start: {last_err}",
+            config.version.as_str()
+        );
     }
 
     fn try_start(config: &Config, server: &Path) -> Result<ElectrumX, String> {
@@ -227,7 +293,9 @@ impl ElectrumX {
             .map_err(|e| format!("spawn fake_bitcoind.py: {e}"))?;
         let mut first = String::new();
         let stdout = bitcoind.stdout.take().ok_or("no stdout")?;
-        BufReader::new(stdout).read_line(&mut first).map_err(|e| e.to_string())?;
+        BufReader::new(stdout)
+            .read_line(&mut first)
+            .map_err(|e| e.to_string())?;
         let chain: ChainInfo = match serde_json::from_str(&first) {
             Ok(c) => c,
             Err(e) => {
@@ -251,8 +319,14 @@ impl ElectrumX {
             .env("NET", "regtest")
             .env("DB_ENGINE", "leveldb")
             .env("DB_DIRECTORY", &db)
-            .env("DAEMON_URL", format!("http://user:pass@127.0.0.1:{}/", chain.port))
-            .env("SERVICES", format!("tcp://127.0.0.1:{tcp_port},ssl://127.0.0.1:{ssl_port}"))
+            .env(
+                "DAEMON_URL",
+                format!("http://user:pass@127.0.0.1:{}/", chain.port),
+            )
+            .env(
+                "SERVICES",
+                format!("tcp://127.0.0.1:{tcp_port},ssl://127.0.0.1:{ssl_port}"),
+            )
             .env("SSL_CERTFILE", &cert_path)
             .env("SSL_KEYFILE", dir.path().join("server.key"))
             .env("PEER_DISCOVERY", "off")
@@ -267,25 +341,40 @@ impl ElectrumX {
         if let Some(addr) = &config.donation_address {
             cmd.env("DONATION_ADDRESS", addr);
         }
-        let log = std::fs::File::create(dir.path().join("electrumx.log")).map_err(|e| e.to_string())?;
+        let log =
+            std::fs::File::create(dir.path().join("electrumx.log")).map_err(|e| e.to_string())?;
         let electrumx = cmd
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .map_err(|e| format!("spawn electrumx_server: {e}"))?;
-        let mut ex =
-            ElectrumX { tcp_port, ssl_port, cert_path, chain, config: config.clone(), electrumx, bitcoind, dir };
+        let mut ex = ElectrumX {
+            tcp_port,
+            ssl_port,
+            cert_path,
+            chain,
+            config: config.clone(),
+            electrumx,
+            bitcoind,
+            dir,
+        };
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = ex.electrumx.try_wait() {
                 return Err(format!("electrumx exited with {status}: {}", ex.log_tail()));
             }
-            let up = |p: u16| TcpStream::connect_timeout(&([127, 0, 0, 1], p).into(), Duration::from_millis(200)).is_ok();
+            let up = |p: u16| {
+                TcpStream::connect_timeout(&([127, 0, 0, 1], p).into(), Duration::from_millis(200))
+                    .is_ok()
+            };
             if up(tcp_port) && up(ssl_port) {
                 return Ok(ex);
             }
             if started.elapsed() > STARTUP_DEADLINE {
-                return Err(format!("ports not open after {STARTUP_DEADLINE:?}: {}", ex.log_tail()));
+                return Err(format!(
+                    "ports not open after {STARTUP_DEADLINE:?}: {}",
+                    ex.log_tail()
+                ));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -293,7 +382,8 @@ impl ElectrumX {
 
     /// The last lines of ElectrumX's log (for failure messages).
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(self.dir.path().join("electrumx.log")).unwrap_or_default();
+        let text =
+            std::fs::read_to_string(self.dir.path().join("electrumx.log")).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
@@ -312,7 +402,10 @@ impl ElectrumX {
 impl Drop for ElectrumX {
     fn drop(&mut self) {
         // SIGTERM (not SIGKILL) so that `timeout` forwards it to electrumx_server.
-        let _ = Command::new("kill").arg("-TERM").arg(self.electrumx.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.electrumx.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.electrumx.try_wait() {

@@ -91,12 +91,20 @@ impl Behavior {
 
     /// A good server with no peers and one quirk.
     pub fn quirky(quirk: Quirk) -> Self {
-        Behavior::Good { peers: json!([]), hosts: json!({}), quirk }
+        Behavior::Good {
+            peers: json!([]),
+            hosts: json!({}),
+            quirk,
+        }
     }
 
     /// A good server advertising `peers` (`server.peers.subscribe`) and `hosts` (features).
     pub fn with_peers(peers: Value, hosts: Value) -> Self {
-        Behavior::Good { peers, hosts, quirk: Quirk::None }
+        Behavior::Good {
+            peers,
+            hosts,
+            quirk: Quirk::None,
+        }
     }
 }
 
@@ -156,7 +164,12 @@ impl Fake {
 
     /// The scanner target (`ip:port:t`, or `:s` for TLS fakes).
     pub fn target(&self, tls: bool) -> String {
-        format!("{}:{}:{}", self.addr.ip(), self.addr.port(), if tls { 's' } else { 't' })
+        format!(
+            "{}:{}:{}",
+            self.addr.ip(),
+            self.addr.port(),
+            if tls { 's' } else { 't' }
+        )
     }
 }
 
@@ -168,7 +181,10 @@ pub fn max_concurrent(lifetimes: &[Lifetime], slack: Duration) -> usize {
     lifetimes
         .iter()
         .map(|(start, _)| {
-            lifetimes.iter().filter(|(s, e)| s == start || (s <= start && e.is_none_or(|e| e > *start + slack))).count()
+            lifetimes
+                .iter()
+                .filter(|(s, e)| s == start || (s <= start && e.is_none_or(|e| e > *start + slack)))
+                .count()
         })
         .max()
         .unwrap_or(0)
@@ -187,7 +203,13 @@ pub async fn spawn_fake(ip: &str, behavior: Behavior, tls: Option<TlsSetup>) -> 
     let sources = Arc::new(Mutex::new(Vec::new()));
     let lifetimes: Arc<Mutex<Vec<Lifetime>>> = Arc::new(Mutex::new(Vec::new()));
     let written = Arc::new(AtomicUsize::new(0));
-    let fake = Fake { addr, accepts: accepts.clone(), sources: sources.clone(), lifetimes: lifetimes.clone(), written: written.clone() };
+    let fake = Fake {
+        addr,
+        accepts: accepts.clone(),
+        sources: sources.clone(),
+        lifetimes: lifetimes.clone(),
+        written: written.clone(),
+    };
     if matches!(behavior, Behavior::Refuse) {
         drop(listener);
         return fake;
@@ -266,8 +288,14 @@ impl ResolvesServerCert for VerbatimChain {
 fn acceptor(chain: &[Vec<u8>], key: &[u8]) -> tokio_rustls::TlsAcceptor {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.to_vec()));
-    let signing = provider.key_provider.load_private_key(key).expect("test key");
-    let certs = chain.iter().map(|c| CertificateDer::from(c.clone())).collect();
+    let signing = provider
+        .key_provider
+        .load_private_key(key)
+        .expect("test key");
+    let certs = chain
+        .iter()
+        .map(|c| CertificateDer::from(c.clone()))
+        .collect();
     let certified = Arc::new(CertifiedKey::new(certs, signing));
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -284,7 +312,10 @@ pub mod certs {
     fn make(params: rcgen::CertificateParams) -> TlsSetup {
         let key = rcgen::KeyPair::generate().expect("key");
         let cert = params.self_signed(&key).expect("self-sign");
-        TlsSetup::Chain { chain: vec![cert.der().to_vec()], key: key.serialize_der() }
+        TlsSetup::Chain {
+            chain: vec![cert.der().to_vec()],
+            key: key.serialize_der(),
+        }
     }
 
     fn params(names: &[&str]) -> rcgen::CertificateParams {
@@ -315,30 +346,45 @@ pub mod certs {
 
     /// [`SAN_NAMES`] DNS names (about 16 KB of SAN).
     pub fn huge_san() -> TlsSetup {
-        let names: Vec<String> = (0..SAN_NAMES).map(|i| format!("n{i:05}.san-flood.example")).collect();
+        let names: Vec<String> = (0..SAN_NAMES)
+            .map(|i| format!("n{i:05}.san-flood.example"))
+            .collect();
         make(rcgen::CertificateParams::new(names).expect("params"))
     }
 
     /// Bytes that are not DER, presented with a real key.
     pub fn malformed_der() -> TlsSetup {
-        let TlsSetup::Chain { key, .. } = valid() else { unreachable!() };
+        let TlsSetup::Chain { key, .. } = valid() else {
+            unreachable!()
+        };
         let mut garbage = vec![0x30, 0x82, 0x7f, 0xff, 0x02, 0x01];
         garbage.extend(std::iter::repeat_n(0xa5, 300));
-        TlsSetup::Chain { chain: vec![garbage], key }
+        TlsSetup::Chain {
+            chain: vec![garbage],
+            key,
+        }
     }
 
     /// A valid certificate (A) presented with another key (B) that signs the handshake: the
     /// server cannot prove it holds A's key, as a man in the middle replaying A could not.
     pub fn wrong_key() -> TlsSetup {
-        let TlsSetup::Chain { chain, .. } = valid() else { unreachable!() };
-        let TlsSetup::Chain { key, .. } = valid() else { unreachable!() };
+        let TlsSetup::Chain { chain, .. } = valid() else {
+            unreachable!()
+        };
+        let TlsSetup::Chain { key, .. } = valid() else {
+            unreachable!()
+        };
         TlsSetup::Chain { chain, key }
     }
 
     /// A valid leaf followed by [`HUGE_CHAIN_CERTS`] - 1 more certificates.
     pub fn huge_chain() -> TlsSetup {
-        let TlsSetup::Chain { mut chain, key } = valid() else { unreachable!() };
-        let TlsSetup::Chain { chain: extra, .. } = make(params(&["intermediate.example"])) else { unreachable!() };
+        let TlsSetup::Chain { mut chain, key } = valid() else {
+            unreachable!()
+        };
+        let TlsSetup::Chain { chain: extra, .. } = make(params(&["intermediate.example"])) else {
+            unreachable!()
+        };
         for _ in 1..HUGE_CHAIN_CERTS {
             chain.push(extra[0].clone());
         }
@@ -360,10 +406,17 @@ async fn write_bounded<S: AsyncWrite + Unpin>(sock: &mut S, chunk: &[u8], total:
 
 /// The id of a request line (0 when unreadable).
 fn request_id(line: &str) -> Value {
-    serde_json::from_str::<Value>(line).ok().and_then(|v| v.get("id").cloned()).unwrap_or(json!(0))
+    serde_json::from_str::<Value>(line)
+        .ok()
+        .and_then(|v| v.get("id").cloned())
+        .unwrap_or(json!(0))
 }
 
-async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(sock: S, behavior: Behavior, written: &AtomicUsize) {
+async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(
+    sock: S,
+    behavior: Behavior,
+    written: &AtomicUsize,
+) {
     let mut reader = BufReader::new(sock);
     let mut line = String::new();
     match behavior {
@@ -375,11 +428,17 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(sock: S, behavior: Beha
         }
         Behavior::CloseMidLine => {
             let _ = reader.read_line(&mut line).await;
-            let _ = reader.get_mut().write_all(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"res").await;
+            let _ = reader
+                .get_mut()
+                .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"res")
+                .await;
         }
         Behavior::Slowloris => {
             let _ = reader.read_line(&mut line).await;
-            let reply = format!("{{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":[\"Slow 1.0\",\"1.4\"]}}\n", request_id(&line));
+            let reply = format!(
+                "{{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":[\"Slow 1.0\",\"1.4\"]}}\n",
+                request_id(&line)
+            );
             for b in reply.bytes() {
                 if reader.get_mut().write_all(&[b]).await.is_err() {
                     return;
@@ -393,15 +452,24 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(sock: S, behavior: Beha
         }
         Behavior::HugeJson => {
             let _ = reader.read_line(&mut line).await;
-            let head = format!("{{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":[\"", request_id(&line));
+            let head = format!(
+                "{{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":[\"",
+                request_id(&line)
+            );
             let sock = reader.get_mut();
-            if sock.write_all(head.as_bytes()).await.is_ok() && write_bounded(sock, &[b'a'; 64 * 1024], HUGE_JSON_BYTES).await {
+            if sock.write_all(head.as_bytes()).await.is_ok()
+                && write_bounded(sock, &[b'a'; 64 * 1024], HUGE_JSON_BYTES).await
+            {
                 let _ = sock.write_all(b"\",\"1.4\"]}\n").await;
             }
         }
         Behavior::DeepNesting => {
             let _ = reader.read_line(&mut line).await;
-            let mut reply = format!("{{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":", request_id(&line)).into_bytes();
+            let mut reply = format!(
+                "{{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":",
+                request_id(&line)
+            )
+            .into_bytes();
             reply.extend(std::iter::repeat_n(b'[', NESTING_DEPTH));
             reply.extend(std::iter::repeat_n(b']', NESTING_DEPTH));
             reply.extend_from_slice(b"}\n");
@@ -411,14 +479,22 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(sock: S, behavior: Beha
         }
         Behavior::InvalidUtf8 => {
             let _ = reader.read_line(&mut line).await;
-            let mut reply = format!("{{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":[\"Bad", request_id(&line)).into_bytes();
+            let mut reply = format!(
+                "{{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":[\"Bad",
+                request_id(&line)
+            )
+            .into_bytes();
             reply.extend_from_slice(&[0xff, 0xfe, 0xc3, 0x28]);
             reply.extend_from_slice(b" 1.0\",\"1.4\"]}\n");
             let _ = reader.get_mut().write_all(&reply).await;
             let mut buf = [0u8; 1024];
             while matches!(reader.read(&mut buf).await, Ok(n) if n > 0) {}
         }
-        Behavior::Good { peers, hosts, quirk } => loop {
+        Behavior::Good {
+            peers,
+            hosts,
+            quirk,
+        } => loop {
             line.clear();
             match reader.read_line(&mut line).await {
                 Ok(0) | Err(_) => return,
@@ -428,9 +504,16 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(sock: S, behavior: Beha
                 tokio::time::sleep(pause).await;
             }
             let reply = match serde_json::from_str::<Value>(&line) {
-                Ok(Value::Array(items)) => Value::Array(items.iter().map(|r| answer(r, &peers, &hosts, quirk)).collect()),
+                Ok(Value::Array(items)) => Value::Array(
+                    items
+                        .iter()
+                        .map(|r| answer(r, &peers, &hosts, quirk))
+                        .collect(),
+                ),
                 Ok(req) => answer(&req, &peers, &hosts, quirk),
-                Err(_) => json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "invalid JSON"}}),
+                Err(_) => {
+                    json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "invalid JSON"}})
+                }
             };
             let mut out = Vec::new();
             if quirk == Quirk::NotificationFlood {
@@ -454,7 +537,9 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send>(sock: S, behavior: Beha
 }
 
 fn huge_history() -> Value {
-    let entries: Vec<Value> = (0..HUGE_HISTORY_ENTRIES).map(|i| json!({"tx_hash": format!("{i:064x}"), "height": i})).collect();
+    let entries: Vec<Value> = (0..HUGE_HISTORY_ENTRIES)
+        .map(|i| json!({"tx_hash": format!("{i:064x}"), "height": i}))
+        .collect();
     Value::Array(entries)
 }
 

@@ -13,6 +13,9 @@ pub fn tools_required() -> bool {
 /// Reports a missing tool: panics when tools are required, otherwise prints why the test is
 /// skipped. `setup` names the script that installs it.
 pub fn missing_tool(what: &str, setup: &str) {
-    assert!(!tools_required(), "{what} is missing (run {setup}; set OBSERVATORY_REQUIRE_TOOLS=0 to skip such tests)");
+    assert!(
+        !tools_required(),
+        "{what} is missing (run {setup}; set OBSERVATORY_REQUIRE_TOOLS=0 to skip such tests)"
+    );
     eprintln!("SKIPPED: {what} is missing (run {setup}; OBSERVATORY_REQUIRE_TOOLS=0)");
 }

@@ -19,7 +19,10 @@
 use observatory_protocol::message::{parse_request, MessageError, Request, ServerInput};
 use serde_json::Value;
 
-use super::{echo_id, error_line, positional, result_line, standard, Dialect, Outcome, ServerCtx, Session, StdError};
+use super::{
+    echo_id, error_line, positional, result_line, standard, Dialect, Outcome, ServerCtx, Session,
+    StdError,
+};
 use crate::chain::GENESIS_HASH;
 use crate::flavor::Flavor;
 use crate::json::{Style, J};
@@ -48,11 +51,21 @@ impl Electrs {
         let method = req.method.as_str();
         let result = match method {
             "server.version" => return self.version(id, &params),
-            "server.banner" => Ok(J::s(if srv.plan.banner.is_empty() { Flavor::Electrs.default_banner() } else { srv.plan.banner.clone() })),
+            "server.banner" => Ok(J::s(if srv.plan.banner.is_empty() {
+                Flavor::Electrs.default_banner()
+            } else {
+                srv.plan.banner.clone()
+            })),
             "server.donation_address" => Ok(J::Null),
             "server.features" => Ok(J::obj([
                 ("genesis_hash", J::s(GENESIS_HASH)),
-                ("hosts", J::obj([("tcp_port", J::Int(srv.plan.tcp_port.unwrap_or(50001).into()))])),
+                (
+                    "hosts",
+                    J::obj([(
+                        "tcp_port",
+                        J::Int(srv.plan.tcp_port.unwrap_or(50001).into()),
+                    )]),
+                ),
                 ("protocol_max", J::s(PROTOCOL_VERSION)),
                 ("protocol_min", J::s(PROTOCOL_VERSION)),
                 ("pruning", J::Null),
@@ -83,13 +96,17 @@ impl Electrs {
 
     fn version(&self, id: J, params: &[Value]) -> String {
         // Params deserialize into (String, VersionRequest); anything else is invalid params.
-        let (Some(Value::String(client)), Some(req), 2) = (params.first(), params.get(1), params.len()) else {
+        let (Some(Value::String(client)), Some(req), 2) =
+            (params.first(), params.get(1), params.len())
+        else {
             return standard_error(id, -32602, "invalid params");
         };
         let (debug, min, max) = match req {
             Value::String(v) => (format!("Single({v:?})"), v.clone(), v.clone()),
             Value::Array(pair) => match (pair.first(), pair.get(1), pair.len()) {
-                (Some(Value::String(a)), Some(Value::String(b)), 2) => (format!("MinMax({a:?}, {b:?})"), a.clone(), b.clone()),
+                (Some(Value::String(a)), Some(Value::String(b)), 2) => {
+                    (format!("MinMax({a:?}, {b:?})"), a.clone(), b.clone())
+                }
                 _ => return standard_error(id, -32602, "invalid params"),
             },
             _ => return standard_error(id, -32602, "invalid params"),
@@ -100,9 +117,20 @@ impl Electrs {
             _ => false,
         };
         if ok {
-            result_line(STYLE, id, J::Arr(vec![J::s(Flavor::Electrs.software()), J::s(PROTOCOL_VERSION)]))
+            result_line(
+                STYLE,
+                id,
+                J::Arr(vec![
+                    J::s(Flavor::Electrs.software()),
+                    J::s(PROTOCOL_VERSION),
+                ]),
+            )
         } else {
-            let client = if client.is_empty() { UNNAMED_CLIENT } else { client.as_str() };
+            let client = if client.is_empty() {
+                UNNAMED_CLIENT
+            } else {
+                client.as_str()
+            };
             standard_error(id, 1, &format!("unsupported request {debug} by {client}"))
         }
     }
@@ -114,8 +142,12 @@ impl Dialect for Electrs {
             return Outcome::close();
         }
         match parse_request(line) {
-            Err(MessageError::NotJson(_)) => Outcome::line(standard_error(J::Null, -32700, "parse error")),
-            Err(MessageError::NotRpc(_)) => Outcome::line(standard_error(J::Null, -32600, "invalid request")),
+            Err(MessageError::NotJson(_)) => {
+                Outcome::line(standard_error(J::Null, -32700, "parse error"))
+            }
+            Err(MessageError::NotRpc(_)) => {
+                Outcome::line(standard_error(J::Null, -32600, "invalid request"))
+            }
             Ok(ServerInput::Single(req)) => {
                 if req.id.is_none() {
                     return Outcome::line(standard_error(J::Null, -32600, "invalid request"));
@@ -128,10 +160,19 @@ impl Dialect for Electrs {
                 for item in items {
                     match item {
                         Ok(r) if r.id.is_some() => requests.push(r),
-                        _ => return Outcome::line(standard_error(J::Null, -32600, "invalid request")),
+                        _ => {
+                            return Outcome::line(standard_error(
+                                J::Null,
+                                -32600,
+                                "invalid request",
+                            ))
+                        }
                     }
                 }
-                let replies: Vec<J> = requests.iter().map(|r| J::Raw(self.handle(srv, r))).collect();
+                let replies: Vec<J> = requests
+                    .iter()
+                    .map(|r| J::Raw(self.handle(srv, r)))
+                    .collect();
                 Outcome::line(J::Arr(replies).write(STYLE))
             }
         }

@@ -31,8 +31,8 @@ use observatory_protocol::message::{parse_request, MessageError, Request, Server
 use serde_json::Value;
 
 use super::{
-    echo_id, error_line, hosts_object, peers_result, positional, py_str, result_line, standard, version_text, version_tuple,
-    Dialect, Outcome, ServerCtx, Session, StdError,
+    echo_id, error_line, hosts_object, peers_result, positional, py_str, result_line, standard,
+    version_text, version_tuple, Dialect, Outcome, ServerCtx, Session, StdError,
 };
 use crate::chain::GENESIS_HASH;
 use crate::flavor::Flavor;
@@ -79,7 +79,11 @@ struct Handled {
 impl Electrumx {
     pub(crate) fn new(flavor: Flavor) -> Electrumx {
         let protocol_max = version_tuple(flavor.protocol_max()).unwrap_or_else(|| vec![1, 4]);
-        Electrumx { flavor, protocol_min: vec![1, 4], protocol_max }
+        Electrumx {
+            flavor,
+            protocol_min: vec![1, 4],
+            protocol_max,
+        }
     }
 
     fn requires_version_first(&self) -> bool {
@@ -102,14 +106,26 @@ impl Electrumx {
     }
 
     fn notification(&self, method: &str) -> String {
-        self.finish(J::obj([("jsonrpc", J::s("2.0")), ("method", J::s(method))]).write(Style::CompactOrdered))
+        self.finish(
+            J::obj([("jsonrpc", J::s("2.0")), ("method", J::s(method))])
+                .write(Style::CompactOrdered),
+        )
     }
 
     /// Handles one request (id present) or notification (id absent: ignored, as ElectrumX has
     /// no client notification handlers below protocol 1.7).
-    fn handle(&self, srv: &ServerCtx, st: &mut Session, req: &Request, out: &mut Outcome) -> Handled {
+    fn handle(
+        &self,
+        srv: &ServerCtx,
+        st: &mut Session,
+        req: &Request,
+        out: &mut Outcome,
+    ) -> Handled {
         let Some(id_value) = &req.id else {
-            return Handled { reply: None, close: false };
+            return Handled {
+                reply: None,
+                close: false,
+            };
         };
         let id = echo_id(&Some(id_value.clone()));
         let params = positional(&req.params);
@@ -118,22 +134,38 @@ impl Electrumx {
         if self.requires_version_first() && !st.sv_seen && method != "server.version" {
             out.push(self.notification("blockchain.relayfee"));
             out.push(self.notification("blockchain.estimatefee"));
-            return Handled { reply: Some(plain_error(id, BAD_REQUEST, USE_SERVER_VERSION)), close: true };
+            return Handled {
+                reply: Some(plain_error(id, BAD_REQUEST, USE_SERVER_VERSION)),
+                close: true,
+            };
         }
 
         st.cost += method_cost(method);
         if st.cost > COST_HARD_LIMIT {
-            return Handled { reply: Some(plain_error(id, EXCESSIVE_RESOURCE_USAGE, "excessive resource usage")), close: true };
+            return Handled {
+                reply: Some(plain_error(
+                    id,
+                    EXCESSIVE_RESOURCE_USAGE,
+                    "excessive resource usage",
+                )),
+                close: true,
+            };
         }
 
         let result = match method {
             "server.version" => return self.server_version(st, id, &params),
-            "server.banner" => Ok(J::s(if srv.plan.banner.is_empty() { srv.flavor.default_banner() } else { srv.plan.banner.clone() })),
+            "server.banner" => Ok(J::s(if srv.plan.banner.is_empty() {
+                srv.flavor.default_banner()
+            } else {
+                srv.plan.banner.clone()
+            })),
             "server.donation_address" => Ok(J::s(&srv.plan.donation)),
             "server.features" => Ok(self.features(srv)),
             "server.peers.subscribe" => Ok(peers_result(srv)),
             "server.ping" => Ok(J::Null),
-            "blockchain.relayfee" if st.protocol.as_slice() >= [1, 6].as_slice() => Err(StdError::Unknown),
+            "blockchain.relayfee" if st.protocol.as_slice() >= [1, 6].as_slice() => {
+                Err(StdError::Unknown)
+            }
             _ => standard(method, &params, srv, srv.legacy_address()),
         };
         let text = match result {
@@ -144,7 +176,10 @@ impl Electrumx {
                 plain_error(id, code, &message)
             }
         };
-        Handled { reply: Some(text), close: false }
+        Handled {
+            reply: Some(text),
+            close: false,
+        }
     }
 
     fn error_text(&self, method: &str, e: &StdError) -> (i64, String) {
@@ -155,10 +190,17 @@ impl Electrumx {
                 if given < min {
                     (INVALID_ARGS, format!("{given} argument{s} passed to method \"{method}\" but it requires {min}"))
                 } else {
-                    (INVALID_ARGS, format!("{given} argument{s} passed to method {method} taking at most {max}"))
+                    (
+                        INVALID_ARGS,
+                        format!(
+                            "{given} argument{s} passed to method {method} taking at most {max}"
+                        ),
+                    )
                 }
             }
-            StdError::BadScripthash(sh) => (BAD_REQUEST, format!("{sh} is not a valid script hash")),
+            StdError::BadScripthash(sh) => {
+                (BAD_REQUEST, format!("{sh} is not a valid script hash"))
+            }
             StdError::BadParam(what) => (BAD_REQUEST, format!("invalid {what}")),
             StdError::TxRejected(raw) => {
                 let reason = if raw.bytes().all(|b| b.is_ascii_hexdigit()) && raw.len() % 2 == 0 {
@@ -166,7 +208,10 @@ impl Electrumx {
                 } else {
                     "TX decode failed. Make sure the tx has at least one input."
                 };
-                (BAD_REQUEST, format!("the transaction was rejected by network rules.\n\n{reason}\n[{raw}]"))
+                (
+                    BAD_REQUEST,
+                    format!("the transaction was rejected by network rules.\n\n{reason}\n[{raw}]"),
+                )
             }
             StdError::NoHeader(h) => (BAD_REQUEST, format!("height {h} out of range")),
         }
@@ -176,11 +221,20 @@ impl Electrumx {
     fn server_version(&self, st: &mut Session, id: J, params: &[Value]) -> Handled {
         // 1.16 takes at most 2 arguments; 1.19+ tolerate extra ones ("MUST be tolerated").
         if self.flavor == Flavor::Electrumx116 && params.len() > 2 {
-            let msg = format!("{} arguments passed to method server.version taking at most 2", params.len());
-            return Handled { reply: Some(plain_error(id, INVALID_ARGS, &msg)), close: false };
+            let msg = format!(
+                "{} arguments passed to method server.version taking at most 2",
+                params.len()
+            );
+            return Handled {
+                reply: Some(plain_error(id, INVALID_ARGS, &msg)),
+                close: false,
+            };
         }
         if st.sv_seen {
-            return Handled { reply: Some(plain_error(id, BAD_REQUEST, "server.version already sent")), close: false };
+            return Handled {
+                reply: Some(plain_error(id, BAD_REQUEST, "server.version already sent")),
+                close: false,
+            };
         }
         st.sv_seen = true;
         let requested = params.get(1).cloned().unwrap_or(Value::Null);
@@ -188,11 +242,17 @@ impl Electrumx {
             Some(v) => {
                 st.protocol = v.clone();
                 let result = J::Arr(vec![J::s(self.flavor.software()), J::s(version_text(&v))]);
-                Handled { reply: Some(result_line(Style::CompactOrdered, id, result)), close: false }
+                Handled {
+                    reply: Some(result_line(Style::CompactOrdered, id, result)),
+                    close: false,
+                }
             }
             None => {
                 let msg = format!("unsupported protocol version: {}", py_str(&requested));
-                Handled { reply: Some(plain_error(id, BAD_REQUEST, &msg)), close: true }
+                Handled {
+                    reply: Some(plain_error(id, BAD_REQUEST, &msg)),
+                    close: true,
+                }
             }
         }
     }
@@ -241,7 +301,11 @@ impl Dialect for Electrumx {
                 // without "method" as a response to nothing and only counts an error).
                 st.cost += ERROR_BASE_COST;
                 if line.trim_ascii_start().first() != Some(&b'{') {
-                    out.push(self.error(J::Null, INVALID_REQUEST, "request object must be a dictionary"));
+                    out.push(self.error(
+                        J::Null,
+                        INVALID_REQUEST,
+                        "request object must be a dictionary",
+                    ));
                 }
             }
             Ok(ServerInput::Single(req)) => {
@@ -281,7 +345,8 @@ impl Dialect for Electrumx {
             }
         }
         // Between the soft and hard limits every request sleeps a fraction of REQUEST_SLEEP.
-        let fraction = ((st.cost - COST_SOFT_LIMIT) / (COST_HARD_LIMIT - COST_SOFT_LIMIT)).clamp(0.0, 1.0);
+        let fraction =
+            ((st.cost - COST_SOFT_LIMIT) / (COST_HARD_LIMIT - COST_SOFT_LIMIT)).clamp(0.0, 1.0);
         out.extra_delay = Duration::from_secs_f64(fraction * REQUEST_SLEEP_SECS);
         out
     }
@@ -294,7 +359,11 @@ fn plain_error(id: J, code: i64, message: &str) -> String {
 
 /// aiorpcX `util.protocol_version`: the highest common version, or None.
 fn negotiate(requested: &Value, min: &[u32], max: &[u32]) -> Option<Vec<u32>> {
-    let tuple = |v: &Value| v.as_str().and_then(version_tuple).unwrap_or_else(|| vec![0]);
+    let tuple = |v: &Value| {
+        v.as_str()
+            .and_then(version_tuple)
+            .unwrap_or_else(|| vec![0])
+    };
     let (client_min, client_max) = match requested {
         Value::Null => (min.to_vec(), min.to_vec()),
         Value::Array(a) if a.len() == 2 => (tuple(&a[0]), tuple(&a[1])),
@@ -314,7 +383,10 @@ fn method_cost(method: &str) -> f64 {
     match method {
         "server.ping" | "blockchain.headers.subscribe" => 0.1,
         "server.features" => 0.2,
-        "server.version" | "server.banner" | "server.donation_address" | "mempool.get_fee_histogram" => 0.5,
+        "server.version"
+        | "server.banner"
+        | "server.donation_address"
+        | "mempool.get_fee_histogram" => 0.5,
         "server.peers.subscribe" | "blockchain.relayfee" | "blockchain.estimatefee" => 1.0,
         m if m.starts_with("blockchain.scripthash.") => 1.1,
         _ => 0.25,
@@ -345,8 +417,14 @@ mod tests {
     #[test]
     fn negotiation_follows_aiorpcx() {
         let (min, max116, max200) = (vec![1, 4], vec![1, 4, 2], vec![1, 7, 0]);
-        assert_eq!(negotiate(&json!(["1.4", "1.6"]), &min, &max116), Some(vec![1, 4, 2]));
-        assert_eq!(negotiate(&json!(["1.4", "1.6"]), &min, &max200), Some(vec![1, 6]));
+        assert_eq!(
+            negotiate(&json!(["1.4", "1.6"]), &min, &max116),
+            Some(vec![1, 4, 2])
+        );
+        assert_eq!(
+            negotiate(&json!(["1.4", "1.6"]), &min, &max200),
+            Some(vec![1, 6])
+        );
         assert_eq!(negotiate(&json!("1.4"), &min, &max200), Some(vec![1, 4]));
         assert_eq!(negotiate(&json!(["9.9", "9.9"]), &min, &max200), None);
         assert_eq!(negotiate(&json!("1.2"), &min, &max200), None);

@@ -88,9 +88,14 @@ fn as_float(v: &Value) -> Option<f64> {
 impl Eps {
     fn version(&self, id: J, params: &[Value]) -> Outcome {
         // query["params"][1]: missing → IndexError → connection closed.
-        let Some(requested) = params.get(1) else { return Outcome::close() };
+        let Some(requested) = params.get(1) else {
+            return Outcome::close();
+        };
         let (min, max) = match requested {
-            Value::Array(pair) => match (pair.first().and_then(as_float), pair.get(1).and_then(as_float)) {
+            Value::Array(pair) => match (
+                pair.first().and_then(as_float),
+                pair.get(1).and_then(as_float),
+            ) {
                 (Some(a), Some(b)) => (a, b),
                 _ => return Outcome::close(),
             },
@@ -103,7 +108,13 @@ impl Eps {
         if version < min.max(PROTOCOL_MIN) {
             return Outcome::close();
         }
-        respond(id, J::Arr(vec![J::s(Flavor::ElectrumPersonalServer.software()), J::s(float_text(version))]))
+        respond(
+            id,
+            J::Arr(vec![
+                J::s(Flavor::ElectrumPersonalServer.software()),
+                J::s(float_text(version)),
+            ]),
+        )
     }
 }
 
@@ -135,15 +146,28 @@ impl Dialect for Eps {
             },
             "mempool.get_fee_histogram" => respond(
                 id,
-                J::Arr(vec![J::Arr(vec![J::Float(25.0), J::Int(101_325)]), J::Arr(vec![J::Float(9.0), J::Int(112_884)])]),
+                J::Arr(vec![
+                    J::Arr(vec![J::Float(25.0), J::Int(101_325)]),
+                    J::Arr(vec![J::Float(9.0), J::Int(112_884)]),
+                ]),
             ),
-            "blockchain.block.header" => match params.first().and_then(Value::as_u64).and_then(|h| srv.chain.header_hex(h)) {
+            "blockchain.block.header" => match params
+                .first()
+                .and_then(Value::as_u64)
+                .and_then(|h| srv.chain.header_hex(h))
+            {
                 Some(hex) => respond(id, J::s(hex)),
                 None => {
                     let h = params.first().map(|v| v.to_string()).unwrap_or_default();
                     Outcome::line(
                         J::obj([
-                            ("error", J::obj([("message", J::s(format!("height {h} out of range"))), ("code", J::Int(-1))])),
+                            (
+                                "error",
+                                J::obj([
+                                    ("message", J::s(format!("height {h} out of range"))),
+                                    ("code", J::Int(-1)),
+                                ]),
+                            ),
                             ("jsonrpc", J::s("2.0")),
                             ("id", id),
                         ])

@@ -22,7 +22,10 @@
 use observatory_protocol::message::{parse_request, MessageError, Request, ServerInput};
 use serde_json::Value;
 
-use super::{echo_id, error_line, positional, result_line, standard, Dialect, Outcome, ServerCtx, Session, StdError};
+use super::{
+    echo_id, error_line, positional, result_line, standard, Dialect, Outcome, ServerCtx, Session,
+    StdError,
+};
 use crate::flavor::Flavor;
 use crate::json::{Style, J};
 
@@ -52,7 +55,12 @@ impl Esplora {
 
     fn error(&self, id: J, code: i64, message: &str) -> String {
         if self.mempool_fork {
-            J::obj([("jsonrpc", J::s("2.0")), ("id", id), ("error", J::s(message))]).write(STYLE)
+            J::obj([
+                ("jsonrpc", J::s("2.0")),
+                ("id", id),
+                ("error", J::s(message)),
+            ])
+            .write(STYLE)
         } else {
             error_line(STYLE, id, code, message)
         }
@@ -65,7 +73,11 @@ impl Esplora {
         let flavor = self.flavor();
         let result = match method {
             "server.version" => Ok(J::Arr(vec![J::s(flavor.software()), J::s("1.4")])),
-            "server.banner" => Ok(J::s(if srv.plan.banner.is_empty() { flavor.default_banner() } else { srv.plan.banner.clone() })),
+            "server.banner" => Ok(J::s(if srv.plan.banner.is_empty() {
+                flavor.default_banner()
+            } else {
+                srv.plan.banner.clone()
+            })),
             "server.donation_address" => Ok(J::Null),
             "server.peers.subscribe" => Ok(J::Arr(Vec::new())),
             "server.ping" => Ok(J::Null),
@@ -85,11 +97,17 @@ impl Esplora {
             let text = match e {
                 // `bail!("unknown method {} {:?}", method, params)`: Rust Debug of &[Value].
                 StdError::Unknown => format!("unknown method {method} {params:?}"),
-                StdError::Arity { .. } | StdError::BadScripthash(_) if method.starts_with("blockchain.scripthash.") => {
+                StdError::Arity { .. } | StdError::BadScripthash(_)
+                    if method.starts_with("blockchain.scripthash.") =>
+                {
                     "bad script_hash".to_string()
                 }
-                StdError::Arity { .. } | StdError::BadParam(_) | StdError::BadScripthash(_) => "missing param".to_string(),
-                StdError::TxRejected(_) => format!("sendrawtransaction RPC error -22: {TX_DECODE_FAILED}"),
+                StdError::Arity { .. } | StdError::BadParam(_) | StdError::BadScripthash(_) => {
+                    "missing param".to_string()
+                }
+                StdError::TxRejected(_) => {
+                    format!("sendrawtransaction RPC error -22: {TX_DECODE_FAILED}")
+                }
                 StdError::NoHeader(_) => "missing header".to_string(),
             };
             return (0, text);
@@ -97,12 +115,21 @@ impl Esplora {
         match e {
             StdError::Unknown => (-32601, format!("unknown method {method}")),
             StdError::Arity { given: 0, .. } => (-32602, "missing hash".to_string()),
-            StdError::Arity { .. } | StdError::BadParam(_) => (-32602, "invalid params".to_string()),
+            StdError::Arity { .. } | StdError::BadParam(_) => {
+                (-32602, "invalid params".to_string())
+            }
             StdError::BadScripthash(_) => {
-                let text = if params.first().is_some_and(Value::is_string) { "non-hex hash" } else { "non-string hash" };
+                let text = if params.first().is_some_and(Value::is_string) {
+                    "non-hex hash"
+                } else {
+                    "non-string hash"
+                };
                 (-32602, text.to_string())
             }
-            StdError::TxRejected(_) => (2, format!("sendrawtransaction RPC error -22: {TX_DECODE_FAILED}")),
+            StdError::TxRejected(_) => (
+                2,
+                format!("sendrawtransaction RPC error -22: {TX_DECODE_FAILED}"),
+            ),
             StdError::NoHeader(_) => (-32603, "missing header".to_string()),
         }
     }
@@ -121,16 +148,27 @@ impl Dialect for Esplora {
         let parsed = parse_request(line);
         if self.mempool_fork {
             return match parsed {
-                Ok(ServerInput::Single(req)) if Self::mempool_accepts(&req) => Outcome::line(self.handle(srv, &req)),
+                Ok(ServerInput::Single(req)) if Self::mempool_accepts(&req) => {
+                    Outcome::line(self.handle(srv, &req))
+                }
                 _ => Outcome::close(),
             };
         }
         match parsed {
-            Err(MessageError::NotJson(_)) => Outcome::line(error_line(STYLE, J::Null, -32700, "parse error")),
-            Err(MessageError::NotRpc(_)) => Outcome::line(error_line(STYLE, J::Null, -32600, "invalid request")),
+            Err(MessageError::NotJson(_)) => {
+                Outcome::line(error_line(STYLE, J::Null, -32700, "parse error"))
+            }
+            Err(MessageError::NotRpc(_)) => {
+                Outcome::line(error_line(STYLE, J::Null, -32600, "invalid request"))
+            }
             Ok(ServerInput::Single(req)) => {
                 if req.id.is_none() || !matches!(req.params, Value::Array(_) | Value::Null) {
-                    return Outcome::line(error_line(STYLE, echo_id(&req.id), -32600, "invalid request"));
+                    return Outcome::line(error_line(
+                        STYLE,
+                        echo_id(&req.id),
+                        -32600,
+                        "invalid request",
+                    ));
                 }
                 Outcome::line(self.handle(srv, &req))
             }
@@ -142,7 +180,12 @@ impl Dialect for Esplora {
                     .iter()
                     .map(|item| match item {
                         Ok(req) if req.id.is_some() => J::Raw(self.handle(srv, req)),
-                        Ok(req) => J::Raw(error_line(STYLE, echo_id(&req.id), -32600, "invalid request")),
+                        Ok(req) => J::Raw(error_line(
+                            STYLE,
+                            echo_id(&req.id),
+                            -32600,
+                            "invalid request",
+                        )),
                         Err(_) => J::Raw(error_line(STYLE, J::Null, -32600, "invalid request")),
                     })
                     .collect();

@@ -20,8 +20,8 @@ use observatory_protocol::message::{parse_request, Request, ServerInput};
 use serde_json::Value;
 
 use super::{
-    echo_id, error_line, hosts_object, peers_result, positional, result_line, standard, version_text, version_tuple, Dialect,
-    Outcome, ServerCtx, Session, StdError,
+    echo_id, error_line, hosts_object, peers_result, positional, result_line, standard,
+    version_text, version_tuple, Dialect, Outcome, ServerCtx, Session, StdError,
 };
 use crate::chain::GENESIS_HASH;
 use crate::flavor::Flavor;
@@ -80,7 +80,11 @@ impl Fulcrum {
         let method = req.method.as_str();
         let result = match method {
             "server.version" => return self.server_version(st, id, &params),
-            "server.banner" => Ok(J::s(if srv.plan.banner.is_empty() { Flavor::Fulcrum.default_banner() } else { srv.plan.banner.clone() })),
+            "server.banner" => Ok(J::s(if srv.plan.banner.is_empty() {
+                Flavor::Fulcrum.default_banner()
+            } else {
+                srv.plan.banner.clone()
+            })),
             "server.donation_address" => Ok(J::s(&srv.plan.donation)),
             "server.features" => Ok(J::obj([
                 ("genesis_hash", J::s(GENESIS_HASH)),
@@ -125,20 +129,53 @@ impl Fulcrum {
 
     fn server_version(&self, st: &mut Session, id: J, params: &[Value]) -> (Option<String>, bool) {
         if st.sv_seen {
-            return (Some(error_line(STYLE, id, CODE_APP_BAD_REQUEST, "server.version already sent")), false);
+            return (
+                Some(error_line(
+                    STYLE,
+                    id,
+                    CODE_APP_BAD_REQUEST,
+                    "server.version already sent",
+                )),
+                false,
+            );
         }
         let min = PROTOCOL_MIN.to_vec();
         let max = PROTOCOL_MAX.to_vec();
         let parse = |v: &Value| v.as_str().and_then(version_tuple);
-        let requested = params.get(1).cloned().unwrap_or_else(|| Value::String(version_text(&min)));
+        let requested = params
+            .get(1)
+            .cloned()
+            .unwrap_or_else(|| Value::String(version_text(&min)));
         let pver = match &requested {
             Value::Array(pair) if pair.len() == 2 => {
-                let (Some(cmin), Some(cmax)) = (pair.first().and_then(parse), pair.get(1).and_then(parse)) else {
-                    let text = pair.iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect::<Vec<_>>().join(", ");
-                    return (Some(error_line(STYLE, id, CODE_APP_BAD_REQUEST, &format!("Bad version tuple: {text}"))), true);
+                let (Some(cmin), Some(cmax)) =
+                    (pair.first().and_then(parse), pair.get(1).and_then(parse))
+                else {
+                    let text = pair
+                        .iter()
+                        .map(|v| v.as_str().unwrap_or_default().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return (
+                        Some(error_line(
+                            STYLE,
+                            id,
+                            CODE_APP_BAD_REQUEST,
+                            &format!("Bad version tuple: {text}"),
+                        )),
+                        true,
+                    );
                 };
                 if cmin > cmax {
-                    return (Some(error_line(STYLE, id, CODE_APP_BAD_REQUEST, "Bad version tuple")), true);
+                    return (
+                        Some(error_line(
+                            STYLE,
+                            id,
+                            CODE_APP_BAD_REQUEST,
+                            "Bad version tuple",
+                        )),
+                        true,
+                    );
                 }
                 let v = std::cmp::min(cmax, max.clone());
                 if v < cmin {
@@ -153,15 +190,31 @@ impl Fulcrum {
             Some(v) if v >= min && v <= max => {
                 st.sv_seen = true;
                 st.protocol = v.clone();
-                let result = J::Arr(vec![J::s(Flavor::Fulcrum.software()), J::s(fulcrum_version_text(&v))]);
+                let result = J::Arr(vec![
+                    J::s(Flavor::Fulcrum.software()),
+                    J::s(fulcrum_version_text(&v)),
+                ]);
                 (Some(result_line(STYLE, id, result)), false)
             }
-            _ => (Some(error_line(STYLE, id, CODE_APP_BAD_REQUEST, "Unsupported protocol version")), true),
+            _ => (
+                Some(error_line(
+                    STYLE,
+                    id,
+                    CODE_APP_BAD_REQUEST,
+                    "Unsupported protocol version",
+                )),
+                true,
+            ),
         }
     }
 
     fn parse_error(&self, st: &mut Session, out: &mut Outcome) {
-        out.push(error_line(STYLE, J::Null, CODE_PARSE_ERROR, PARSE_ERROR_TEXT));
+        out.push(error_line(
+            STYLE,
+            J::Null,
+            CODE_PARSE_ERROR,
+            PARSE_ERROR_TEXT,
+        ));
         st.errors += 1;
         out.close = st.errors >= MAX_PEER_ERRORS;
     }
@@ -175,10 +228,17 @@ impl Dialect for Fulcrum {
             return out;
         }
         match parse_request(line) {
-            Err(observatory_protocol::message::MessageError::NotJson(_)) => self.parse_error(st, &mut out),
+            Err(observatory_protocol::message::MessageError::NotJson(_)) => {
+                self.parse_error(st, &mut out)
+            }
             Err(observatory_protocol::message::MessageError::NotRpc(_)) => {
                 st.errors += 1;
-                out.push(error_line(STYLE, J::Null, CODE_INVALID_REQUEST, "Invalid request"));
+                out.push(error_line(
+                    STYLE,
+                    J::Null,
+                    CODE_INVALID_REQUEST,
+                    "Invalid request",
+                ));
                 out.close = st.errors >= MAX_PEER_ERRORS;
             }
             Ok(ServerInput::Single(req)) => {
@@ -190,7 +250,12 @@ impl Dialect for Fulcrum {
             }
             Ok(ServerInput::Batch(items)) => {
                 if items.is_empty() {
-                    out.push(error_line(STYLE, J::Null, CODE_INVALID_REQUEST, "Invalid request"));
+                    out.push(error_line(
+                        STYLE,
+                        J::Null,
+                        CODE_INVALID_REQUEST,
+                        "Invalid request",
+                    ));
                     return out;
                 }
                 let mut replies = Vec::new();
@@ -203,7 +268,12 @@ impl Dialect for Fulcrum {
                             }
                             out.close |= close;
                         }
-                        Err(_) => replies.push(J::Raw(error_line(STYLE, J::Null, CODE_INVALID_REQUEST, "Invalid request"))),
+                        Err(_) => replies.push(J::Raw(error_line(
+                            STYLE,
+                            J::Null,
+                            CODE_INVALID_REQUEST,
+                            "Invalid request",
+                        ))),
                     }
                 }
                 if !replies.is_empty() {

@@ -33,7 +33,12 @@ use crate::json::{Style, J};
 use crate::plan::{Behavior, ServerPlan};
 
 /// Fee histogram every server reports: `[fee_rate sat/vB, vsize]`, highest fee first.
-const FEE_HISTOGRAM: [(f64, i64); 4] = [(25.3, 102_114), (12.0, 150_432), (5.1, 220_019), (1.0, 331_870)];
+const FEE_HISTOGRAM: [(f64, i64); 4] = [
+    (25.3, 102_114),
+    (12.0, 150_432),
+    (5.1, 220_019),
+    (1.0, 331_870),
+];
 
 /// Minimum relay fee, BTC/kvB (Bitcoin Core's default 1 sat/vB).
 const RELAY_FEE_BTC_PER_KVB: f64 = 0.00001;
@@ -132,7 +137,10 @@ impl Outcome {
 
     /// Close without sending.
     pub(crate) fn close() -> Outcome {
-        Outcome { close: true, ..Outcome::default() }
+        Outcome {
+            close: true,
+            ..Outcome::default()
+        }
     }
 
     /// One line of JSON.
@@ -164,10 +172,14 @@ pub(crate) trait Dialect: Send + Sync + std::fmt::Debug {
 /// The dialect of a flavor.
 pub(crate) fn for_flavor(flavor: Flavor) -> Arc<dyn Dialect> {
     match flavor {
-        Flavor::Electrumx116 | Flavor::Electrumx119 | Flavor::Electrumx200 => Arc::new(electrumx::Electrumx::new(flavor)),
+        Flavor::Electrumx116 | Flavor::Electrumx119 | Flavor::Electrumx200 => {
+            Arc::new(electrumx::Electrumx::new(flavor))
+        }
         Flavor::Fulcrum => Arc::new(fulcrum::Fulcrum),
         Flavor::Electrs => Arc::new(electrs::Electrs),
-        Flavor::EsploraElectrs => Arc::new(esplora::Esplora { mempool_fork: false }),
+        Flavor::EsploraElectrs => Arc::new(esplora::Esplora {
+            mempool_fork: false,
+        }),
         Flavor::MempoolElectrs => Arc::new(esplora::Esplora { mempool_fork: true }),
         Flavor::ElectrumPersonalServer => Arc::new(eps::Eps),
     }
@@ -220,7 +232,9 @@ pub(crate) fn arity(method: &str) -> Option<(usize, usize)> {
         | "blockchain.address.get_history"
         | "blockchain.address.listunspent"
         | "blockchain.address.get_mempool" => (1, 1),
-        "blockchain.headers.subscribe" | "blockchain.relayfee" | "mempool.get_fee_histogram" => (0, 0),
+        "blockchain.headers.subscribe" | "blockchain.relayfee" | "mempool.get_fee_histogram" => {
+            (0, 0)
+        }
         "blockchain.estimatefee" => (1, 2),
         "blockchain.block.header" => (1, 2),
         _ => return None,
@@ -229,7 +243,8 @@ pub(crate) fn arity(method: &str) -> Option<(usize, usize)> {
 
 /// True for a scripthash: 64 hex digits.
 pub(crate) fn is_scripthash(v: &Value) -> bool {
-    v.as_str().is_some_and(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+    v.as_str()
+        .is_some_and(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Text of a parameter as an error message would quote it.
@@ -247,13 +262,24 @@ pub(crate) fn tip_object(srv: &ServerCtx) -> J {
 }
 
 /// Answers the implementation-independent methods. `legacy` enables `blockchain.address.*`.
-pub(crate) fn standard(method: &str, params: &[Value], srv: &ServerCtx, legacy: bool) -> Result<J, StdError> {
-    let Some((min, max)) = arity(method) else { return Err(StdError::Unknown) };
+pub(crate) fn standard(
+    method: &str,
+    params: &[Value],
+    srv: &ServerCtx,
+    legacy: bool,
+) -> Result<J, StdError> {
+    let Some((min, max)) = arity(method) else {
+        return Err(StdError::Unknown);
+    };
     if method.starts_with("blockchain.address.") && !legacy {
         return Err(StdError::Unknown);
     }
     if params.len() < min || params.len() > max {
-        return Err(StdError::Arity { given: params.len(), min, max });
+        return Err(StdError::Arity {
+            given: params.len(),
+            min,
+            max,
+        });
     }
     let first = params.first();
     match method {
@@ -279,11 +305,16 @@ pub(crate) fn standard(method: &str, params: &[Value], srv: &ServerCtx, legacy: 
         }
         "blockchain.headers.subscribe" => Ok(tip_object(srv)),
         "blockchain.relayfee" => Ok(J::Float(RELAY_FEE_BTC_PER_KVB)),
-        "mempool.get_fee_histogram" => {
-            Ok(J::Arr(FEE_HISTOGRAM.iter().map(|&(fee, vsize)| J::Arr(vec![J::Float(fee), J::Int(vsize)])).collect()))
-        }
+        "mempool.get_fee_histogram" => Ok(J::Arr(
+            FEE_HISTOGRAM
+                .iter()
+                .map(|&(fee, vsize)| J::Arr(vec![J::Float(fee), J::Int(vsize)]))
+                .collect(),
+        )),
         "blockchain.estimatefee" => {
-            let Some(target) = first.and_then(Value::as_i64) else { return Err(StdError::BadParam("number")) };
+            let Some(target) = first.and_then(Value::as_i64) else {
+                return Err(StdError::BadParam("number"));
+            };
             if !(1..=MAX_FEE_TARGET).contains(&target) {
                 return Ok(J::Int(-1));
             }
@@ -291,10 +322,17 @@ pub(crate) fn standard(method: &str, params: &[Value], srv: &ServerCtx, legacy: 
             Ok(J::Float((fee * 1e8).round() / 1e8))
         }
         "blockchain.block.header" => {
-            let Some(height) = first.and_then(Value::as_u64) else { return Err(StdError::BadParam("height")) };
-            srv.chain.header_hex(height).map(J::Str).ok_or(StdError::NoHeader(height))
+            let Some(height) = first.and_then(Value::as_u64) else {
+                return Err(StdError::BadParam("height"));
+            };
+            srv.chain
+                .header_hex(height)
+                .map(J::Str)
+                .ok_or(StdError::NoHeader(height))
         }
-        "blockchain.transaction.broadcast" => Err(StdError::TxRejected(first.map(param_text).unwrap_or_default())),
+        "blockchain.transaction.broadcast" => Err(StdError::TxRejected(
+            first.map(param_text).unwrap_or_default(),
+        )),
         _ => Err(StdError::Unknown),
     }
 }
@@ -317,7 +355,11 @@ pub(crate) fn peers_result(srv: &ServerCtx) -> J {
         srv.peers
             .iter()
             .map(|p| {
-                J::Arr(vec![J::s(&p.ip), J::s(&p.host), J::Arr(p.features.iter().map(J::s).collect())])
+                J::Arr(vec![
+                    J::s(&p.ip),
+                    J::s(&p.host),
+                    J::Arr(p.features.iter().map(J::s).collect()),
+                ])
             })
             .collect(),
     )
@@ -372,7 +414,13 @@ fn py_repr(v: &Value) -> String {
         Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
         Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
         Value::Object(o) => {
-            format!("{{{}}}", o.iter().map(|(k, v)| format!("'{k}': {}", py_repr(v))).collect::<Vec<_>>().join(", "))
+            format!(
+                "{{{}}}",
+                o.iter()
+                    .map(|(k, v)| format!("'{k}': {}", py_repr(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
     }
 }
@@ -384,8 +432,15 @@ pub(crate) fn result_line(style: Style, id: J, result: J) -> String {
 
 /// Serializes a JSON-RPC 2.0 error object reply.
 pub(crate) fn error_line(style: Style, id: J, code: i64, message: &str) -> String {
-    J::obj([("jsonrpc", J::s("2.0")), ("error", J::obj([("code", J::Int(code)), ("message", J::s(message))])), ("id", id)])
-        .write(style)
+    J::obj([
+        ("jsonrpc", J::s("2.0")),
+        (
+            "error",
+            J::obj([("code", J::Int(code)), ("message", J::s(message))]),
+        ),
+        ("id", id),
+    ])
+    .write(style)
 }
 
 #[cfg(test)]
@@ -410,7 +465,9 @@ mod tests {
 
     #[test]
     fn scripthash_check() {
-        assert!(is_scripthash(&json!("8b01df4e368ea28f8dc0423bcf7a4923e3a12d307c875e47a0cfbf90b5c39161")));
+        assert!(is_scripthash(&json!(
+            "8b01df4e368ea28f8dc0423bcf7a4923e3a12d307c875e47a0cfbf90b5c39161"
+        )));
         assert!(!is_scripthash(&json!("8b01")));
         assert!(!is_scripthash(&json!(12)));
     }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use observatory_protocol::frame::{LineBuffer, Limits};
+use observatory_protocol::frame::{Limits, LineBuffer};
 use observatory_protocol::message::encode_request;
 use observatory_simnet::{EndpointTruth, GroundTruth};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -46,7 +46,12 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn verify_tls13_signature(
         &self,
@@ -58,9 +63,18 @@ impl ServerCertVerifier for AcceptAny {
         // the certificate's public key directly, as the scanner does.
         use x509_parser::prelude::FromDer;
         let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(cert.as_ref())
-            .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding))?;
-        let spki = rustls::pki_types::SubjectPublicKeyInfoDer::from(parsed.tbs_certificate.subject_pki.raw);
-        verify_tls13_signature_with_raw_key(message, &spki, dss, &self.0.signature_verification_algorithms)
+            .map_err(|_| {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+            })?;
+        let spki = rustls::pki_types::SubjectPublicKeyInfoDer::from(
+            parsed.tbs_certificate.subject_pki.raw,
+        );
+        verify_tls13_signature_with_raw_key(
+            message,
+            &spki,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
@@ -79,7 +93,10 @@ pub struct Client {
 impl Client {
     /// Connects over TCP.
     pub async fn tcp(addr: SocketAddr) -> Client {
-        let s = tokio::time::timeout(READ_TIMEOUT, TcpStream::connect(addr)).await.expect("connect timeout").expect("connect");
+        let s = tokio::time::timeout(READ_TIMEOUT, TcpStream::connect(addr))
+            .await
+            .expect("connect timeout")
+            .expect("connect");
         Client::wrap(Box::new(s), Vec::new())
     }
 
@@ -98,7 +115,14 @@ impl Client {
         let tls = tokio::time::timeout(READ_TIMEOUT, connector.connect(name, tcp))
             .await
             .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
-        let certs = tls.get_ref().1.peer_certificates().unwrap_or_default().iter().map(|c| c.to_vec()).collect();
+        let certs = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| c.to_vec())
+            .collect();
         Ok(Client::wrap(Box::new(tls), certs))
     }
 
@@ -112,7 +136,15 @@ impl Client {
     }
 
     fn wrap(stream: Box<dyn Stream>, certs: Vec<Vec<u8>>) -> Client {
-        Client { stream, buf: LineBuffer::new(Limits { max_line: 64 << 20, max_total: 512 << 20 }), next_id: 1, certs }
+        Client {
+            stream,
+            buf: LineBuffer::new(Limits {
+                max_line: 64 << 20,
+                max_total: 512 << 20,
+            }),
+            next_id: 1,
+            certs,
+        }
     }
 
     /// Sends raw bytes plus a newline.
@@ -126,7 +158,10 @@ impl Client {
     pub async fn send(&mut self, method: &str, params: Value) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.stream.write_all(&encode_request(id, method, &params)).await.expect("write");
+        self.stream
+            .write_all(&encode_request(id, method, &params))
+            .await
+            .expect("write");
         id
     }
 
@@ -158,7 +193,9 @@ impl Client {
 
     /// The next line as text.
     pub async fn line(&mut self) -> Option<String> {
-        self.line_with_padding().await.map(|(b, _)| String::from_utf8_lossy(&b).into_owned())
+        self.line_with_padding()
+            .await
+            .map(|(b, _)| String::from_utf8_lossy(&b).into_owned())
     }
 
     /// Sends a request and returns the next line as JSON.
@@ -185,10 +222,16 @@ impl Client {
 
 /// Socket address of an endpoint.
 pub fn addr_of(e: &EndpointTruth) -> SocketAddr {
-    format!("{}:{}", e.address, e.port).parse().expect("address")
+    format!("{}:{}", e.address, e.port)
+        .parse()
+        .expect("address")
 }
 
 /// The first endpoint matching a predicate.
 pub fn find(truth: &GroundTruth, pred: impl Fn(&EndpointTruth) -> bool) -> &EndpointTruth {
-    truth.endpoints.iter().find(|e| pred(e)).expect("no endpoint matches")
+    truth
+        .endpoints
+        .iter()
+        .find(|e| pred(e))
+        .expect("no endpoint matches")
 }

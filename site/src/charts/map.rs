@@ -37,10 +37,16 @@ fn world_outline(vp: &Viewport) -> Vec<(i32, i32)> {
     let steps = 60;
     let mut points = Vec::with_capacity(4 * steps);
     for i in 0..=steps {
-        points.push(vp.project(-180.0, MIN_LAT + (MAX_LAT - MIN_LAT) * i as f64 / steps as f64));
+        points.push(vp.project(
+            -180.0,
+            MIN_LAT + (MAX_LAT - MIN_LAT) * i as f64 / steps as f64,
+        ));
     }
     for i in 0..=steps {
-        points.push(vp.project(180.0, MAX_LAT - (MAX_LAT - MIN_LAT) * i as f64 / steps as f64));
+        points.push(vp.project(
+            180.0,
+            MAX_LAT - (MAX_LAT - MIN_LAT) * i as f64 / steps as f64,
+        ));
     }
     points.into_iter().map(pixel).collect()
 }
@@ -59,12 +65,14 @@ pub fn draw(
         .flatten()
         .and_then(|c| c.dyn_into().ok())
         .ok_or("the canvas has no 2D context")?;
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("the canvas has no 2D context")?;
+    let backend =
+        CanvasBackend::with_canvas_object(canvas).ok_or("the canvas has no 2D context")?;
     let root = backend.into_drawing_area();
     let err = |e: DrawingAreaErrorKind<_>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let outline = world_outline(vp);
-    root.draw(&Polygon::new(outline.clone(), OCEAN.filled())).map_err(err)?;
+    root.draw(&Polygon::new(outline.clone(), OCEAN.filled()))
+        .map_err(err)?;
     // Land is clipped to the world's outline: the halves of rings that cross
     // the antimeridian are drawn on both sides and each shows only its part.
     // plotters draws straight onto this context, so the clip applies to it.
@@ -81,9 +89,14 @@ pub fn draw(
     context.clip();
     for country in countries {
         for ring in country.rings.iter().flat_map(|r| antimeridian_copies(r)) {
-            let points: Vec<(i32, i32)> = ring.iter().map(|&(lon, lat)| pixel(vp.project(lon, lat))).collect();
-            root.draw(&Polygon::new(points.clone(), LAND.filled())).map_err(err)?;
-            root.draw(&PathElement::new(points, BORDER.stroke_width(line_width))).map_err(err)?;
+            let points: Vec<(i32, i32)> = ring
+                .iter()
+                .map(|&(lon, lat)| pixel(vp.project(lon, lat)))
+                .collect();
+            root.draw(&Polygon::new(points.clone(), LAND.filled()))
+                .map_err(err)?;
+            root.draw(&PathElement::new(points, BORDER.stroke_width(line_width)))
+                .map_err(err)?;
         }
     }
     context.restore();
@@ -93,9 +106,15 @@ pub fn draw(
     for m in order {
         let centre = pixel((m.x, m.y));
         let r = m.radius.round().max(1.0) as u32;
-        root.draw(&Circle::new(centre, r, m.color.mix(0.82).filled())).map_err(err)?;
-        let (outline, width) = if m.emphasized { (BLACK, line_width * 3) } else { (WHITE, line_width) };
-        root.draw(&Circle::new(centre, r, outline.stroke_width(width))).map_err(err)?;
+        root.draw(&Circle::new(centre, r, m.color.mix(0.82).filled()))
+            .map_err(err)?;
+        let (outline, width) = if m.emphasized {
+            (BLACK, line_width * 3)
+        } else {
+            (WHITE, line_width)
+        };
+        root.draw(&Circle::new(centre, r, outline.stroke_width(width)))
+            .map_err(err)?;
     }
     root.present().map_err(err)?;
     Ok(())

@@ -12,7 +12,11 @@ const BAR_SPAN: f64 = 72.0;
 /// Bars with label, count and share.
 #[component]
 pub fn BarChart(bars: Vec<Bar>, #[prop(into)] caption: String) -> impl IntoView {
-    let max = bars.iter().map(|b| b.share).fold(0.0_f64, f64::max).max(1e-9);
+    let max = bars
+        .iter()
+        .map(|b| b.share)
+        .fold(0.0_f64, f64::max)
+        .max(1e-9);
     view! {
         <table class="bars">
             <caption class="sr-only">{caption}</caption>

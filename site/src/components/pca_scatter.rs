@@ -15,7 +15,9 @@ pub fn PcaScatter(points: Signal<Vec<PcaPoint>>, explained: (f64, f64)) -> impl 
     let scale = pixel_ratio();
     let (error, set_error) = signal(None::<String>);
     Effect::new(move |_| {
-        let Some(canvas) = canvas_ref.get() else { return };
+        let Some(canvas) = canvas_ref.get() else {
+            return;
+        };
         let pts = points.get();
         set_error.set(pca::draw(canvas, &pts, explained, scale).err());
     });

@@ -86,12 +86,20 @@ pub fn WorldMap(snapshot: Arc<Snapshot>) -> impl IntoView {
 
     let snap = snapshot.clone();
     let markers = Memo::new(move |_| spots(&snap, mode.get()));
-    let by_id: Arc<HashMap<String, usize>> =
-        Arc::new(snapshot.servers.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect());
+    let by_id: Arc<HashMap<String, usize>> = Arc::new(
+        snapshot
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect(),
+    );
     let (status, set_status) = signal(String::from("Loading the map…"));
 
     Effect::new(move |_| {
-        let Some(canvas) = canvas_ref.get() else { return };
+        let Some(canvas) = canvas_ref.get() else {
+            return;
+        };
         let spots = markers.get();
         let emphasized = (hovered.get().map(|h| h.0), selected.get());
         // A missing outline file still leaves the markers worth drawing; its
@@ -117,7 +125,13 @@ pub fn WorldMap(snapshot: Arc<Snapshot>) -> impl IntoView {
             .collect();
         let located: usize = spots.iter().map(|s| s.servers.len()).sum();
         let result = map::draw(canvas, &outlines, &drawn, &vp, scale.round() as u32);
-        set_status.set(map_status(outlines_error.as_deref(), result.as_ref().map(|()| (spots.len(), located)).map_err(String::as_str)));
+        set_status.set(map_status(
+            outlines_error.as_deref(),
+            result
+                .as_ref()
+                .map(|()| (spots.len(), located))
+                .map_err(String::as_str),
+        ));
     });
 
     // Nearest marker under the pointer, in CSS pixels of the displayed canvas.
@@ -149,7 +163,13 @@ pub fn WorldMap(snapshot: Arc<Snapshot>) -> impl IntoView {
             .servers
             .iter()
             .take(TOOLTIP_SERVERS)
-            .filter_map(|id| snap_tip.servers.iter().find(|s| &s.id == id).map(|s| s.host.clone()))
+            .filter_map(|id| {
+                snap_tip
+                    .servers
+                    .iter()
+                    .find(|s| &s.id == id)
+                    .map(|s| s.host.clone())
+            })
             .collect();
         let more = spot.servers.len().saturating_sub(TOOLTIP_SERVERS);
         let style = format!("left: {x:.0}px; top: {y:.0}px");

@@ -9,9 +9,15 @@ use crate::route::{parse_doc_index, Route, DOCS};
 
 /// The published documents (stem, title): the build's index, else [`DOCS`].
 async fn doc_list() -> Vec<(String, String)> {
-    match fetch_text(&format!("{DOCS_DIR}index.txt")).await.map(|t| parse_doc_index(&t)) {
+    match fetch_text(&format!("{DOCS_DIR}index.txt"))
+        .await
+        .map(|t| parse_doc_index(&t))
+    {
         Ok(list) if !list.is_empty() => list,
-        _ => DOCS.iter().map(|(s, t)| ((*s).to_owned(), (*t).to_owned())).collect(),
+        _ => DOCS
+            .iter()
+            .map(|(s, t)| ((*s).to_owned(), (*t).to_owned()))
+            .collect(),
     }
 }
 

@@ -11,8 +11,12 @@ use crate::format::bytes;
 fn safe_path(path: &str) -> Option<String> {
     let ok = !path.is_empty()
         && !path.starts_with('/')
-        && !path.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..")
-        && path.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'-' | b'_'));
+        && !path
+            .split('/')
+            .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'-' | b'_'));
     ok.then(|| format!("data/{path}"))
 }
 

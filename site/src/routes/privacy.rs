@@ -7,7 +7,10 @@ use observatory_model::snapshot::Snapshot;
 
 use crate::format::with_unit;
 
-const AUDIENCES: [(&str, &str); 2] = [("users", "For wallet users"), ("wallet-developers", "For wallet developers")];
+const AUDIENCES: [(&str, &str); 2] = [
+    ("users", "For wallet users"),
+    ("wallet-developers", "For wallet developers"),
+];
 
 /// Privacy page.
 #[component]

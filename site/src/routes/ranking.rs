@@ -20,10 +20,21 @@ pub fn RankingPage(snapshot: Arc<Snapshot>) -> impl IntoView {
     let query = RwSignal::new(RankQuery::default());
     let show_all = RwSignal::new(false);
     let snap = snapshot.clone();
-    let index: Arc<HashMap<String, usize>> =
-        Arc::new(snapshot.servers.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect());
+    let index: Arc<HashMap<String, usize>> = Arc::new(
+        snapshot
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect(),
+    );
     let rows = Memo::new(move |_| {
-        query.with(|q| rank(&snap.servers, q).into_iter().filter_map(|s| index.get(&s.id).copied()).collect::<Vec<_>>())
+        query.with(|q| {
+            rank(&snap.servers, q)
+                .into_iter()
+                .filter_map(|s| index.get(&s.id).copied())
+                .collect::<Vec<_>>()
+        })
     });
 
     let header = move |key: SortKey| {
@@ -56,7 +67,11 @@ pub fn RankingPage(snapshot: Arc<Snapshot>) -> impl IntoView {
     let snap_rows = snapshot.clone();
     let body = move || {
         let ids = rows.get();
-        let limit = if show_all.get() { ids.len() } else { PAGE_ROWS.min(ids.len()) };
+        let limit = if show_all.get() {
+            ids.len()
+        } else {
+            PAGE_ROWS.min(ids.len())
+        };
         ids.iter()
             .take(limit)
             .enumerate()
@@ -78,7 +93,8 @@ pub fn RankingPage(snapshot: Arc<Snapshot>) -> impl IntoView {
             .collect_view()
     };
 
-    let level_option = |value: &'static str, label: &'static str| view! { <option value=value>{label}</option> };
+    let level_option =
+        |value: &'static str, label: &'static str| view! { <option value=value>{label}</option> };
     let total = snapshot.servers.len();
     view! {
         <h1>"Honeypot Suspicion Score ranking"</h1>

@@ -12,31 +12,66 @@ use crate::route::Route;
 use crate::shape::{indicator_name, place_name, server_by_id};
 
 fn yes_no(b: bool) -> String {
-    if b { "yes".into() } else { "no".into() }
+    if b {
+        "yes".into()
+    } else {
+        "no".into()
+    }
 }
 
 fn overview_rows(s: &Server) -> Vec<(&'static str, String)> {
     let loc = s.location.clone().unwrap_or_default();
     vec![
         ("Host names", s.hosts.join(", ")),
-        ("IP addresses", if s.ips.is_empty() { "–".into() } else { s.ips.join(", ") }),
+        (
+            "IP addresses",
+            if s.ips.is_empty() {
+                "–".into()
+            } else {
+                s.ips.join(", ")
+            },
+        ),
         ("Onion service", yes_no(s.onion)),
         ("Reachable (latest round)", yes_no(s.reachable)),
-        ("Location", if s.location.is_some() { place_name(loc.city.as_deref(), loc.country.as_deref()) } else { "–".into() }),
+        (
+            "Location",
+            if s.location.is_some() {
+                place_name(loc.city.as_deref(), loc.country.as_deref())
+            } else {
+                "–".into()
+            },
+        ),
         ("Continent", or_dash(loc.continent)),
-        ("ASN", s.asn.map_or_else(|| "–".into(), |a| format!("AS{a}"))),
+        (
+            "ASN",
+            s.asn.map_or_else(|| "–".into(), |a| format!("AS{a}")),
+        ),
         ("AS organization", or_dash(s.as_org.clone())),
         ("Hosting provider", or_dash(s.provider.clone())),
-        ("Implementation", format!(
-            "{} {} (confidence {})",
-            s.implementation,
-            s.implementation_version.clone().unwrap_or_default(),
-            percent(s.implementation_confidence)
-        )),
-        ("Claimed vs observed mismatch", yes_no(s.implementation_mismatch)),
-        ("server.version software", or_dash(s.server_software.clone())),
+        (
+            "Implementation",
+            format!(
+                "{} {} (confidence {})",
+                s.implementation,
+                s.implementation_version.clone().unwrap_or_default(),
+                percent(s.implementation_confidence)
+            ),
+        ),
+        (
+            "Claimed vs observed mismatch",
+            yes_no(s.implementation_mismatch),
+        ),
+        (
+            "server.version software",
+            or_dash(s.server_software.clone()),
+        ),
         ("Protocol negotiated", or_dash(s.protocol.clone())),
-        ("Protocol range", s.protocol_range.clone().map_or_else(|| "–".into(), |(a, b)| format!("{a} – {b}"))),
+        (
+            "Protocol range",
+            s.protocol_range
+                .clone()
+                .map_or_else(|| "–".into(), |(a, b)| format!("{a} – {b}")),
+        ),
         ("Donation address", or_dash(s.donation_address.clone())),
         ("Genesis hash", or_dash(s.genesis_hash.clone())),
         ("Tip height", or_dash(s.tip_height)),
@@ -46,9 +81,22 @@ fn overview_rows(s: &Server) -> Vec<(&'static str, String)> {
         ("Behaviour hash", or_dash(s.behavior_hash.clone())),
         ("Uptime", s.uptime.map_or_else(|| "–".into(), percent)),
         ("Rounds observed", s.rounds_observed.to_string()),
-        ("RTT median / p95", format!("{} / {}", millis(s.rtt_median_ms), millis(s.rtt_p95_ms))),
-        ("RTT coefficient of variation", s.rtt_cv.map_or_else(|| "–".into(), |v| fixed(v, 2))),
-        ("Privacy flags", if s.privacy_flags.is_empty() { "none".into() } else { s.privacy_flags.join(", ") }),
+        (
+            "RTT median / p95",
+            format!("{} / {}", millis(s.rtt_median_ms), millis(s.rtt_p95_ms)),
+        ),
+        (
+            "RTT coefficient of variation",
+            s.rtt_cv.map_or_else(|| "–".into(), |v| fixed(v, 2)),
+        ),
+        (
+            "Privacy flags",
+            if s.privacy_flags.is_empty() {
+                "none".into()
+            } else {
+                s.privacy_flags.join(", ")
+            },
+        ),
     ]
 }
 
@@ -56,20 +104,48 @@ fn cert_rows(c: &CertView) -> Vec<(&'static str, String)> {
     vec![
         ("Subject", or_dash(c.subject.clone())),
         ("Issuer", or_dash(c.issuer.clone())),
-        ("Subject alternative names", if c.san.is_empty() { "–".into() } else { c.san.join(", ") }),
-        ("Valid from", c.not_before.as_deref().map_or_else(|| "–".into(), timestamp)),
-        ("Valid until", c.not_after.as_deref().map_or_else(|| "–".into(), timestamp)),
+        (
+            "Subject alternative names",
+            if c.san.is_empty() {
+                "–".into()
+            } else {
+                c.san.join(", ")
+            },
+        ),
+        (
+            "Valid from",
+            c.not_before
+                .as_deref()
+                .map_or_else(|| "–".into(), timestamp),
+        ),
+        (
+            "Valid until",
+            c.not_after.as_deref().map_or_else(|| "–".into(), timestamp),
+        ),
         ("Serial", or_dash(c.serial.clone())),
         ("X.509 version", or_dash(c.version)),
         ("Key", or_dash(c.key.clone())),
-        ("Signature algorithm", or_dash(c.signature_algorithm.clone())),
+        (
+            "Signature algorithm",
+            or_dash(c.signature_algorithm.clone()),
+        ),
         ("Self-signed", yes_no(c.self_signed)),
         ("Expired at scan time", yes_no(c.expired)),
         ("Valid in the web PKI", yes_no(c.webpki_valid)),
         ("Name matches host", yes_no(c.name_matches)),
-        ("TLS version / cipher", format!("{} / {}", or_dash(c.tls_version.clone()), or_dash(c.cipher_suite.clone()))),
+        (
+            "TLS version / cipher",
+            format!(
+                "{} / {}",
+                or_dash(c.tls_version.clone()),
+                or_dash(c.cipher_suite.clone())
+            ),
+        ),
         ("Chain length", c.chain_len.to_string()),
-        ("Same certificate on other servers", c.shared_with.to_string()),
+        (
+            "Same certificate on other servers",
+            c.shared_with.to_string(),
+        ),
         ("Leaf SHA-256", c.sha256.clone()),
         ("SPKI SHA-256", or_dash(c.spki_sha256.clone())),
     ]
@@ -105,17 +181,19 @@ pub fn ServerPage(snapshot: Arc<Snapshot>, id: String) -> impl IntoView {
     let endpoints = s
         .endpoints
         .iter()
-        .map(|e| view! {
-            <tr>
-                <td class="host">{e.key.clone()}</td>
-                <td>{if e.transport == "s" { "TLS" } else { "TCP" }}</td>
-                <td>{or_dash(e.ip.clone())}</td>
-                <td>{e.status.clone()}</td>
-                <td class="num">{millis(e.connect_ms)}</td>
-                <td class="num">{millis(e.tls_ms)}</td>
-                <td class="untrusted">{or_dash(e.error.clone())}</td>
-                <td class="small">{e.provenance.join(", ")}</td>
-            </tr>
+        .map(|e| {
+            view! {
+                <tr>
+                    <td class="host">{e.key.clone()}</td>
+                    <td>{if e.transport == "s" { "TLS" } else { "TCP" }}</td>
+                    <td>{or_dash(e.ip.clone())}</td>
+                    <td>{e.status.clone()}</td>
+                    <td class="num">{millis(e.connect_ms)}</td>
+                    <td class="num">{millis(e.tls_ms)}</td>
+                    <td class="untrusted">{or_dash(e.error.clone())}</td>
+                    <td class="small">{e.provenance.join(", ")}</td>
+                </tr>
+            }
         })
         .collect_view();
     let probes = s
@@ -154,7 +232,8 @@ pub fn ServerPage(snapshot: Arc<Snapshot>, id: String) -> impl IntoView {
     let cluster_line = format!(
         "KMeans type {} · DBSCAN group {} · operator group {}",
         or_dash(cl.kmeans),
-        cl.dbscan.map_or_else(|| "none (noise)".into(), |d| d.to_string()),
+        cl.dbscan
+            .map_or_else(|| "none (noise)".into(), |d| d.to_string()),
         or_dash(cl.operator)
     );
     view! {
